@@ -1,0 +1,67 @@
+// The backend interface: kernel IR in, a compiled kernel out; a compiled
+// kernel runs over a range of the iteration space described by KernelArgs.
+// Backends: interp (portable C++, the spec and last fallback), x86 (asmjit),
+// cuda (NVRTC). The runtime reaches them only through make_backend().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "fuze/ir/kernel.h"
+#include "fuze/support/status.h"
+
+namespace fuze {
+
+// Run-time description of one call. Operands are the kernel's inputs (in input
+// index order) followed by its outputs (in output order): n = num_inputs +
+// num_outputs operands.
+//
+// The iteration space has `rank` dims of `sizes[d]` (row-major, last dim
+// fastest); numel = product of sizes (0 when any size is 0; 1 when rank = 0).
+// Operand i lives at data[i] and its element for multi-index (i0..i{r-1}) is at
+// data[i] + sum_d idx_d * strides[i * rank + d] elements (not bytes).
+// Broadcast dims have stride 0. A kScalar input has no data: its value is
+// scalars[i] (other entries of `scalars` are ignored). 64-bit throughout.
+struct KernelArgs {
+  int64_t numel = 0;
+  int rank = 0;
+  const int64_t* sizes = nullptr;    // [rank]
+  void* const* data = nullptr;       // [n]
+  const int64_t* strides = nullptr;  // [n * rank]
+  const double* scalars = nullptr;   // [num_inputs]
+};
+
+class CompiledKernel {
+ public:
+  virtual ~CompiledKernel() = default;
+  // Computes the linear indices [begin, end) of the iteration space (row-major
+  // order). Safe to call concurrently on disjoint ranges.
+  virtual void run(const KernelArgs& args, int64_t begin, int64_t end) const = 0;
+  virtual const std::string& name() const = 0;
+  // Generated code in human-readable form (assembly, CUDA source); may be empty.
+  virtual std::string listing() const { return {}; }
+  // Microseconds spent compiling this kernel.
+  virtual double compile_us() const { return 0.0; }
+};
+
+enum class BackendKind : uint8_t { kInterp, kX86, kCuda };
+
+const char* backend_name(BackendKind kind);  // "interp", "x86", "cuda"
+bool parse_backend(std::string_view text, BackendKind* out);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual BackendKind kind() const = 0;
+  // Compiles a verified kernel. A failure (unsupported op/dtype/layout for this
+  // backend, codegen error) is a Status, never a crash; the caller falls back.
+  virtual Status compile(const ir::Kernel& kernel, std::unique_ptr<CompiledKernel>* out) = 0;
+};
+
+// Explicit factory (no static self-registration). A backend compiled out of
+// this build, or unavailable on this machine, answers with an error that says why.
+Status make_backend(BackendKind kind, std::unique_ptr<Backend>* out);
+
+}  // namespace fuze

@@ -1,0 +1,72 @@
+// fuze: a JIT fusion compiler for TorchScript. The public C++ API.
+//
+//   fuze::Module m = fuze::load("model.pt");          // fused on load
+//   torch::jit::IValue out = m.forward({x, h});       // like torch::jit::Module::forward
+//   std::cout << *m.graph();                          // the graph with fuze::FusionGroup nodes
+//
+//   fuze::enable();   // every TorchScript module in the process now runs fused
+//   fuze::disable();
+//
+// Errors (missing or corrupt file, bad inputs) are thrown as c10::Error with a
+// clear message, exactly where TorchScript would throw.
+#pragma once
+
+#include <torch/script.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fuze/backend.h"
+
+namespace fuze {
+
+struct Options {
+  BackendKind backend = BackendKind::kInterp;  // default_options(): x86 where available
+  int num_threads = 0;                         // 0: at::get_num_threads()
+};
+Options default_options();
+void set_options(const Options& options);
+Options options();
+
+// A TorchScript module whose forward runs with fusion groups.
+class Module {
+ public:
+  explicit Module(torch::jit::Module module);
+
+  torch::jit::IValue forward(std::vector<torch::jit::IValue> inputs);
+  // The optimized forward graph (inlined, with fuze::FusionGroup nodes).
+  std::shared_ptr<torch::jit::Graph> graph() const { return graph_; }
+  int num_fusion_groups() const;
+  const torch::jit::Module& original() const { return module_; }
+
+ private:
+  torch::jit::Module module_;
+  std::shared_ptr<torch::jit::Graph> graph_;
+  std::shared_ptr<torch::jit::Code> code_;
+};
+
+// Loads a TorchScript .pt and fuses its forward method.
+Module load(const std::string& path);
+// Fuses an already-loaded module (the module is shared, not copied).
+Module optimize(torch::jit::Module module);
+
+// The fusion pass itself: replaces maximal groups of supported elementwise
+// nodes (two or more) in `graph` and all its sub-blocks by fuze::FusionGroup
+// nodes. Returns the number of groups created.
+int fuse_graph(std::shared_ptr<torch::jit::Graph>& graph);
+
+// Registers / removes fuze as a TorchScript pre-pass, so that every scripted or
+// traced module run in this process is fused (and NNC is kept off meanwhile).
+void enable();
+void disable();
+bool is_enabled();
+
+struct Stats {
+  uint64_t hits, misses, compiles, compile_failures, fallbacks, evictions, kernel_calls;
+  double compile_us;
+};
+Stats stats();
+void reset_stats();
+
+}  // namespace fuze

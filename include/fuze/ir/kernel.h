@@ -1,0 +1,142 @@
+// Kernel IR: fuze's own small SSA of elementwise ops.
+//
+// A Kernel computes, for every point of an iteration space of `rank`
+// dimensions (the broadcast output shape, sizes given at run time), a chain of
+// ops over its inputs and stores its outputs. Each value is one Node; a value's
+// id is its node's index, and a node only refers to earlier ids (SSA in
+// program order). The kernel is specialised on a signature (dtypes, rank and
+// each operand's Layout) and never on sizes: sizes and strides arrive at run
+// time in KernelArgs (fuze/backend.h).
+//
+// Text form (printer/parser round-trip exactly):
+//
+//   kernel fused_add_tanh rank 2 {
+//     %0 = input 0 f32 contiguous
+//     %1 = input 1 f32 strided
+//     %2 = input 2 f32 scalar
+//     %3 = const f32 0.5
+//     %4 = add f32 %0, %1
+//     %5 = mul f32 %4, %3
+//     %6 = tanh f32 %5
+//     output %6 contiguous
+//   }
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuze/support/status.h"
+
+namespace fuze::ir {
+
+enum class DType : uint8_t { kBool, kInt32, kInt64, kFloat16, kBFloat16, kFloat32, kFloat64 };
+
+const char* dtype_name(DType t);  // "bool", "i32", "i64", "f16", "bf16", "f32", "f64"
+bool parse_dtype(std::string_view text, DType* out);
+int dtype_size(DType t);  // bytes per element
+bool is_floating(DType t);
+
+enum OpFlags : unsigned {
+  kApprox = 1u << 0,      // transcendental: ULP-bounded agreement between backends
+  kUniformRhs = 1u << 1,  // second operand must be uniform (const / scalar / broadcast)
+};
+
+enum class Op : uint8_t {
+#define FUZE_OP(name, arity, aten, flags) k##name,
+#include "fuze/ir/ops.def"
+#undef FUZE_OP
+};
+
+struct OpInfo {
+  const char* name;  // text name: "add", "clamp_min", ...
+  int arity;
+  const char* aten;  // "aten::add", or "" when none
+  unsigned flags;
+};
+
+const OpInfo& op_info(Op op);
+bool parse_op(std::string_view text, Op* out);
+int num_ops();
+Op op_at(int index);  // 0 <= index < num_ops(), in ops.def order
+
+// How an operand (input or output) is laid out over the iteration space.
+enum class Layout : uint8_t {
+  kContiguous,  // strides are the contiguous strides of the iteration shape
+  kStrided,     // arbitrary element strides given at run time (0 = broadcast dim)
+  kBroadcast,   // one element read everywhere (0-dim or all-broadcast tensor)
+  kScalar,      // inputs only: a number passed by value (KernelArgs::scalars)
+};
+
+const char* layout_name(Layout l);  // "contiguous", "strided", "broadcast", "scalar"
+bool parse_layout(std::string_view text, Layout* out);
+inline bool is_uniform(Layout l) { return l == Layout::kBroadcast || l == Layout::kScalar; }
+
+enum class NodeKind : uint8_t { kInput, kConst, kOp };
+
+struct Node {
+  NodeKind kind = NodeKind::kOp;
+  DType dtype = DType::kFloat32;
+  Op op = Op::kAdd;              // kOp only
+  std::vector<int> args;         // kOp only: ids of earlier values
+  double constant = 0.0;         // kConst only
+  int input_index = -1;          // kInput only: position in the kernel's input list
+  Layout layout = Layout::kContiguous;  // kInput only
+};
+
+struct Output {
+  int value = -1;  // id of the value stored
+  Layout layout = Layout::kContiguous;  // kContiguous or kStrided
+};
+
+class Kernel {
+ public:
+  Kernel() = default;
+  Kernel(std::string name, int rank) : name_(std::move(name)), rank_(rank) {}
+
+  // Validating factories (bugs assert; a well-formed front end never trips them).
+  // Inputs must be added in index order: the i-th add_input gets index i.
+  int add_input(DType dtype, Layout layout);
+  int add_const(DType dtype, double value);
+  int add_op(Op op, DType dtype, std::vector<int> args);
+  void add_output(int value, Layout layout);
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  int rank() const { return rank_; }
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const Node& node(int id) const { return nodes_[static_cast<size_t>(id)]; }
+  const std::vector<int>& inputs() const { return inputs_; }  // node ids, by input index
+  const std::vector<Output>& outputs() const { return outputs_; }
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+
+  // "fused_add_tanh": "fused_" + the op names in program order, joined by '_'
+  // (long chains are shortened with a count, e.g. "fused_add_mul_..._x10").
+  std::string chain_name() const;
+
+  // Used by the parser, which reads nodes with explicit ids and checks them later.
+  std::vector<Node>& mutable_nodes() { return nodes_; }
+  std::vector<int>& mutable_inputs() { return inputs_; }
+  std::vector<Output>& mutable_outputs() { return outputs_; }
+
+ private:
+  std::string name_;
+  int rank_ = 0;
+  std::vector<Node> nodes_;
+  std::vector<int> inputs_;
+  std::vector<Output> outputs_;
+};
+
+// Printer and parser: parse(print(k)) == k, and print(parse(text)) is the
+// canonical form of text.
+std::string print(const Kernel& k);
+Status parse(std::string_view text, Kernel* out);
+
+// Checks SSA order, arities, dtypes (all operands and the result share one
+// dtype in the current op set), uniform operands where kUniformRhs demands,
+// input indices 0..n-1 each once, outputs in range with a storable layout.
+Status verify(const Kernel& k);
+
+}  // namespace fuze::ir
