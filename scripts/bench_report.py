@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Turns Google Benchmark JSON from build/bench/fuze_bench into a markdown
+table (stdout or --md FILE) and a PNG plot (--png FILE).
+
+Names follow "<chain>/<runner>/n:<N>/threads:<T>" (and "triad/n:<N>/threads:<T>").
+With repetitions, the median aggregate is used. For every chain, size and
+thread count the table gives time per call, GB/s of minimal traffic, the
+speedup over TorchScript measured in the same run, and the fraction of the
+triad bandwidth of the same run.
+"""
+import argparse
+import json
+import re
+import sys
+from collections import defaultdict
+
+NAME = re.compile(r"^(?P<chain>[^/]+)/(?:(?P<runner>[a-z0-9_]+)/)?n:(?P<n>\d+)/threads:(?P<t>\d+)")
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    rows = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        if b.get("error_occurred"):
+            continue
+        m = NAME.match(b["run_name"] if "run_name" in b else b["name"])
+        if not m:
+            continue
+        key = (m["chain"], m["runner"] or "triad", int(m["n"]), int(m["t"]))
+        # Prefer the median aggregate over single iterations when present.
+        if key in rows and b.get("run_type") != "aggregate":
+            continue
+        unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
+        rows[key] = {"us": b["real_time"] * unit, "gbs": b.get("bytes_per_second", 0.0) / 1e9}
+    return data.get("context", {}), rows
+
+
+def fmt_time(us):
+    return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us:.2f} µs"
+
+
+def table(rows):
+    chains = sorted({k[0] for k in rows if k[0] != "triad"})
+    runners = ["torchscript", "fuze_interp", "fuze_x86"]
+    out = ["| chain | n | threads | " + " | ".join(runners) + " | x86 vs TorchScript | x86 GB/s | % of triad |",
+           "|---|---:|---:|" + "---:|" * len(runners) + "---:|---:|---:|"]
+    for chain in chains:
+        for n in sorted({k[2] for k in rows if k[0] == chain}):
+            for t in sorted({k[3] for k in rows if k[0] == chain and k[2] == n}):
+                cells = []
+                for r in runners:
+                    v = rows.get((chain, r, n, t))
+                    cells.append(fmt_time(v["us"]) if v else "—")
+                ts, x86 = rows.get((chain, "torchscript", n, t)), rows.get((chain, "fuze_x86", n, t))
+                triad = rows.get(("triad", "triad", n, t))
+                speed = f"{ts['us'] / x86['us']:.2f}x" if ts and x86 else "—"
+                gbs = f"{x86['gbs']:.1f}" if x86 else "—"
+                frac = f"{100 * x86['gbs'] / triad['gbs']:.0f}%" if x86 and triad and triad["gbs"] else "—"
+                out.append(f"| {chain} | {n} | {t} | " + " | ".join(cells) + f" | {speed} | {gbs} | {frac} |")
+    tri = ["", "| triad n | threads | time | GB/s |", "|---:|---:|---:|---:|"]
+    for (c, r, n, t), v in sorted(rows.items()):
+        if c == "triad":
+            tri.append(f"| {n} | {t} | {fmt_time(v['us'])} | {v['gbs']:.1f} |")
+    return "\n".join(out + tri) + "\n"
+
+
+def plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    chains = sorted({k[0] for k in rows if k[0] != "triad"})
+    threads = sorted({k[3] for k in rows})
+    fig, axes = plt.subplots(len(threads), len(chains), figsize=(5 * len(chains), 4 * len(threads)), squeeze=False)
+    for i, t in enumerate(threads):
+        for j, chain in enumerate(chains):
+            ax = axes[i][j]
+            for r in ["torchscript", "fuze_interp", "fuze_x86", "triad"]:
+                src = "triad" if r == "triad" else chain
+                pts = sorted((k[2], v["gbs"]) for k, v in rows.items() if k[0] == src and k[1] == r and k[3] == t)
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=r,
+                            linestyle="--" if r == "triad" else "-")
+            ax.set_xscale("log")
+            ax.set_title(f"{chain}, {t} thread(s)")
+            ax.set_xlabel("elements")
+            ax.set_ylabel("GB/s (minimal traffic)")
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("json")
+    ap.add_argument("--md")
+    ap.add_argument("--png")
+    args = ap.parse_args()
+    try:
+        context, rows = load(args.json)
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit(f"bench_report: cannot read {args.json}: {e}")
+    text = table(rows)
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    if args.png:
+        plot(rows, args.png)
+
+
+if __name__ == "__main__":
+    main()
