@@ -139,4 +139,14 @@ Status parse(std::string_view text, Kernel* out);
 // input indices 0..n-1 each once, outputs in range with a storable layout.
 Status verify(const Kernel& k);
 
+// Added helpers (src/ir/kernel.cpp).
+// True when value `id` is the same at every point: a const, a kBroadcast or
+// kScalar input, or an op over such values only.
+bool is_uniform_value(const Kernel& k, int id);
+// Output layouts a backend can store to: kContiguous and kStrided.
+bool is_storable_layout(Layout l);
+// Structural equality (name, rank, nodes, inputs, outputs); constants compare
+// bitwise (-0.0 != 0.0), NaNs of the same sign compare equal.
+bool same_kernel(const Kernel& a, const Kernel& b);
+
 }  // namespace fuze::ir

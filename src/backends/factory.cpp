@@ -1,0 +1,50 @@
+// The explicit backend factory (no static self-registration): a kind compiled
+// out of this build answers with an error saying so.
+#include <memory>
+#include <string>
+
+#include "backends/interp/interp_backend.h"
+#include "fuze/backend.h"
+
+namespace fuze {
+
+#if FUZE_HAVE_X86
+// Defined in backends/x86 (declared here so the factory needs no x86 header).
+Status make_x86_backend(std::unique_ptr<Backend>* out);
+#endif
+
+const char* backend_name(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::kInterp: return "interp";
+    case BackendKind::kX86: return "x86";
+    case BackendKind::kCuda: return "cuda";
+  }
+  return "?";
+}
+
+bool parse_backend(std::string_view text, BackendKind* out) {
+  for (BackendKind k : {BackendKind::kInterp, BackendKind::kX86, BackendKind::kCuda}) {
+    if (text == backend_name(k)) {
+      *out = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status make_backend(BackendKind kind, std::unique_ptr<Backend>* out) {
+  out->reset();
+  switch (kind) {
+    case BackendKind::kInterp: return make_interp_backend(out);
+    case BackendKind::kX86:
+#if FUZE_HAVE_X86
+      return make_x86_backend(out);
+#else
+      return Status::error("x86 backend not built in this version (configure with FUZE_WITH_X86=ON and asmjit)");
+#endif
+    case BackendKind::kCuda: return Status::error("cuda backend not built in this version");
+  }
+  return Status::error("unknown backend kind " + std::to_string(static_cast<int>(kind)));
+}
+
+}  // namespace fuze

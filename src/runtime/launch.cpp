@@ -1,0 +1,102 @@
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "runtime/thread_pool.h"
+
+namespace fuze::runtime {
+
+namespace {
+thread_local bool t_on_worker = false;
+}  // namespace
+
+struct ThreadPool::Impl {
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> queue;
+  std::vector<std::thread> threads;  // detached at exit: the pool lives for the process
+
+  void work() {
+    t_on_worker = true;
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return !queue.empty(); });
+        task = std::move(queue.front());
+        queue.pop_front();
+      }
+      task();
+    }
+  }
+};
+
+ThreadPool& ThreadPool::global(int workers) {
+  static ThreadPool* pool = [] {
+    auto* p = new ThreadPool();  // never destroyed: workers block forever on an empty queue
+    p->impl_ = new Impl();
+    return p;
+  }();
+  pool->grow(workers);
+  return *pool;
+}
+
+void ThreadPool::grow(int workers) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  while (static_cast<int>(impl_->threads.size()) < workers) {
+    impl_->threads.emplace_back([impl = impl_] { impl->work(); });
+    impl_->threads.back().detach();
+  }
+}
+
+void ThreadPool::submit(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->queue.push_back(std::move(task));
+  }
+  impl_->cv.notify_one();
+}
+
+int ThreadPool::size() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return static_cast<int>(impl_->threads.size());
+}
+
+bool ThreadPool::on_worker() { return t_on_worker; }
+
+void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_threads, int64_t grain) {
+  const int64_t numel = args.numel;
+  if (numel <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  if (num_threads <= 1 || numel < 2 * grain || ThreadPool::on_worker()) {
+    kernel.run(args, 0, numel);
+    return;
+  }
+  // Contiguous chunks of at least `grain` elements, one per thread; the caller runs the first.
+  const int64_t chunks = std::min<int64_t>(num_threads, numel / grain);
+  const int64_t chunk = (numel + chunks - 1) / chunks;
+  ThreadPool& pool = ThreadPool::global(static_cast<int>(chunks) - 1);
+  std::mutex mu;
+  std::condition_variable done_cv;
+  int64_t tasks = 0;
+  for (int64_t c = 1; c < chunks && c * chunk < numel; ++c) ++tasks;
+  int64_t pending = tasks;  // guarded by mu once tasks are queued
+  for (int64_t c = 1; c <= tasks; ++c) {
+    const int64_t b = c * chunk;
+    const int64_t e = std::min(numel, b + chunk);
+    pool.submit([&, b, e] {
+      kernel.run(args, b, e);
+      std::lock_guard<std::mutex> lock(mu);
+      if (--pending == 0) done_cv.notify_one();
+    });
+  }
+  kernel.run(args, 0, std::min(numel, chunk));
+  std::unique_lock<std::mutex> lock(mu);
+  done_cv.wait(lock, [&] { return pending == 0; });
+}
+
+}  // namespace fuze::runtime

@@ -1,0 +1,56 @@
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "runtime/runtime.h"
+#include "support/log.h"
+
+namespace fuze::runtime {
+namespace {
+
+// Whether `kind` is built in and usable here (asked once per kind).
+bool backend_usable(BackendKind kind) {
+  std::unique_ptr<Backend> b;
+  return make_backend(kind, &b).is_ok() && b != nullptr;
+}
+
+std::mutex& options_mu() {
+  static std::mutex mu;
+  return mu;
+}
+
+Options& current() {
+  static Options o = default_options();
+  return o;
+}
+
+}  // namespace
+
+Options default_options() {
+  Options o;
+  static const bool x86_usable = backend_usable(BackendKind::kX86);
+  o.backend = x86_usable ? BackendKind::kX86 : BackendKind::kInterp;
+  if (const char* env = std::getenv("FUZE_BACKEND"); env != nullptr && *env != '\0') {
+    BackendKind kind;
+    if (parse_backend(env, &kind)) {
+      o.backend = kind;
+    } else {
+      FUZE_LOG(kWarn) << "FUZE_BACKEND=" << env << " not understood; use interp|x86|cuda (keeping "
+                      << backend_name(o.backend) << ")";
+    }
+  }
+  return o;
+}
+
+Options options() {
+  std::lock_guard<std::mutex> lock(options_mu());
+  return current();
+}
+
+void set_options(const Options& o) {
+  std::lock_guard<std::mutex> lock(options_mu());
+  current() = o;
+}
+
+}  // namespace fuze::runtime
