@@ -1,0 +1,336 @@
+// Runtime: options, layouts, shapes, counters, the kernel cache, launch, factory.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "unit/kernel_args_builder.h"
+
+namespace fuze::runtime {
+namespace {
+
+using ir::Layout;
+
+TEST(ClassifyLayout, Cases) {
+  const int64_t s2[] = {4, 5};
+  const int64_t c2[] = {5, 1};
+  EXPECT_EQ(classify_layout(2, s2, c2), Layout::kContiguous);
+  const int64_t t2[] = {1, 4};
+  EXPECT_EQ(classify_layout(2, s2, t2), Layout::kStrided);
+  const int64_t row[] = {0, 1};
+  EXPECT_EQ(classify_layout(2, s2, row), Layout::kStrided);
+  const int64_t zero[] = {0, 0};
+  EXPECT_EQ(classify_layout(2, s2, zero), Layout::kBroadcast);
+  // size-1 dims do not matter
+  const int64_t s3[] = {4, 1, 5};
+  const int64_t c3[] = {5, 77, 1};
+  EXPECT_EQ(classify_layout(3, s3, c3), Layout::kContiguous);
+  const int64_t b3[] = {0, 9, 0};
+  EXPECT_EQ(classify_layout(3, s3, b3), Layout::kBroadcast);
+  // one element, or rank 0: broadcast
+  const int64_t one[] = {1, 1};
+  EXPECT_EQ(classify_layout(2, one, c2), Layout::kBroadcast);
+  EXPECT_EQ(classify_layout(0, nullptr, nullptr), Layout::kBroadcast);
+  // sliced (step 2) is strided
+  const int64_t sl[] = {10, 2};
+  EXPECT_EQ(classify_layout(2, s2, sl), Layout::kStrided);
+}
+
+TEST(BroadcastShapes, NumpyRules) {
+  std::vector<int64_t> out;
+  ASSERT_TRUE(broadcast_shapes({4, 1, 5}, {3, 1}, &out));
+  EXPECT_EQ(out, (std::vector<int64_t>{4, 3, 5}));
+  ASSERT_TRUE(broadcast_shapes({}, {2, 3}, &out));
+  EXPECT_EQ(out, (std::vector<int64_t>{2, 3}));
+  ASSERT_TRUE(broadcast_shapes({0, 1}, {1, 7}, &out));
+  EXPECT_EQ(out, (std::vector<int64_t>{0, 7}));
+  ASSERT_TRUE(broadcast_shapes({}, {}, &out));
+  EXPECT_TRUE(out.empty());
+  out = {9};
+  EXPECT_FALSE(broadcast_shapes({2, 3}, {4, 3}, &out));
+  EXPECT_EQ(out, (std::vector<int64_t>{9}));  // untouched on failure
+  EXPECT_FALSE(broadcast_shapes({0}, {2}, &out));
+}
+
+TEST(Options, EnvironmentPicksTheBackend) {
+  setenv("FUZE_BACKEND", "cuda", 1);
+  EXPECT_EQ(default_options().backend, BackendKind::kCuda);
+  setenv("FUZE_BACKEND", "interp", 1);
+  EXPECT_EQ(default_options().backend, BackendKind::kInterp);
+  unsetenv("FUZE_BACKEND");
+  const BackendKind plain = default_options().backend;
+  setenv("FUZE_BACKEND", "bogus", 1);
+  EXPECT_EQ(default_options().backend, plain);
+  unsetenv("FUZE_BACKEND");
+  std::unique_ptr<Backend> x86;
+  EXPECT_EQ(plain, make_backend(BackendKind::kX86, &x86) ? BackendKind::kX86 : BackendKind::kInterp);
+}
+
+TEST(Options, SetAndGet) {
+  const Options saved = options();
+  Options o;
+  o.backend = BackendKind::kInterp;
+  o.num_threads = 3;
+  o.grain = 77;
+  set_options(o);
+  EXPECT_EQ(options().num_threads, 3);
+  EXPECT_EQ(options().grain, 77);
+  set_options(saved);
+}
+
+TEST(Factory, NamesAndUnavailableKinds) {
+  for (BackendKind k : {BackendKind::kInterp, BackendKind::kX86, BackendKind::kCuda}) {
+    BackendKind back;
+    ASSERT_TRUE(parse_backend(backend_name(k), &back));
+    EXPECT_EQ(back, k);
+  }
+  BackendKind dummy;
+  EXPECT_FALSE(parse_backend("gpu", &dummy));
+  std::unique_ptr<Backend> b;
+  Status s = make_backend(BackendKind::kCuda, &b);
+  EXPECT_FALSE(s);
+  EXPECT_EQ(s.message(), "cuda backend not built in this version");
+  EXPECT_EQ(b, nullptr);
+  ASSERT_TRUE(make_backend(BackendKind::kInterp, &b));
+  EXPECT_EQ(b->kind(), BackendKind::kInterp);
+}
+
+TEST(Stats, CountsFallbacksAndCalls) {
+  reset_stats();
+  count_fallback("reason A");
+  count_fallback("reason A");
+  count_fallback("reason B");
+  count_kernel_call();
+  const Stats s = stats();
+  EXPECT_EQ(s.fallbacks, 3u);
+  EXPECT_EQ(s.kernel_calls, 1u);
+  reset_stats();
+  EXPECT_EQ(stats().fallbacks, 0u);
+}
+
+Status build_neg(ir::Kernel* k) {
+  *k = ir::Kernel("", 1);
+  const int x = k->add_input(ir::DType::kFloat32, Layout::kContiguous);
+  k->add_output(k->add_op(ir::Op::kNeg, ir::DType::kFloat32, {x}), Layout::kContiguous);
+  return Status::ok();
+}
+
+TEST(KernelCache, CompilesOnceAndHits) {
+  KernelCache cache;
+  reset_stats();
+  std::atomic<int> builds{0};
+  auto build = [&](ir::Kernel* k) {
+    ++builds;
+    return build_neg(k);
+  };
+  std::string why;
+  auto a = cache.lookup_or_compile("neg/f32/1/c", BackendKind::kInterp, build, &why);
+  ASSERT_NE(a, nullptr) << why;
+  EXPECT_EQ(a->name(), "fused_neg");  // named by the pipeline
+  auto b = cache.lookup_or_compile("neg/f32/1/c", BackendKind::kInterp, build, &why);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(builds.load(), 1);
+  EXPECT_EQ(cache.size(), 1u);
+  const Stats s = stats();
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.hits, 1u);
+  EXPECT_EQ(s.compiles, 1u);
+  EXPECT_GT(s.compile_us, 0.0);
+  // The kernel works.
+  float in[3] = {1, -2, 0}, out[3] = {};
+  testing::ArgsBuilder ab({3});
+  ab.add_contiguous(in);
+  ab.add_contiguous(out);
+  a->run(ab.args(), 0, 3);
+  EXPECT_EQ(out[1], 2.0f);
+  cache.clear();
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(KernelCache, ConcurrentMissesCompileOnce) {
+  KernelCache cache;
+  reset_stats();
+  std::atomic<int> builds{0};
+  std::atomic<int> arrived{0};
+  auto build = [&](ir::Kernel* k) {
+    ++builds;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the others pile up
+    return build_neg(k);
+  };
+  constexpr int kThreads = 8;
+  std::vector<std::shared_ptr<const CompiledKernel>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ++arrived;
+      while (arrived.load() < kThreads) std::this_thread::yield();
+      std::string why;
+      got[static_cast<size_t>(t)] = cache.lookup_or_compile("same-key", BackendKind::kInterp, build, &why);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(builds.load(), 1);
+  for (auto& g : got) {
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(g, got[0]);
+  }
+  const Stats s = stats();
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.hits, static_cast<uint64_t>(kThreads - 1));
+  EXPECT_EQ(s.compiles, 1u);
+}
+
+TEST(KernelCache, DistinctKeysCompileSeparately) {
+  KernelCache cache;
+  std::atomic<int> builds{0};
+  auto build = [&](ir::Kernel* k) {
+    ++builds;
+    return build_neg(k);
+  };
+  std::string why;
+  auto a = cache.lookup_or_compile("k1", BackendKind::kInterp, build, &why);
+  auto b = cache.lookup_or_compile("k2", BackendKind::kInterp, build, &why);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(builds.load(), 2);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(KernelCache, FailedKeyIsRemembered) {
+  KernelCache cache;
+  reset_stats();
+  int builds = 0;
+  auto build = [&](ir::Kernel*) {
+    ++builds;
+    return Status::error("aten::foo is not supported");
+  };
+  std::string why;
+  EXPECT_EQ(cache.lookup_or_compile("bad", BackendKind::kInterp, build, &why), nullptr);
+  EXPECT_NE(why.find("aten::foo is not supported"), std::string::npos) << why;
+  std::string why2;
+  EXPECT_EQ(cache.lookup_or_compile("bad", BackendKind::kInterp, build, &why2), nullptr);
+  EXPECT_EQ(why2, why);
+  EXPECT_EQ(builds, 1);
+  EXPECT_EQ(stats().compile_failures, 1u);
+  EXPECT_EQ(stats().compiles, 0u);
+}
+
+TEST(KernelCache, BackendAndVerifierFailuresSaySo) {
+  KernelCache cache;
+  std::string why;
+  auto i64 = [](ir::Kernel* k) {
+    *k = ir::Kernel("", 1);
+    const int x = k->add_input(ir::DType::kInt64, Layout::kContiguous);
+    k->add_output(k->add_op(ir::Op::kAdd, ir::DType::kInt64, {x, x}), Layout::kContiguous);
+    return Status::ok();
+  };
+  EXPECT_EQ(cache.lookup_or_compile("i64", BackendKind::kInterp, i64, &why), nullptr);
+  EXPECT_NE(why.find("interp: dtype i64 not supported yet"), std::string::npos) << why;
+  EXPECT_EQ(cache.lookup_or_compile("cuda", BackendKind::kCuda, build_neg, &why), nullptr);
+  EXPECT_NE(why.find("cuda backend not built"), std::string::npos) << why;
+  auto no_output = [](ir::Kernel* k) {
+    *k = ir::Kernel("", 1);
+    k->add_input(ir::DType::kFloat32, Layout::kContiguous);
+    return Status::ok();
+  };
+  EXPECT_EQ(cache.lookup_or_compile("noout", BackendKind::kInterp, no_output, &why), nullptr);
+  EXPECT_NE(why.find("kernel has no outputs"), std::string::npos) << why;
+  auto throws = [](ir::Kernel*) -> Status { throw std::runtime_error("boom"); };
+  EXPECT_EQ(cache.lookup_or_compile("throw", BackendKind::kInterp, throws, &why), nullptr);
+  EXPECT_NE(why.find("boom"), std::string::npos) << why;
+}
+
+TEST(KernelCache, GlobalIsOneInstance) { EXPECT_EQ(&KernelCache::global(), &KernelCache::global()); }
+
+// Records the ranges it is asked to run.
+class RecordingKernel : public CompiledKernel {
+ public:
+  void run(const KernelArgs&, int64_t begin, int64_t end) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ranges_.push_back({begin, end});
+    threads_.insert(std::this_thread::get_id());
+  }
+  const std::string& name() const override { return name_; }
+  mutable std::mutex mu_;
+  mutable std::vector<std::pair<int64_t, int64_t>> ranges_;
+  mutable std::set<std::thread::id> threads_;
+  std::string name_ = "recording";
+};
+
+KernelArgs args_with_numel(int64_t n) {
+  KernelArgs a;
+  a.numel = n;
+  return a;
+}
+
+void expect_partition(std::vector<std::pair<int64_t, int64_t>> ranges, int64_t numel, int64_t grain,
+                      size_t max_chunks) {
+  std::sort(ranges.begin(), ranges.end());
+  ASSERT_FALSE(ranges.empty());
+  EXPECT_LE(ranges.size(), max_chunks);
+  int64_t at = 0;
+  for (auto [b, e] : ranges) {
+    EXPECT_EQ(b, at);
+    EXPECT_GE(e - b, grain);
+    at = e;
+  }
+  EXPECT_EQ(at, numel);
+}
+
+TEST(Launch, SmallRunsInlineOnTheCaller) {
+  RecordingKernel k;
+  launch(k, args_with_numel(1000), 8, 600);  // < 2 * grain
+  ASSERT_EQ(k.ranges_.size(), 1u);
+  EXPECT_EQ(k.ranges_[0], (std::pair<int64_t, int64_t>{0, 1000}));
+  EXPECT_EQ(*k.threads_.begin(), std::this_thread::get_id());
+  RecordingKernel k1;
+  launch(k1, args_with_numel(1000000), 1, 10);  // one thread
+  ASSERT_EQ(k1.ranges_.size(), 1u);
+  RecordingKernel k0;
+  launch(k0, args_with_numel(0), 4, 1);
+  EXPECT_TRUE(k0.ranges_.empty());
+}
+
+TEST(Launch, SplitsIntoContiguousChunks) {
+  for (int threads : {2, 3, 4, 8}) {
+    for (int64_t numel : {int64_t(2000), int64_t(2001), int64_t(99999), int64_t(1) << 20}) {
+      RecordingKernel k;
+      launch(k, args_with_numel(numel), threads, 1000);
+      expect_partition(k.ranges_, numel, 1000, static_cast<size_t>(threads));
+      EXPECT_GE(k.ranges_.size(), 2u);
+    }
+  }
+}
+
+TEST(Launch, ChunksNeverSmallerThanGrain) {
+  RecordingKernel k;
+  launch(k, args_with_numel(2500), 8, 1000);  // room for 2 chunks only
+  expect_partition(k.ranges_, 2500, 1000, 2);
+}
+
+TEST(Launch, ConcurrentLaunchesFromManyThreads) {
+  std::vector<std::thread> callers;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 6; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        RecordingKernel k;
+        launch(k, args_with_numel(50000), 4, 1000);
+        int64_t total = 0;
+        for (auto [b, e] : k.ranges_) total += e - b;
+        if (total != 50000) ++bad;
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+}  // namespace
+}  // namespace fuze::runtime
