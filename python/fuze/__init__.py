@@ -1,0 +1,219 @@
+"""fuze: a JIT fusion compiler for TorchScript.
+
+Two ways to use it:
+
+    import torch, fuze
+
+    # 1. Drop-in: every TorchScript module optimized from now on runs fused.
+    fuze.enable()                    # or: with fuze.enabled(): ...
+    traced = torch.jit.trace(model, (x, h))
+    with torch.no_grad():
+        for _ in range(3):           # the profiling executor optimizes after its profiling runs
+            out = traced(x, h)
+    print(torch.jit.last_executed_optimized_graph())   # shows fuze::FusionGroup nodes
+    print(fuze.stats())                                 # kernel cache counters
+
+    # 2. Explicit: one module, fused now.
+    fast = fuze.optimize(traced)     # a FusedModule: call it like the module
+    out = fast(x, h)
+    print(fast.graph)                # the fused forward graph
+
+Fusion is for inference: a fusion group whose inputs require grad runs its
+TorchScript fallback, so run under torch.no_grad() (or torch.inference_mode())
+to get fused kernels. Modules whose graph executor already optimized before
+fuze.enable() keep their plan; enable fuze before the first calls.
+
+Build-tree import: PYTHONPATH=<build>/python /usr/bin/python3 (the Python that owns torch).
+"""
+
+import contextlib as _contextlib
+
+import torch as _torch  # loads libtorch and torch's pybind11 types before the extension
+
+from . import _C
+
+__all__ = [
+    "FusedModule",
+    "default_options",
+    "disable",
+    "enable",
+    "enabled",
+    "fuse_graph",
+    "fused_graph",
+    "is_enabled",
+    "load",
+    "optimize",
+    "options",
+    "reset_stats",
+    "set_options",
+    "stats",
+]
+
+__version__ = "0.1.0"
+
+
+def enable():
+    """Registers fuze as a TorchScript pre-pass: scripted and traced modules run fused.
+
+    Affects graph executors that optimize from now on (a module's first calls).
+    PyTorch's own NNC fuser is kept off while fuze is enabled.
+    """
+    _C.enable()
+
+
+def disable():
+    """Removes the fuze pre-pass (modules already optimized keep their fused plan)."""
+    _C.disable()
+
+
+def is_enabled():
+    """True between enable() and disable()."""
+    return _C.is_enabled()
+
+
+@_contextlib.contextmanager
+def enabled():
+    """Context manager: fuze enabled inside the block, the previous state restored after."""
+    was_enabled = _C.is_enabled()
+    _C.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            _C.disable()
+
+
+def stats():
+    """The kernel cache counters: hits, misses, compiles, compile_failures, fallbacks,
+    evictions, kernel_calls (ints) and compile_us (float)."""
+    return _C.stats()
+
+
+def reset_stats():
+    """Sets every counter of stats() back to zero."""
+    _C.reset_stats()
+
+
+def options():
+    """The current options as a dict: backend ('interp', 'x86', 'cuda'), num_threads."""
+    return _C.options()
+
+
+def default_options():
+    """The options fuze starts with on this machine."""
+    return _C.default_options()
+
+
+def set_options(backend=None, num_threads=None):
+    """Changes the backend ('interp', 'x86', 'cuda') and/or the CPU thread count
+    (0: torch's count); arguments left as None keep their value."""
+    _C.set_options(backend, num_threads)
+
+
+def _script_module_of(module, who):
+    if isinstance(module, FusedModule):
+        return module.original
+    if isinstance(module, _torch.jit.ScriptModule):
+        return module
+    if isinstance(module, _torch.nn.Module):
+        raise TypeError(
+            "%s: got a plain torch.nn.Module (%s); script or trace it first "
+            "(torch.jit.script(m) or torch.jit.trace(m, example_inputs))"
+            % (who, type(module).__name__))
+    raise TypeError(
+        "%s: expected a torch.jit.ScriptModule (from torch.jit.script, torch.jit.trace "
+        "or torch.jit.load), got %s" % (who, type(module).__name__))
+
+
+class FusedModule:
+    """A TorchScript module whose forward runs with fuze::FusionGroup nodes.
+
+    Made by fuze.optimize() or fuze.load(). Call it like the module it came from;
+    attributes it does not define (parameters, submodules, code, save, ...) are
+    those of the original ScriptModule, which shares its parameters with this one.
+    """
+
+    def __init__(self, impl, original):
+        self._impl = impl          # fuze._C.FusedModule
+        self._original = original  # the torch.jit.ScriptModule
+
+    def forward(self, *args, **kwargs):
+        return self._impl.forward(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        return self._impl.forward(*args, **kwargs)
+
+    @property
+    def graph(self):
+        """The optimized forward graph (a torch._C.Graph, inlined, with fuze::FusionGroup nodes)."""
+        return self._impl.graph
+
+    @property
+    def num_fusion_groups(self):
+        """How many fuze::FusionGroup nodes the fused forward graph has."""
+        return self._impl.num_fusion_groups
+
+    @property
+    def original(self):
+        """The torch.jit.ScriptModule this module was made from."""
+        return self._original
+
+    @property
+    def code(self):
+        """The original module's TorchScript code (fusion happens below the code level)."""
+        return self._original.code
+
+    def save(self, path, **kwargs):
+        """Saves the original module (fusion is redone when loaded with fuze.load)."""
+        self._original.save(path, **kwargs)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: delegate to the original module.
+        if name in ("_impl", "_original"):
+            raise AttributeError(name)
+        return getattr(self._original, name)
+
+    def __repr__(self):
+        return "FusedModule(%s, fusion_groups=%d)" % (
+            getattr(self._original, "original_name", type(self._original).__name__),
+            self.num_fusion_groups)
+
+
+def optimize(module):
+    """Returns a FusedModule: `module` (a torch.jit.ScriptModule from torch.jit.script,
+    torch.jit.trace or torch.jit.load) with its forward fused. Parameters are shared,
+    not copied. Raises TypeError for anything else."""
+    script = _script_module_of(module, "fuze.optimize")
+    return FusedModule(_C.optimize(script), script)
+
+
+def load(path, map_location=None):
+    """Loads a TorchScript file (torch.jit.save / ScriptModule.save) and fuses it."""
+    original = _torch.jit.load(str(path), map_location=map_location)
+    return FusedModule(_C.optimize(original), original)
+
+
+def fuse_graph(graph):
+    """Runs the fusion pass on a copy of `graph` (a torch._C.Graph; calls are
+    inlined first). Returns (fused_graph, number_of_fusion_groups)."""
+    if not isinstance(graph, _torch._C.Graph):
+        raise TypeError("fuze.fuse_graph: expected a torch._C.Graph, got %s"
+                        % type(graph).__name__)
+    return _C.fuse_graph(graph)
+
+
+def fused_graph(module, *inputs):
+    """The graph fuze runs for `module`, as a torch._C.Graph (str() it to print).
+
+    `module` is a torch.jit.ScriptModule, a FusedModule or a scripted function.
+    With `inputs`, the fused module is first run on them (without autograd), so
+    that the fusion groups have seen real inputs and bad inputs fail here.
+    """
+    if isinstance(module, _torch.jit.ScriptFunction):
+        fused, _ = fuse_graph(module.graph)
+        return fused
+    fused = module if isinstance(module, FusedModule) else optimize(module)
+    if inputs:
+        with _torch.no_grad():
+            fused(*inputs)
+    return fused.graph
