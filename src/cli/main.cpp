@@ -1,0 +1,57 @@
+// `fuze <command> [args]`: the dispatcher. Subcommands live in their own files
+// (run.cpp, ...) and are listed in kCommands.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace fuze::cli {
+
+namespace {
+
+const Command kCommands[] = {
+    {"run", "run a TorchScript model fused and compare it with plain TorchScript", run_main, run_help},
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out, "usage: fuze <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
+  std::fprintf(out, "\n`fuze <command> --help` describes a command's options.\n");
+}
+
+}  // namespace
+
+int fail(const std::string& message) {
+  std::string line = message.substr(0, message.find('\n'));
+  std::cerr << "fuze: " << line << std::endl;
+  return 1;
+}
+
+}  // namespace fuze::cli
+
+int main(int argc, char** argv) {
+  using namespace fuze::cli;
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    if (argc >= 3) {
+      for (const Command& c : kCommands) {
+        if (argv[2] == std::string(c.name)) {
+          c.help();
+          return 0;
+        }
+      }
+    }
+    usage(stdout);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (cmd == c.name) return c.main(argc - 1, argv + 1);
+  }
+  return fail("unknown command '" + cmd + "' (try fuze --help)");
+}

@@ -1,0 +1,183 @@
+// The public C++ API (include/fuze/fuze.h): load / optimize / Module, the
+// TorchScript pre-pass behind enable() / disable(), options and statistics.
+#include <torch/csrc/jit/passes/constant_pooling.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/passes/pass_manager.h>
+#include <torch/csrc/jit/passes/tensorexpr_fuser.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+#include <torch/script.h>
+
+#include <fstream>
+#include <mutex>
+
+#include "frontend/frontend.h"
+#include "fuze/fuze.h"
+#include "runtime/runtime.h"
+#include "support/log.h"
+
+namespace fuze {
+
+namespace {
+
+std::string first_line(const std::string& s) {
+  auto pos = s.find('\n');
+  return pos == std::string::npos ? s : s.substr(0, pos);
+}
+
+int count_groups(const torch::jit::Block* block) {
+  int n = 0;
+  for (const torch::jit::Node* node : block->nodes()) {
+    n += node->kind() == frontend::fusion_group_symbol();
+    for (const torch::jit::Block* sub : node->blocks()) n += count_groups(sub);
+  }
+  return n;
+}
+
+}  // namespace
+
+// ---- options and stats -------------------------------------------------------
+
+Options default_options() {
+  Options o;
+  o.backend = runtime::default_options().backend;
+  o.num_threads = 0;
+  return o;
+}
+
+void set_options(const Options& options) {
+  runtime::Options r = runtime::options();
+  r.backend = options.backend;
+  runtime::set_options(r);
+  frontend::set_num_threads_option(options.num_threads);
+}
+
+Options options() {
+  Options o;
+  o.backend = runtime::options().backend;
+  o.num_threads = frontend::num_threads_option();
+  return o;
+}
+
+Stats stats() {
+  runtime::Stats r = runtime::stats();
+  Stats s;
+  s.hits = r.hits;
+  s.misses = r.misses;
+  s.compiles = r.compiles;
+  s.compile_failures = r.compile_failures;
+  s.fallbacks = r.fallbacks;
+  s.evictions = r.evictions;
+  s.kernel_calls = r.kernel_calls;
+  s.compile_us = r.compile_us;
+  return s;
+}
+
+void reset_stats() { runtime::reset_stats(); }
+
+// ---- Module ------------------------------------------------------------------
+
+Module::Module(torch::jit::Module module) : module_(std::move(module)) {
+  frontend::register_operators();
+  graph_ = module_.get_method("forward").graph()->copy();
+  torch::jit::Inline(*graph_);
+  torch::jit::LowerSimpleTuples(graph_);
+  torch::jit::ConstantPropagation(graph_);
+  torch::jit::ConstantPooling(graph_);
+  torch::jit::EliminateDeadCode(graph_);
+  fuse_graph(graph_);
+  torch::jit::EliminateDeadCode(graph_);  // constants pulled into groups
+  code_ = std::make_shared<torch::jit::Code>(graph_, "forward");
+}
+
+torch::jit::IValue Module::forward(std::vector<torch::jit::IValue> inputs) {
+  torch::jit::Stack stack;
+  stack.reserve(inputs.size() + 1);
+  stack.emplace_back(module_._ivalue());
+  for (auto& v : inputs) stack.emplace_back(std::move(v));
+  // Same argument checking (and defaults) as torch::jit::Module::forward.
+  module_.get_method("forward").function().getSchema().checkAndNormalizeInputs(stack, {});
+  torch::jit::InterpreterState(*code_).run(stack);
+  TORCH_CHECK(stack.size() == 1, "fuze: forward left ", stack.size(), " values on the stack");
+  return stack.back();
+}
+
+int Module::num_fusion_groups() const { return graph_ ? count_groups(graph_->block()) : 0; }
+
+Module optimize(torch::jit::Module module) { return Module(std::move(module)); }
+
+Module load(const std::string& path) {
+  if (!std::ifstream(path, std::ios::binary).good()) {
+    TORCH_CHECK(false, "fuze::load: cannot open '", path, "' (no such file or not readable)");
+  }
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    TORCH_CHECK(false, "fuze::load: '", path, "' is not a valid TorchScript file: ",
+                first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    TORCH_CHECK(false, "fuze::load: '", path, "' is not a valid TorchScript file: ", first_line(e.what()));
+  }
+  if (!m.find_method("forward")) {
+    TORCH_CHECK(false, "fuze::load: '", path, "' has no forward method");
+  }
+  return optimize(std::move(m));
+}
+
+// ---- enable / disable ----------------------------------------------------------
+
+namespace {
+
+struct EnableState {
+  std::mutex mu;
+  bool enabled = false;
+  torch::jit::GraphPassNameType pass_id = 0;
+  bool saved_te = false;
+};
+EnableState& enable_state() {
+  static auto* s = new EnableState();
+  return *s;
+}
+
+// The pre-pass TorchScript's graph executors run before their own fusers. In
+// the profiling executor it sees prim::profile nodes between ops: they are
+// removed here (keeping the dtypes they recorded for the dtype checks).
+void fuze_pre_pass(std::shared_ptr<torch::jit::Graph>& graph) {
+  frontend::ProfiledDtypes profiled;
+  frontend::remove_profile_nodes(graph->block(), &profiled);
+  int groups = frontend::fuse_graph_with_report(graph, &profiled, nullptr);
+  FUZE_LOG(kInfo) << "pre-pass: " << groups << " fusion group(s)";
+}
+
+}  // namespace
+
+void enable() {
+  auto& s = enable_state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.enabled) return;
+  frontend::register_operators();
+  s.saved_te = torch::jit::tensorExprFuserEnabled();
+  torch::jit::setTensorExprFuserEnabled(false);
+  s.pass_id = torch::jit::registerPrePass(fuze_pre_pass);
+  s.enabled = true;
+}
+
+void disable() {
+  auto& s = enable_state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.enabled) return;
+  torch::jit::clearPrePass(s.pass_id);
+  torch::jit::setTensorExprFuserEnabled(s.saved_te);
+  s.enabled = false;
+}
+
+bool is_enabled() {
+  auto& s = enable_state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  return s.enabled;
+}
+
+}  // namespace fuze

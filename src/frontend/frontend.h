@@ -1,0 +1,77 @@
+// Internal interface of the TorchScript frontend (not installed): the op table
+// shared by the fusion pass and the FusionGroup lowering, the operator
+// registration, and the list of elementwise nodes the pass left unfused.
+#pragma once
+
+#include <torch/csrc/jit/ir/ir.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fuze/ir/kernel.h"
+#include "fuze/support/status.h"
+
+namespace fuze::frontend {
+
+// The node kind of a fusion group: fuze::FusionGroup, with attr::Subgraph.
+c10::Symbol fusion_group_symbol();
+
+// Registers the fuze::FusionGroup operator with TorchScript (idempotent,
+// thread-safe). Called by load / optimize / enable / fuse_graph; never from a
+// static initializer (the libraries are static and such statics vanish).
+void register_operators();
+
+// The ops.def entry whose aten symbol is `kind`, or nullopt.
+std::optional<ir::Op> op_for_kind(c10::Symbol kind);
+
+// Why `node` cannot be part of a fusion group ("" when it can): unsupported op
+// or overload, in-place op, known non-float32 dtype, non-CPU device... Only
+// looks at the node itself (schema, operand kinds, known types), not at its
+// position. `profiled` maps values to dtypes seen by TorchScript's profiler
+// (prim::profile nodes); may be null.
+// (c10::ScalarType::Undefined: profiled with several dtypes.)
+using ProfiledDtypes = std::unordered_map<const torch::jit::Value*, c10::ScalarType>;
+std::string fusibility(const torch::jit::Node* node, const ProfiledDtypes* profiled);
+
+// True for aten kinds fuze knows as elementwise (lowered from ops.def) and their
+// in-place variants (aten::add_...): the nodes the unfused list reports on.
+bool is_elementwise_kind(c10::Symbol kind);
+
+// An elementwise node the pass left outside every fusion group, and why.
+struct UnfusedNode {
+  std::string kind;    // "aten::add_"
+  std::string value;   // "%x.3" (first output), or "" when none
+  std::string reason;  // "in-place aten::add_ mutates its input", "group of one node", ...
+};
+
+// Fuses `graph` like fuze::fuse_graph and returns the unfused elementwise
+// nodes in `unfused` (may be null). `profiled` as for fusibility().
+int fuse_graph_with_report(std::shared_ptr<torch::jit::Graph>& graph, const ProfiledDtypes* profiled,
+                           std::vector<UnfusedNode>* unfused);
+
+// The unfused list recorded by the last fuse_graph on `graph` (empty when the
+// graph was never fused or has been destroyed).
+std::vector<UnfusedNode> unfused_nodes(const torch::jit::Graph& graph);
+
+// Replaces TorchScript's prim::profile nodes (left in graphs seen by pre-passes
+// of the profiling executor) by their inputs, recording the profiled dtypes.
+void remove_profile_nodes(torch::jit::Block* block, ProfiledDtypes* profiled);
+
+// Lowers a fusion group's subgraph to kernel IR. `layouts[i]` is the layout of
+// subgraph input i (kScalar for numbers); `rank` the iteration rank. Errors
+// (unsupported constant, op...) are Status values: the caller falls back.
+Status lower_subgraph(const torch::jit::Graph& subgraph, const std::vector<ir::Layout>& layouts, int rank,
+                      ir::Kernel* out);
+
+// A canonical text of a subgraph (kinds, operand indices, constant values; no
+// value names, no types): equal for structurally equal groups.
+std::string canonical_text(const torch::jit::Graph& subgraph);
+
+// Frontend-level number of threads (0: at::get_num_threads()).
+int num_threads_option();
+void set_num_threads_option(int n);
+
+}  // namespace fuze::frontend

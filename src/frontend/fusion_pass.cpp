@@ -1,0 +1,409 @@
+// The fusion pass: finds maximal groups of supported elementwise nodes in a
+// TorchScript graph (every block, including prim::If / prim::Loop bodies) and
+// replaces each group of two or more by a fuze::FusionGroup node that owns the
+// group's subgraph.
+//
+// Grouping: each block is scanned from its end; a member (a fusible node or a
+// group) absorbs the producers of its inputs one at a time. A producer p is
+// merged into the consumer g only once p sits immediately before g: p is moved
+// down next to g, or g up next to p, with AliasDb's topologically valid moves
+// (which refuse to cross a write the node depends on). Adjacency is what makes
+// the merge safe: merging executes p at g's position, and with nothing in
+// between, no read or write can be reordered. Scans repeat until nothing merges.
+#include <torch/csrc/jit/ir/alias_analysis.h>
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/passes/utils/subgraph_utils.h>
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+
+#include "fuze/fuze.h"
+#include "frontend/frontend.h"
+#include "support/log.h"
+
+namespace fuze::frontend {
+
+using torch::jit::AliasDb;
+using torch::jit::Block;
+using torch::jit::Graph;
+using torch::jit::Node;
+using torch::jit::Value;
+namespace attr = c10::attr;
+namespace prim = c10::prim;
+namespace aten = c10::aten;
+
+c10::Symbol fusion_group_symbol() {
+  static const c10::Symbol sym = c10::Symbol::fromQualString("fuze::FusionGroup");
+  return sym;
+}
+
+// ---- the op table (ops.def) ------------------------------------------------
+
+namespace {
+
+const std::unordered_map<c10::Symbol, ir::Op>& op_table() {
+  static const auto* table = [] {
+    auto* t = new std::unordered_map<c10::Symbol, ir::Op>();
+    for (int i = 0; i < ir::num_ops(); ++i) {
+      ir::Op op = ir::op_at(i);
+      const char* aten_name = ir::op_info(op).aten;
+      if (aten_name != nullptr && aten_name[0] != '\0') {
+        t->emplace(c10::Symbol::fromQualString(aten_name), op);
+      }
+    }
+    return t;
+  }();
+  return *table;
+}
+
+bool is_number_type(const c10::TypePtr& t) {
+  switch (t->kind()) {
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::FloatType:
+    case c10::TypeKind::BoolType:
+    case c10::TypeKind::NumberType:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_tensor(const Value* v) { return v->type()->cast<c10::TensorType>() != nullptr; }
+bool is_none(const Value* v) { return v->type()->kind() == c10::TypeKind::NoneType; }
+
+bool constant_number(const Value* v, double* out) {
+  auto iv = torch::jit::toIValue(v);
+  if (!iv) return false;
+  if (iv->isDouble()) *out = iv->toDouble();
+  else if (iv->isInt()) *out = static_cast<double>(iv->toInt());
+  else if (iv->isBool()) *out = iv->toBool() ? 1.0 : 0.0;
+  else return false;
+  return true;
+}
+
+// The dtype check for one tensor value: known (traced) or profiled dtypes other
+// than float32 are not fused; unknown ones are guarded at run time.
+std::string check_tensor_value(const Value* v, const ProfiledDtypes* profiled, const char* what) {
+  auto tt = v->type()->cast<c10::TensorType>();
+  if (tt->scalarType() && *tt->scalarType() != c10::ScalarType::Float) {
+    return std::string("unsupported dtype ") + c10::toString(*tt->scalarType()) + " (" + what + ")";
+  }
+  if (tt->device() && !tt->device()->is_cpu()) {
+    return std::string("unsupported device ") + tt->device()->str() + " (" + what + ")";
+  }
+  if (profiled != nullptr) {
+    auto it = profiled->find(v);
+    if (it != profiled->end() && it->second != c10::ScalarType::Float) {
+      return std::string("unsupported dtype ") + c10::toString(it->second) + " (profiled " + what + ")";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<ir::Op> op_for_kind(c10::Symbol kind) {
+  const auto& table = op_table();
+  auto it = table.find(kind);
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+bool is_elementwise_kind(c10::Symbol kind) {
+  if (!kind.is_aten()) return false;
+  if (kind == aten::clamp || op_for_kind(kind)) return true;
+  std::string name = kind.toUnqualString();
+  if (name.size() > 1 && name.back() == '_') {
+    auto base = c10::Symbol::aten(name.substr(0, name.size() - 1));
+    return base == aten::clamp || op_for_kind(base).has_value();
+  }
+  return false;
+}
+
+std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
+  const c10::Symbol kind = node->kind();
+  std::optional<ir::Op> op = op_for_kind(kind);
+  const bool is_clamp = kind == aten::clamp;
+  if (!op && !is_clamp) {
+    if (is_elementwise_kind(kind)) {
+      return std::string("in-place ") + kind.toQualString() + " mutates its input";
+    }
+    return std::string("unsupported op ") + kind.toQualString();
+  }
+  if (node->outputs().size() != 1 || !is_tensor(node->output()) || node->inputs().empty() ||
+      !is_tensor(node->input(0))) {
+    return std::string("not the tensor overload of ") + kind.toQualString();
+  }
+  const size_t n = node->inputs().size();
+  // Operand kinds per overload: 'T' tensor, 'N' number, 'E' either, 'C' constant
+  // number, 'O' None or number.
+  std::string expect;
+  if (is_clamp) {
+    expect = "TOO";
+  } else {
+    switch (*op) {
+      case ir::Op::kAdd:
+      case ir::Op::kSub:
+        expect = "TEC";
+        break;
+      case ir::Op::kMul:
+      case ir::Op::kDiv:
+        expect = "TE";
+        break;
+      case ir::Op::kMaximum:
+      case ir::Op::kMinimum:
+        expect = "TT";
+        break;
+      case ir::Op::kClampMin:
+      case ir::Op::kClampMax:
+      case ir::Op::kPow:
+        expect = "TN";
+        break;
+      case ir::Op::kNeg:
+      case ir::Op::kAbs:
+      case ir::Op::kReciprocal:
+      case ir::Op::kSqrt:
+      case ir::Op::kRsqrt:
+      case ir::Op::kRelu:
+      case ir::Op::kExp:
+      case ir::Op::kLog:
+      case ir::Op::kTanh:
+      case ir::Op::kSigmoid:
+        expect = "T";
+        break;
+    }
+  }
+  if (n != expect.size()) {
+    return std::string("unsupported overload of ") + kind.toQualString() + " (" + std::to_string(n) + " operands)";
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Value* v = node->input(i);
+    const char c = expect[i];
+    const bool tensor = is_tensor(v);
+    const bool number = is_number_type(v->type());
+    double unused = 0;
+    bool ok = false;
+    switch (c) {
+      case 'T': ok = tensor; break;
+      case 'N': ok = number; break;
+      case 'E': ok = tensor || number; break;
+      case 'C': ok = number && constant_number(v, &unused); break;
+      case 'O': ok = number || is_none(v); break;
+    }
+    if (!ok) {
+      return std::string("unsupported overload of ") + kind.toQualString() + " (operand " + std::to_string(i) +
+             " is " + v->type()->repr_str() + ")";
+    }
+    if (tensor) {
+      if (v->node()->kind() == prim::Constant) {
+        return std::string("tensor constant operand of ") + kind.toQualString();
+      }
+      std::string why = check_tensor_value(v, profiled, "input");
+      if (!why.empty()) return why;
+    }
+  }
+  if (is_clamp && is_none(node->input(1)) && is_none(node->input(2))) return "clamp without bounds";
+  return check_tensor_value(node->output(), profiled, "output");
+}
+
+// ---- grouping --------------------------------------------------------------
+
+namespace {
+
+class Fuser {
+ public:
+  Fuser(std::shared_ptr<Graph> graph, const ProfiledDtypes* profiled)
+      : graph_(std::move(graph)), profiled_(profiled), db_(graph_) {}
+
+  int run() {
+    fuse_block(graph_->block());
+    dissolve_small_groups(graph_->block());
+    return count_groups(graph_->block());
+  }
+
+ private:
+  bool is_group(const Node* n) const { return n->kind() == fusion_group_symbol(); }
+  bool is_member(const Node* n) const { return is_group(n) || fusibility(n, profiled_).empty(); }
+
+  // Merges producer `p` into consumer `g` (a node or a group) when both can be
+  // made adjacent; returns the group, or nullptr when they cannot.
+  Node* try_merge(Node* g, Node* p) {
+    if (p->next() != g) {
+      const bool moved = db_.moveBeforeTopologicallyValid(p, g) && p->next() == g;
+      if (!moved && !(db_.moveAfterTopologicallyValid(g, p) && p->next() == g)) return nullptr;
+    }
+    if (!is_group(g)) {
+      g = torch::jit::SubgraphUtils::createSingletonSubgraphAndUpdateAliasing(g, fusion_group_symbol(), db_);
+    }
+    torch::jit::SubgraphUtils::mergeNodeIntoSubgraphAndUpdateAliasing(p, g, db_);
+    return g;
+  }
+
+  // Producers of g's inputs in g's block that can join a group, latest first.
+  std::vector<Node*> producers(Node* g) const {
+    std::vector<Node*> out;
+    for (Value* v : g->inputs()) {
+      Node* p = v->node();
+      if (p->owningBlock() != g->owningBlock() || p->kind() == prim::Param) continue;
+      if (std::find(out.begin(), out.end(), p) != out.end()) continue;
+      if (is_member(p)) out.push_back(p);
+    }
+    std::sort(out.begin(), out.end(), [](Node* a, Node* b) { return a->isAfter(b); });
+    return out;
+  }
+
+  void fuse_block(Block* block) {
+    for (Node* n : block->nodes()) {
+      for (Block* sub : n->blocks()) fuse_block(sub);
+    }
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (auto it = block->nodes().rbegin(); it != block->nodes().rend();) {
+        Node* g = *it;
+        if (!is_member(g)) {
+          ++it;
+          continue;
+        }
+        for (bool merged = true; merged;) {
+          merged = false;
+          for (Node* p : producers(g)) {
+            if (Node* group = try_merge(g, p)) {
+              g = group;
+              merged = changed = true;
+              break;
+            }
+          }
+        }
+        it = g->reverseIterator();
+        ++it;
+      }
+    }
+  }
+
+  static int real_nodes(const Graph& g) {
+    int n = 0;
+    for (const Node* node : g.nodes()) n += node->kind() != prim::Constant;
+    return n;
+  }
+
+  void dissolve_small_groups(Block* block) {
+    for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+      Node* n = *it;
+      ++it;
+      for (Block* sub : n->blocks()) dissolve_small_groups(sub);
+      if (is_group(n) && real_nodes(*n->g(attr::Subgraph)) < 2) {
+        torch::jit::SubgraphUtils::unmergeSubgraph(n);
+      }
+    }
+  }
+
+  int count_groups(Block* block) const {
+    int count = 0;
+    for (Node* n : block->nodes()) {
+      count += is_group(n);
+      for (Block* sub : n->blocks()) count += count_groups(sub);
+    }
+    return count;
+  }
+
+  std::shared_ptr<Graph> graph_;
+  const ProfiledDtypes* profiled_;
+  AliasDb db_;
+};
+
+// Elementwise nodes left outside groups, with the reason.
+void collect_unfused(Block* block, const ProfiledDtypes* profiled, std::vector<UnfusedNode>* out) {
+  for (Node* n : block->nodes()) {
+    for (Block* sub : n->blocks()) collect_unfused(sub, profiled, out);
+    if (!is_elementwise_kind(n->kind())) continue;
+    UnfusedNode u;
+    u.kind = n->kind().toQualString();
+    u.value = n->outputs().empty() ? "" : "%" + n->output(0)->debugName();
+    u.reason = fusibility(n, profiled);
+    if (u.reason.empty()) {
+      // Fusible itself: either alone, or kept apart from fusible neighbours by
+      // aliasing / mutation order.
+      bool neighbour = false;
+      auto member = [&](const Node* m) {
+        return m->owningBlock() == block &&
+               (m->kind() == fusion_group_symbol() || fusibility(m, profiled).empty());
+      };
+      for (const Value* v : n->inputs()) neighbour = neighbour || member(v->node());
+      for (const Value* v : n->outputs()) {
+        for (const auto& use : v->uses()) neighbour = neighbour || member(use.user);
+      }
+      u.reason = neighbour ? "aliasing or mutation order keeps it apart from its fusible neighbours"
+                           : "group of one node";
+    }
+    out->push_back(std::move(u));
+  }
+}
+
+// Per-graph unfused lists, for `fuze dump` and tests.
+struct Registry {
+  std::mutex mu;
+  std::unordered_map<const Graph*, std::pair<std::weak_ptr<Graph>, std::vector<UnfusedNode>>> map;
+};
+Registry& registry() {
+  static auto* r = new Registry();
+  return *r;
+}
+
+}  // namespace
+
+void remove_profile_nodes(Block* block, ProfiledDtypes* profiled) {
+  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+    Node* n = *it;
+    ++it;
+    for (Block* sub : n->blocks()) remove_profile_nodes(sub, profiled);
+    if (n->kind() != prim::profile || n->inputs().size() != 1 || n->outputs().size() != 1) continue;
+    Value* in = n->input(0);
+    if (profiled != nullptr && n->hasAttribute(attr::profiled_type)) {
+      auto tt = n->ty(attr::profiled_type)->cast<c10::TensorType>();
+      if (tt && tt->scalarType()) {
+        const c10::ScalarType seen = *tt->scalarType();
+        auto [pos, inserted] = profiled->emplace(in, seen);
+        if (!inserted && pos->second != seen) pos->second = c10::ScalarType::Undefined;
+      }
+    }
+    n->output()->replaceAllUsesWith(in);
+    n->destroy();
+  }
+}
+
+int fuse_graph_with_report(std::shared_ptr<Graph>& graph, const ProfiledDtypes* profiled,
+                           std::vector<UnfusedNode>* unfused) {
+  register_operators();
+  int groups = Fuser(graph, profiled).run();
+  std::vector<UnfusedNode> list;
+  collect_unfused(graph->block(), profiled, &list);
+  FUZE_LOG(kDebug) << "fuse_graph: " << groups << " fusion group(s), " << list.size() << " unfused elementwise node(s)";
+  for (const auto& u : list) FUZE_LOG(kTrace) << "  unfused " << u.kind << " " << u.value << ": " << u.reason;
+  if (unfused != nullptr) *unfused = list;
+  auto& reg = registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  for (auto it = reg.map.begin(); it != reg.map.end();) {
+    it = it->second.first.expired() ? reg.map.erase(it) : std::next(it);
+  }
+  reg.map[graph.get()] = {graph, std::move(list)};
+  return groups;
+}
+
+std::vector<UnfusedNode> unfused_nodes(const Graph& graph) {
+  auto& reg = registry();
+  std::lock_guard<std::mutex> lock(reg.mu);
+  auto it = reg.map.find(&graph);
+  if (it == reg.map.end() || it->second.first.lock().get() != &graph) return {};
+  return it->second.second;
+}
+
+}  // namespace fuze::frontend
+
+namespace fuze {
+
+int fuse_graph(std::shared_ptr<torch::jit::Graph>& graph) {
+  return frontend::fuse_graph_with_report(graph, nullptr, nullptr);
+}
+
+}  // namespace fuze
