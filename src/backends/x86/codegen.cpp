@@ -1,0 +1,163 @@
+#include "backends/x86/codegen.h"
+
+#include <string>
+#include <vector>
+
+#include "backends/x86/vec_emitter.h"
+#include "backends/x86/vec_math.h"
+
+namespace fuze::x86 {
+
+namespace ax = asmjit::x86;
+
+namespace {
+
+constexpr Fp kS = Fp::kF32;
+constexpr uint32_t kQuietNan = 0x7FC00000u;  // std::numeric_limits<float>::quiet_NaN()
+
+// Replaces lanes where `nan_src` is NaN by `nan_src` itself.
+Vec keep_nan_of(VecEmitter& e, const Vec& r, const Vec& nan_src) {
+  return e.select(kS, e.cmp(kS, nan_src, nan_src, Cmp::kUnord), r, nan_src);
+}
+
+Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::vector<Vec>& val) {
+  const Vec& a = val[static_cast<size_t>(n.args[0])];
+  const Vec& b = n.args.size() > 1 ? val[static_cast<size_t>(n.args[1])] : a;
+  switch (n.op) {
+    case ir::Op::kAdd: return e.add(kS, a, b);
+    case ir::Op::kSub: return e.sub(kS, a, b);
+    case ir::Op::kMul: return e.mul(kS, a, b);
+    case ir::Op::kDiv: return e.div(kS, a, b);
+    case ir::Op::kNeg: return e.bit_xor(a, e.pool_u32(0x80000000u));
+    case ir::Op::kAbs: return e.bit_and(a, e.pool_u32(0x7FFFFFFFu));
+    case ir::Op::kReciprocal: return e.div(kS, e.const_f32(1.0f), a);
+    case ir::Op::kSqrt: return e.sqrt(kS, a);
+    case ir::Op::kRsqrt: return e.div(kS, e.const_f32(1.0f), e.sqrt(kS, a));
+    case ir::Op::kMaximum:
+    case ir::Op::kMinimum: {
+      // max_ps(a, b) = a > b ? a : b and min_ps(a, b) = a < b ? a : b, as the
+      // interpreter; NaN in either operand gives the canonical quiet NaN.
+      Vec r = n.op == ir::Op::kMaximum ? e.max(kS, a, b) : e.min(kS, a, b);
+      return e.select(kS, e.cmp(kS, a, b, Cmp::kUnord), r, e.load_aligned(e.pool_u32(kQuietNan)));
+    }
+    // clamp_min(x, lo) = x < lo ? lo : x = max_ps(lo, x); a NaN bound wins.
+    case ir::Op::kClampMin: return keep_nan_of(e, e.max(kS, b, a), b);
+    // clamp_max(x, hi) = hi < x ? hi : x = min_ps(hi, x); a NaN bound wins.
+    case ir::Op::kClampMax: return keep_nan_of(e, e.min(kS, b, a), b);
+    // relu(x) = x < 0 ? 0 : x = max_ps(0, x): NaN and -0.0 pass through.
+    case ir::Op::kRelu: return e.max(kS, e.const_f32(0.0f), a);
+    case ir::Op::kExp: return emit_exp(e, a);
+    case ir::Op::kLog: return emit_log(e, a);
+    case ir::Op::kTanh: return emit_tanh(e, a);
+    case ir::Op::kSigmoid: return emit_sigmoid(e, a);
+    case ir::Op::kPow: {
+      const ir::Node& en = k.node(n.args[1]);
+      if (en.kind == ir::NodeKind::kConst) {
+        const float c = static_cast<float>(en.constant);
+        return emit_pow(e, a, b, &c);
+      }
+      return emit_pow(e, a, b, nullptr);
+    }
+  }
+  return a;  // unreachable: -Wswitch names a missing op
+}
+
+}  // namespace
+
+Status check_supported(const ir::Kernel& k) {
+  for (const ir::Node& n : k.nodes()) {
+    if (n.dtype != ir::DType::kFloat32) {
+      return Status::error(std::string("x86 backend: dtype ") + ir::dtype_name(n.dtype) +
+                           " is not supported (f32 only)");
+    }
+  }
+  for (const ir::Output& o : k.outputs()) {
+    if (o.layout != ir::Layout::kContiguous && o.layout != ir::Layout::kStrided) {
+      return Status::error(std::string("x86 backend: output layout ") + ir::layout_name(o.layout) +
+                           " is not storable");
+    }
+  }
+  if (k.num_outputs() == 0) return Status::error("x86 backend: kernel has no outputs");
+  return Status::ok();
+}
+
+Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label* entry) {
+  FUZE_TRY(check_supported(k));
+  VecEmitter e(cc, isa);
+  asmjit::FuncNode* fn = cc.addFunc(asmjit::FuncSignatureT<void, void* const*, int64_t>());
+  *entry = fn->label();
+  if (isa != Isa::kSse41) {
+    fn->frame().setAvxEnabled();
+    fn->frame().setAvxCleanup();
+  }
+  if (isa == Isa::kAvx512) fn->frame().setAvx512Enabled();
+  ax::Gp ptrs = cc.newIntPtr("ptrs");
+  ax::Gp n = cc.newInt64("n");
+  fn->setArg(0, ptrs);
+  fn->setArg(1, n);
+
+  const auto& nodes = k.nodes();
+  // Liveness: only values reachable from an output are computed.
+  std::vector<char> live(nodes.size(), 0);
+  for (const ir::Output& o : k.outputs()) live[static_cast<size_t>(o.value)] = 1;
+  for (size_t i = nodes.size(); i-- > 0;) {
+    if (!live[i] || nodes[i].kind != ir::NodeKind::kOp) continue;
+    for (int arg : nodes[i].args) live[static_cast<size_t>(arg)] = 1;
+  }
+
+  // Prologue: stream base pointers, uniform inputs and constants.
+  std::vector<Vec> val(nodes.size());
+  std::vector<ax::Gp> in_base(static_cast<size_t>(k.num_inputs()));
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const ir::Node& node = nodes[id];
+    if (!live[id]) continue;
+    if (node.kind == ir::NodeKind::kConst) {
+      val[id] = e.const_f32(static_cast<float>(node.constant));
+    } else if (node.kind == ir::NodeKind::kInput) {
+      ax::Gp p = cc.newIntPtr("in%d", node.input_index);
+      cc.mov(p, ax::ptr(ptrs, node.input_index * 8));
+      if (ir::is_uniform(node.layout)) {
+        val[id] = e.broadcast_f32(ax::dword_ptr(p));
+      } else {
+        in_base[static_cast<size_t>(node.input_index)] = p;
+      }
+    }
+  }
+  std::vector<ax::Gp> out_base;
+  for (int o = 0; o < k.num_outputs(); ++o) {
+    ax::Gp p = cc.newIntPtr("out%d", o);
+    cc.mov(p, ax::ptr(ptrs, (k.num_inputs() + o) * 8));
+    out_base.push_back(p);
+  }
+
+  ax::Gp off = cc.newInt64("off");
+  ax::Gp end = cc.newInt64("end");
+  asmjit::Label loop = cc.newLabel();
+  asmjit::Label done = cc.newLabel();
+  cc.mov(end, n);
+  cc.shl(end, 2);
+  cc.xor_(off, off);
+  cc.test(end, end);
+  cc.jz(done);
+  cc.bind(loop);
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const ir::Node& node = nodes[id];
+    if (!live[id]) continue;
+    if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
+      val[id] = e.load(ax::ptr(in_base[static_cast<size_t>(node.input_index)], off));
+    } else if (node.kind == ir::NodeKind::kOp) {
+      val[id] = emit_op(e, k, node, val);
+    }
+  }
+  for (int o = 0; o < k.num_outputs(); ++o) {
+    e.store(ax::ptr(out_base[static_cast<size_t>(o)], off), val[static_cast<size_t>(k.outputs()[static_cast<size_t>(o)].value)]);
+  }
+  cc.add(off, e.bytes());
+  cc.cmp(off, end);
+  cc.jb(loop);
+  cc.bind(done);
+  cc.endFunc();
+  return Status::ok();
+}
+
+}  // namespace fuze::x86

@@ -1,0 +1,104 @@
+// A thin width-agnostic layer over asmjit's x86::Compiler: one call per vector
+// operation, emitted as SSE4.1 (two-operand legacy forms, no FMA), AVX2+FMA
+// (VEX, ymm) or AVX-512F (EVEX, zmm, k-register masks). Every result is a fresh
+// virtual register (SSA style); the register allocator coalesces the copies.
+// Private to the x86 backend (includes asmjit).
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "backends/x86/isa.h"
+
+namespace fuze::x86 {
+
+using asmjit::Operand;
+using asmjit::x86::Mem;
+using asmjit::x86::Vec;
+
+enum class Fp : uint8_t { kF32, kF64 };
+
+// Ordered, quiet-on-NaN predicates (the 0..7 encodings shared by SSE and AVX).
+enum class Cmp : uint8_t { kEq = 0, kLt = 1, kLe = 2, kUnord = 3, kNeq = 4, kOrd = 7 };
+
+// A lane mask: all-ones / all-zeros lanes in a vector (SSE, AVX2) or a k
+// register (AVX-512).
+struct Mask {
+  Vec v;
+  asmjit::x86::KReg k;
+};
+
+class VecEmitter {
+ public:
+  VecEmitter(asmjit::x86::Compiler& cc, Isa isa);
+
+  asmjit::x86::Compiler& cc() { return cc_; }
+  Isa isa() const { return isa_; }
+  int lanes() const { return isa_lanes(isa_); }  // float32 lanes
+  int bytes() const { return lanes() * 4; }
+  bool has_fma() const { return isa_ != Isa::kSse41; }
+
+  Vec new_vec();
+
+  // Full-width constants in the function's local constant pool (aligned).
+  Mem pool_f32(float v);
+  Mem pool_u32(uint32_t bits);
+  Mem pool_f64(double v);
+  Mem pool_u64(uint64_t bits);
+  Vec const_f32(float v) { return load_aligned(pool_f32(v)); }
+  Vec const_f64(double v) { return load_aligned(pool_f64(v)); }
+
+  Vec copy(const Vec& a);
+  Vec load(const Mem& m);  // unaligned, full width
+  Vec load_aligned(const Mem& m);
+  void store(const Mem& m, const Vec& v);  // unaligned, full width
+  Vec broadcast_f32(const Mem& m);         // one float32 to every lane
+
+  // Arithmetic on float32 (kF32) or float64 (kF64) lanes; `b` may be a
+  // register or a memory operand (pool constants).
+  Vec add(Fp t, const Vec& a, const Operand& b);
+  Vec sub(Fp t, const Vec& a, const Operand& b);
+  Vec mul(Fp t, const Vec& a, const Operand& b);
+  Vec div(Fp t, const Vec& a, const Operand& b);
+  Vec min(Fp t, const Vec& a, const Operand& b);  // a < b ? a : b  (NaN: b)
+  Vec max(Fp t, const Vec& a, const Operand& b);  // a > b ? a : b  (NaN: b)
+  Vec sqrt(Fp t, const Vec& a);
+  Vec fma(Fp t, const Vec& a, const Vec& b, const Operand& c);   // a*b + c (one rounding except SSE)
+  Vec fnma(Fp t, const Vec& a, const Vec& b, const Operand& c);  // c - a*b
+  Vec round(Fp t, const Vec& a, int mode);  // mode 0: nearest-even, 3: toward zero
+
+  // Bitwise, any lane type.
+  Vec bit_and(const Vec& a, const Operand& b);
+  Vec bit_andnot(const Vec& a, const Operand& b);  // ~a & b
+  Vec bit_or(const Vec& a, const Operand& b);
+  Vec bit_xor(const Vec& a, const Operand& b);
+  // 64-bit integer lanes.
+  Vec add_q(const Vec& a, const Operand& b);
+  Vec shl_q(const Vec& a, int bits);
+  Vec shr_q(const Vec& a, int bits);
+
+  Mask cmp(Fp t, const Vec& a, const Operand& b, Cmp pred);
+  Mask mask_or(const Mask& a, const Mask& b);
+  Mask mask_and(const Mask& a, const Mask& b);
+  Mask mask_andnot(const Mask& a, const Mask& b);  // ~a & b
+  Vec select(Fp t, const Mask& m, const Vec& a, const Vec& b);  // m ? b : a
+
+  // float32 <-> float64: the low / high half of a float32 vector widened to
+  // a full float64 vector, and two float64 vectors narrowed into one float32.
+  Vec f32_lo_to_f64(const Vec& f);
+  Vec f32_hi_to_f64(const Vec& f);
+  Vec f64_to_f32(const Vec& lo, const Vec& hi);
+
+ private:
+  Vec bin(uint32_t sse_id, uint32_t vex_id, const Vec& a, const Operand& b);
+  Mem pool_bytes(const void* lane, int lane_size);
+
+  asmjit::x86::Compiler& cc_;
+  Isa isa_;
+  std::unordered_map<uint32_t, Mem> pool32_;
+  std::unordered_map<uint64_t, Mem> pool64_;
+};
+
+}  // namespace fuze::x86

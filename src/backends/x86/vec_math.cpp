@@ -1,0 +1,183 @@
+// Float64-internal vector math (see kernels/math/vec_math_coeffs.h for the
+// error budget): every function widens each half of the float32 vector to
+// float64, evaluates with relative error < 2^-38, and narrows once.
+#include "backends/x86/vec_math.h"
+
+#include <cstdint>
+#include <limits>
+
+#include "kernels/math/vec_math_coeffs.h"
+
+namespace fuze::x86 {
+namespace {
+
+constexpr Fp kD = Fp::kF64;
+constexpr Fp kS = Fp::kF32;
+constexpr uint64_t kSignBit64 = 0x8000000000000000ull;
+constexpr uint64_t kAbsMask64 = 0x7FFFFFFFFFFFFFFFull;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr uint64_t kQuietNan64 = 0x7FF8000000000000ull;
+
+template <class F>
+Vec per_half(VecEmitter& e, const Vec& x, F f) {
+  Vec lo = f(e.f32_lo_to_f64(x));
+  Vec hi = f(e.f32_hi_to_f64(x));
+  return e.f64_to_f32(lo, hi);
+}
+
+struct ExpParts {
+  Vec q;      // expm1(r)
+  Vec scale;  // 2^k
+};
+
+// y -> (expm1(r), 2^k) with y = k*ln2 + r; y clamped to [-clamp, clamp]
+// (NaN passes: max/min return their second operand when one is NaN).
+ExpParts exp_parts(VecEmitter& e, const Vec& y_in, double lo_clamp, double hi_clamp) {
+  Vec y = e.max(kD, e.const_f64(lo_clamp), y_in);
+  y = e.min(kD, e.const_f64(hi_clamp), y);
+  Vec t = e.fma(kD, y, e.const_f64(math::kLog2e), e.pool_f64(math::kShifter));
+  Vec kd = e.sub(kD, t, e.pool_f64(math::kShifter));
+  Vec r = e.fnma(kD, kd, e.const_f64(math::kLn2), y);
+  Vec p = e.const_f64(math::kExpm1Poly[math::kExpm1PolyLen - 1]);
+  for (int i = math::kExpm1PolyLen - 2; i >= 0; --i) p = e.fma(kD, p, r, e.pool_f64(math::kExpm1Poly[i]));
+  ExpParts out;
+  out.q = e.mul(kD, p, r);
+  // t's low mantissa bits hold 2^51 + k; adding 1023 and shifting by 52
+  // leaves k + 1023 in the exponent field (|k| <= 289: always normal).
+  out.scale = e.shl_q(e.add_q(t, e.pool_u64(1023)), 52);
+  return out;
+}
+
+Vec exp_d(VecEmitter& e, const Vec& y) {
+  ExpParts p = exp_parts(e, y, -math::kExpClamp, math::kExpClamp);
+  return e.fma(kD, p.scale, p.q, p.scale);
+}
+
+// log(x) for positive finite x (other inputs give garbage the callers replace).
+Vec log_d(VecEmitter& e, const Vec& x) {
+  Vec ex = e.shr_q(x, 52);
+  Vec ed = e.sub(kD, e.bit_or(ex, e.pool_u64(0x4330000000000000ull)), e.pool_f64(4503599627370496.0 + 1023.0));
+  Vec m = e.bit_or(e.bit_and(x, e.pool_u64(0x000FFFFFFFFFFFFFull)), e.pool_u64(0x3FF0000000000000ull));
+  Mask big = e.cmp(kD, e.const_f64(math::kSqrt2), m, Cmp::kLt);  // sqrt2 < m
+  m = e.select(kD, big, m, e.mul(kD, m, e.pool_f64(0.5)));
+  ed = e.select(kD, big, ed, e.add(kD, ed, e.pool_f64(1.0)));
+  Vec s = e.div(kD, e.sub(kD, m, e.pool_f64(1.0)), e.add(kD, m, e.pool_f64(1.0)));
+  Vec s2 = e.mul(kD, s, s);
+  Vec p = e.const_f64(math::kLogPoly[math::kLogPolyLen - 1]);
+  for (int i = math::kLogPolyLen - 2; i >= 0; --i) p = e.fma(kD, p, s2, e.pool_f64(math::kLogPoly[i]));
+  p = e.mul(kD, p, s2);
+  Vec logm = e.fma(kD, s, p, e.add(kD, s, s));
+  return e.fma(kD, ed, e.const_f64(math::kLn2), logm);
+}
+
+Vec const_bits64(VecEmitter& e, uint64_t bits) { return e.load_aligned(e.pool_u64(bits)); }
+
+// C99/std::pow in float64 for float32 inputs (e is not a special exponent).
+Vec pow_d(VecEmitter& e, const Vec& x, const Vec& ex) {
+  Vec ax = e.bit_and(x, e.pool_u64(kAbsMask64));
+  Vec r = exp_d(e, e.mul(kD, ex, log_d(e, ax)));
+  Vec zero = e.const_f64(0.0);
+  Vec inf = e.const_f64(kInf);
+  Vec one = e.const_f64(1.0);
+  Vec qnan = const_bits64(e, kQuietNan64);
+  Mask is_int = e.cmp(kD, e.round(kD, ex, 0), ex, Cmp::kEq);  // false for NaN, true for +-inf
+  Vec half = e.mul(kD, ex, e.pool_f64(0.5));
+  Mask half_int = e.cmp(kD, e.round(kD, half, 0), half, Cmp::kEq);
+  Mask odd = e.mask_andnot(half_int, is_int);
+  Mask neg_e = e.cmp(kD, ex, zero, Cmp::kLt);
+  // Zero base: e < 0 -> inf, else 0; infinite base: e < 0 -> 0, else inf.
+  r = e.select(kD, e.cmp(kD, ax, zero, Cmp::kEq), r, e.select(kD, neg_e, zero, inf));
+  r = e.select(kD, e.cmp(kD, ax, inf, Cmp::kEq), r, e.select(kD, neg_e, inf, zero));
+  // |x| == 1 with an infinite exponent -> 1.
+  Mask inf_e = e.cmp(kD, e.bit_and(ex, e.pool_u64(kAbsMask64)), inf, Cmp::kEq);
+  r = e.select(kD, e.mask_and(e.cmp(kD, ax, one, Cmp::kEq), inf_e), r, one);
+  // Negative base (sign bit, so -0 and -inf too) with an odd integer exponent: negate.
+  Vec sign = e.bit_and(x, e.pool_u64(kSignBit64));
+  r = e.bit_xor(r, e.select(kD, odd, zero, sign));
+  // Finite negative base with a non-integer (finite) exponent -> NaN.
+  Mask neg_fin = e.mask_and(e.cmp(kD, x, zero, Cmp::kLt), e.cmp(kD, ax, inf, Cmp::kLt));
+  r = e.select(kD, e.mask_andnot(is_int, neg_fin), r, qnan);
+  // NaN in either operand -> NaN, except pow(1, anything) = 1.
+  r = e.select(kD, e.cmp(kD, x, ex, Cmp::kUnord), r, qnan);
+  r = e.select(kD, e.cmp(kD, x, one, Cmp::kEq), r, one);
+  return r;
+}
+
+}  // namespace
+
+Vec emit_exp(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) { return exp_d(e, xd); });
+}
+
+Vec emit_log(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) {
+    Vec r = log_d(e, xd);
+    Vec zero = e.const_f64(0.0);
+    r = e.select(kD, e.cmp(kD, xd, zero, Cmp::kEq), r, e.const_f64(-kInf));
+    r = e.select(kD, e.cmp(kD, xd, zero, Cmp::kLt), r, const_bits64(e, kQuietNan64));
+    Vec inf = e.const_f64(kInf);
+    r = e.select(kD, e.cmp(kD, xd, inf, Cmp::kEq), r, inf);
+    r = e.select(kD, e.cmp(kD, xd, xd, Cmp::kUnord), r, xd);
+    return r;
+  });
+}
+
+Vec emit_tanh(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) {
+    Vec a = e.bit_and(xd, e.pool_u64(kAbsMask64));
+    Vec y = e.add(kD, a, a);
+    ExpParts p = exp_parts(e, y, 0.0, math::kTanhClamp);
+    // E = expm1(y) = 2^k * q + (2^k - 1); tanh(|x|) = E / (E + 2).
+    Vec big_e = e.fma(kD, p.scale, p.q, e.sub(kD, p.scale, e.pool_f64(1.0)));
+    Vec t = e.div(kD, big_e, e.add(kD, big_e, e.pool_f64(2.0)));
+    return e.bit_or(t, e.bit_and(xd, e.pool_u64(kSignBit64)));
+  });
+}
+
+Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) {
+    Vec ex = exp_d(e, e.bit_xor(xd, e.pool_u64(kSignBit64)));
+    return e.div(kD, e.const_f64(1.0), e.add(kD, ex, e.pool_f64(1.0)));
+  });
+}
+
+namespace {
+
+// One of the exact sequences for ATen's special exponents.
+Vec pow_special(VecEmitter& e, const Vec& x, float k) {
+  if (k == 0.0f) return e.const_f32(1.0f);
+  if (k == 1.0f) return x;
+  if (k == 2.0f) return e.mul(kS, x, x);
+  if (k == 3.0f) return e.mul(kS, e.mul(kS, x, x), x);
+  if (k == -2.0f) return e.div(kS, e.const_f32(1.0f), e.mul(kS, x, x));
+  if (k == 0.5f) return e.sqrt(kS, x);
+  if (k == -0.5f) return e.div(kS, e.const_f32(1.0f), e.sqrt(kS, x));
+  return e.div(kS, e.const_f32(1.0f), x);  // -1
+}
+
+constexpr float kSpecialExps[] = {0.0f, 1.0f, 2.0f, 3.0f, -2.0f, 0.5f, -0.5f, -1.0f};
+
+Vec pow_general(VecEmitter& e, const Vec& x, const Vec& ex) {
+  Vec xl = e.f32_lo_to_f64(x), xh = e.f32_hi_to_f64(x);
+  Vec el = e.f32_lo_to_f64(ex), eh = e.f32_hi_to_f64(ex);
+  return e.f64_to_f32(pow_d(e, xl, el), pow_d(e, xh, eh));
+}
+
+}  // namespace
+
+Vec emit_pow(VecEmitter& e, const Vec& x, const Vec& ex, const float* const_exp) {
+  if (const_exp != nullptr) {
+    for (float k : kSpecialExps) {
+      if (*const_exp == k) return pow_special(e, x, k);
+    }
+    return pow_general(e, x, ex);
+  }
+  // Uniform run-time exponent: every candidate, then a select per special value.
+  Vec r = pow_general(e, x, ex);
+  for (float k : kSpecialExps) {
+    r = e.select(kS, e.cmp(kS, ex, e.pool_f32(k), Cmp::kEq), r, pow_special(e, x, k));
+  }
+  return r;
+}
+
+}  // namespace fuze::x86

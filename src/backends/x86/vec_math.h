@@ -1,0 +1,19 @@
+// Inline vector math for the x86 backend: float32 vectors in, float32 vectors
+// out, evaluated in float64 halves and rounded once (kernels/math/vec_math_coeffs.h
+// describes the scheme and holds the coefficients shared with CUDA).
+#pragma once
+
+#include "backends/x86/vec_emitter.h"
+
+namespace fuze::x86 {
+
+Vec emit_exp(VecEmitter& e, const Vec& x);
+Vec emit_log(VecEmitter& e, const Vec& x);
+Vec emit_tanh(VecEmitter& e, const Vec& x);
+Vec emit_sigmoid(VecEmitter& e, const Vec& x);
+// pow(x, ex) as the interpreter defines it; `const_exp` is the exponent when it
+// is known at compile time (then only one path is emitted), else nullptr and
+// the special exponents are selected at run time (ex is uniform).
+Vec emit_pow(VecEmitter& e, const Vec& x, const Vec& ex, const float* const_exp);
+
+}  // namespace fuze::x86

@@ -1,0 +1,357 @@
+#include "backends/x86/x86_backend.h"
+
+#include <asmjit/x86.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "backends/x86/codegen.h"
+#include "backends/x86/isa.h"
+#include "support/log.h"
+
+namespace fuze {
+namespace {
+
+using x86::Isa;
+
+constexpr int kMaxOperands = 32;  // inputs + outputs (more: the caller falls back)
+constexpr int kMaxRank = 16;
+constexpr int64_t kChunk = 128;   // elements gathered per call on non-unit strides (multiple of 16)
+
+enum class OperandKind : uint8_t { kContiguous, kStrided, kBroadcast, kScalar };
+
+class ErrorCollector final : public asmjit::ErrorHandler {
+ public:
+  void handleError(asmjit::Error err, const char* message, asmjit::BaseEmitter*) override {
+    if (failed_) return;
+    failed_ = true;
+    text_ = std::string(asmjit::DebugUtils::errorAsString(err)) + ": " + (message ? message : "");
+  }
+  bool failed() const { return failed_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  bool failed_ = false;
+  std::string text_;
+};
+
+bool dump_asm_requested() {
+  const char* env = std::getenv("FUZE_DUMP");
+  return env != nullptr && std::strstr(env, "asm") != nullptr;
+}
+
+class X86Kernel final : public CompiledKernel {
+ public:
+  using Fn = void (*)(void* const*, int64_t);
+
+  X86Kernel(const ir::Kernel& k, Isa isa, Fn fn, void* mem, size_t mem_size)
+      : name_(k.name()), lanes_(x86::isa_lanes(isa)), num_in_(k.num_inputs()), num_out_(k.num_outputs()),
+        fn_(fn), mem_(mem), mem_size_(mem_size) {
+    for (int i = 0; i < num_in_; ++i) {
+      const ir::Node& n = k.node(k.inputs()[static_cast<size_t>(i)]);
+      kind_.push_back(static_cast<OperandKind>(n.layout));
+    }
+    for (const ir::Output& o : k.outputs()) kind_.push_back(static_cast<OperandKind>(o.layout));
+    for (OperandKind kd : kind_) has_strided_ = has_strided_ || kd == OperandKind::kStrided;
+  }
+  ~X86Kernel() override {
+    if (mem_ != nullptr) asmjit::VirtMem::release(mem_, mem_size_);
+  }
+
+  const std::string& name() const override { return name_; }
+  std::string listing() const override { return listing_; }
+  double compile_us() const override { return compile_us_; }
+  void set_listing(std::string s) { listing_ = std::move(s); }
+  void set_compile_us(double us) { compile_us_ = us; }
+
+  void run(const KernelArgs& a, int64_t begin, int64_t end) const override;
+
+ private:
+  bool is_stream(int i) const {
+    return kind_[static_cast<size_t>(i)] == OperandKind::kContiguous ||
+           kind_[static_cast<size_t>(i)] == OperandKind::kStrided;
+  }
+  void run_unit(void* const* ptrs, int64_t n) const;
+  void run_gather(void* const* ptrs, const int64_t* inner_stride, int64_t n) const;
+  void run_strided(const KernelArgs& a, void** ptrs, int64_t begin, int64_t end) const;
+
+  std::string name_;
+  std::string listing_;
+  double compile_us_ = 0.0;
+  int lanes_;
+  int num_in_;
+  int num_out_;
+  std::vector<OperandKind> kind_;
+  bool has_strided_ = false;
+  Fn fn_;
+  void* mem_;
+  size_t mem_size_;
+};
+
+void X86Kernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
+  if (end > a.numel) end = a.numel;
+  if (begin < 0) begin = 0;
+  if (begin >= end) return;
+  const int nops = num_in_ + num_out_;
+  void* ptrs[kMaxOperands];
+  float scal[kMaxOperands];
+  for (int i = 0; i < nops; ++i) {
+    if (kind_[static_cast<size_t>(i)] == OperandKind::kScalar) {
+      scal[i] = static_cast<float>(a.scalars[i]);
+      ptrs[i] = &scal[i];
+    } else {
+      ptrs[i] = a.data[i];
+    }
+  }
+  if (!has_strided_ || a.rank == 0) {
+    for (int i = 0; i < nops; ++i) {
+      if (is_stream(i)) ptrs[i] = static_cast<float*>(ptrs[i]) + (a.rank == 0 ? 0 : begin);
+    }
+    run_unit(ptrs, end - begin);
+    return;
+  }
+  run_strided(a, ptrs, begin, end);
+}
+
+// Every streamed operand is unit-stride from ptrs[i]: full vectors straight
+// from memory, the remainder through one padded vector.
+void X86Kernel::run_unit(void* const* ptrs, int64_t n) const {
+  const int64_t nv = n - n % lanes_;
+  if (nv > 0) fn_(ptrs, nv);
+  const int64_t rem = n - nv;
+  if (rem == 0) return;
+  alignas(64) float stage[kMaxOperands][16];
+  void* tp[kMaxOperands];
+  const int nops = num_in_ + num_out_;
+  const size_t bytes = static_cast<size_t>(rem) * sizeof(float);
+  for (int i = 0; i < nops; ++i) {
+    if (!is_stream(i)) {
+      tp[i] = ptrs[i];
+      continue;
+    }
+    std::memset(stage[i], 0, sizeof(stage[i]));
+    if (i < num_in_) std::memcpy(stage[i], static_cast<const float*>(ptrs[i]) + nv, bytes);
+    tp[i] = stage[i];
+  }
+  fn_(tp, lanes_);
+  for (int i = num_in_; i < nops; ++i) std::memcpy(static_cast<float*>(ptrs[i]) + nv, stage[i], bytes);
+}
+
+// Streamed operands with arbitrary element strides (0 included): gathered
+// into buffers, computed, scattered back, kChunk elements at a time.
+void X86Kernel::run_gather(void* const* ptrs, const int64_t* inner_stride, int64_t n) const {
+  alignas(64) float buf[kMaxOperands][kChunk];
+  void* tp[kMaxOperands];
+  const int nops = num_in_ + num_out_;
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const int64_t c = std::min(kChunk, n - c0);
+    const int64_t cp = (c + lanes_ - 1) / lanes_ * lanes_;
+    for (int i = 0; i < nops; ++i) {
+      if (!is_stream(i)) {
+        tp[i] = ptrs[i];
+        continue;
+      }
+      tp[i] = buf[i];
+      if (i >= num_in_) continue;
+      const int64_t s = inner_stride[i];
+      const float* src = static_cast<const float*>(ptrs[i]) + c0 * s;
+      for (int64_t j = 0; j < c; ++j) buf[i][j] = src[j * s];
+      for (int64_t j = c; j < cp; ++j) buf[i][j] = 0.0f;
+    }
+    fn_(tp, cp);
+    for (int i = num_in_; i < nops; ++i) {
+      const int64_t s = inner_stride[i];
+      float* dst = static_cast<float*>(ptrs[i]) + c0 * s;
+      for (int64_t j = 0; j < c; ++j) dst[j * s] = buf[i][j];
+    }
+  }
+}
+
+// Odometer over the (coalesced) multi-index from any linear `begin`; one
+// call per row of the innermost dimension.
+void X86Kernel::run_strided(const KernelArgs& a, void** base, int64_t begin, int64_t end) const {
+  const int nops = num_in_ + num_out_;
+  // Coalesce: drop size-1 dims, merge a dim into the next when every strided
+  // operand is dense across the pair (contiguous operands always are).
+  int64_t size[kMaxRank];
+  int64_t stride[kMaxOperands][kMaxRank];
+  int rank = 0;
+  for (int d = 0; d < a.rank; ++d) {
+    if (a.sizes[d] == 1) continue;
+    bool merge = rank > 0;
+    for (int i = 0; i < nops && merge; ++i) {
+      if (kind_[static_cast<size_t>(i)] != OperandKind::kStrided) continue;
+      const int64_t s = a.strides[static_cast<int64_t>(i) * a.rank + d];
+      merge = stride[i][rank - 1] == s * a.sizes[d];
+    }
+    if (merge) {
+      size[rank - 1] *= a.sizes[d];
+      for (int i = 0; i < nops; ++i) {
+        if (kind_[static_cast<size_t>(i)] == OperandKind::kStrided) {
+          stride[i][rank - 1] = a.strides[static_cast<int64_t>(i) * a.rank + d];
+        }
+      }
+    } else {
+      size[rank] = a.sizes[d];
+      for (int i = 0; i < nops; ++i) {
+        stride[i][rank] = kind_[static_cast<size_t>(i)] == OperandKind::kStrided
+                              ? a.strides[static_cast<int64_t>(i) * a.rank + d]
+                              : 0;
+      }
+      ++rank;
+    }
+  }
+  if (rank == 0) {  // a single element
+    size[0] = 1;
+    for (int i = 0; i < nops; ++i) stride[i][0] = 0;
+    rank = 1;
+  }
+  int64_t idx[kMaxRank];
+  int64_t off[kMaxOperands] = {};
+  int64_t rest = begin;
+  for (int d = rank - 1; d >= 0; --d) {
+    idx[d] = rest % size[d];
+    rest /= size[d];
+  }
+  for (int i = 0; i < nops; ++i) {
+    for (int d = 0; d < rank; ++d) off[i] += idx[d] * stride[i][d];
+  }
+  const int last = rank - 1;
+  int64_t inner_stride[kMaxOperands];
+  bool unit = true;
+  for (int i = 0; i < nops; ++i) {
+    inner_stride[i] = kind_[static_cast<size_t>(i)] == OperandKind::kStrided ? stride[i][last] : 1;
+    if (is_stream(i) && inner_stride[i] != 1) unit = false;
+  }
+  void* rp[kMaxOperands];
+  int64_t linear = begin;
+  while (linear < end) {
+    const int64_t seg = std::min(size[last] - idx[last], end - linear);
+    for (int i = 0; i < nops; ++i) {
+      switch (kind_[static_cast<size_t>(i)]) {
+        case OperandKind::kContiguous: rp[i] = static_cast<float*>(base[i]) + linear; break;
+        case OperandKind::kStrided: rp[i] = static_cast<float*>(base[i]) + off[i]; break;
+        case OperandKind::kBroadcast:
+        case OperandKind::kScalar: rp[i] = base[i]; break;
+      }
+    }
+    if (unit) {
+      run_unit(rp, seg);
+    } else {
+      run_gather(rp, inner_stride, seg);
+    }
+    linear += seg;
+    if (linear >= end) break;
+    idx[last] += seg;
+    for (int i = 0; i < nops; ++i) off[i] += seg * stride[i][last];
+    for (int d = last; d > 0 && idx[d] == size[d]; --d) {
+      idx[d] = 0;
+      ++idx[d - 1];
+      for (int i = 0; i < nops; ++i) off[i] += stride[i][d - 1] - size[d] * stride[i][d];
+    }
+  }
+}
+
+class X86Backend final : public Backend {
+ public:
+  X86Backend(Isa isa, bool listing) : isa_(isa), listing_(listing || dump_asm_requested()) {}
+  BackendKind kind() const override { return BackendKind::kX86; }
+  Status compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) override;
+
+ private:
+  Isa isa_;
+  bool listing_;
+};
+
+Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FUZE_TRY(x86::check_supported(k));
+  if (k.num_inputs() + k.num_outputs() > kMaxOperands) {
+    return Status::error("x86 backend: more than " + std::to_string(kMaxOperands) + " operands");
+  }
+  if (k.rank() > kMaxRank) return Status::error("x86 backend: rank above " + std::to_string(kMaxRank));
+
+  asmjit::CodeHolder code;
+  asmjit::Error err = code.init(asmjit::Environment::host());
+  if (err) return Status::error(std::string("x86 backend: asmjit init: ") + asmjit::DebugUtils::errorAsString(err));
+  ErrorCollector errors;
+  code.setErrorHandler(&errors);
+  asmjit::StringLogger logger;
+  if (listing_) code.setLogger(&logger);
+  asmjit::x86::Compiler cc(&code);
+  asmjit::Label entry;
+  FUZE_TRY(x86::emit_kernel(cc, k, isa_, &entry));
+  err = cc.finalize();
+  if (!err) err = code.flatten();
+  if (!err) err = code.resolveUnresolvedLinks();
+  if (err || errors.failed()) {
+    return Status::error("x86 backend: asmjit failed on " + k.name() + ": " +
+                         (errors.failed() ? errors.text() : asmjit::DebugUtils::errorAsString(err)));
+  }
+  // W^X: write the code into a fresh read+write mapping, then make it
+  // read+execute before anyone can call it.
+  const size_t code_size = code.codeSize();
+  const size_t page = asmjit::VirtMem::info().pageSize;
+  const size_t mem_size = (code_size + page - 1) / page * page;
+  void* mem = nullptr;
+  err = asmjit::VirtMem::alloc(&mem, mem_size, asmjit::VirtMem::MemoryFlags::kAccessRW);
+  if (err) return Status::error(std::string("x86 backend: out of code memory: ") + asmjit::DebugUtils::errorAsString(err));
+  err = code.relocateToBase(reinterpret_cast<uint64_t>(mem));
+  if (!err) err = code.copyFlattenedData(mem, mem_size, asmjit::CopySectionFlags::kPadTargetBuffer);
+  if (!err) err = asmjit::VirtMem::protect(mem, mem_size, asmjit::VirtMem::MemoryFlags::kAccessRX);
+  if (err) {
+    asmjit::VirtMem::release(mem, mem_size);
+    return Status::error(std::string("x86 backend: placing code: ") + asmjit::DebugUtils::errorAsString(err));
+  }
+  asmjit::VirtMem::flushInstructionCache(mem, code_size);
+  auto fn = reinterpret_cast<X86Kernel::Fn>(static_cast<char*>(mem) + code.labelOffsetFromBase(entry));
+  auto kernel = std::make_unique<X86Kernel>(k, isa_, fn, mem, mem_size);
+  if (listing_) {
+    std::string text = "; kernel " + k.name() + " (x86 " + x86::isa_name(isa_) + ")\n";
+    text += logger.data();
+    if (dump_asm_requested()) std::fprintf(stderr, "%s\n", text.c_str());
+    kernel->set_listing(std::move(text));
+  }
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  kernel->set_compile_us(us);
+  FUZE_LOG(kDebug) << "x86: compiled " << k.name() << " (" << x86::isa_name(isa_) << ", " << code_size
+                   << " bytes) in " << us << " us";
+  *out = std::move(kernel);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status make_x86_backend(const X86Options& options, std::unique_ptr<Backend>* out) {
+  if (!x86::host_has_sse41()) return Status::error("x86 backend: this CPU lacks SSE4.1");
+  Isa isa = x86::default_isa();
+  if (options.isa >= 0) {
+    if (options.isa > static_cast<int>(x86::host_isa())) {
+      return Status::error(std::string("x86 backend: ISA level ") + x86::isa_name(static_cast<Isa>(options.isa)) +
+                           " is not supported by this CPU");
+    }
+    isa = static_cast<Isa>(options.isa);
+  }
+  *out = std::make_unique<X86Backend>(isa, options.listing);
+  return Status::ok();
+}
+
+Status make_x86_backend(std::unique_ptr<Backend>* out) { return make_x86_backend(X86Options{}, out); }
+
+std::vector<std::string> x86_supported_isa_names() {
+  std::vector<std::string> out;
+  for (Isa isa : x86::supported_isas()) out.emplace_back(x86::isa_name(isa));
+  return out;
+}
+
+std::vector<int> x86_supported_isas() {
+  std::vector<int> out;
+  for (Isa isa : x86::supported_isas()) out.push_back(static_cast<int>(isa));
+  return out;
+}
+
+}  // namespace fuze

@@ -1,0 +1,44 @@
+// The asmjit x86-64 backend: kernel IR -> machine code at run time.
+//
+// - ISA from CPUID (AVX-512F, AVX2+FMA, SSE4.1 floor); FUZE_X86_ISA caps it,
+//   X86Options::isa forces a level (tests iterate x86_supported_isas()).
+// - Each compiled function is a vectorised loop over full vectors; the
+//   CompiledKernel stages the remainder through padded buffers and walks
+//   strided operands (sizes and strides from KernelArgs at run time, any
+//   [begin, end)), calling the same code on unit-stride rows directly and on
+//   gathered chunks otherwise. Sizes never trigger a recompile.
+// - Code pages: each kernel's code is copied into its own fresh mapping while
+//   it is read+write, then switched to read+execute with mprotect before the
+//   first call (asmjit VirtMem::alloc/protect), so no page is ever writable
+//   and executable at once and no writable alias remains (asmjit 1.9's
+//   JitAllocator maps RWX unless dual-mapped).
+// - listing(): assembly from asmjit's logger, only when asked (FUZE_DUMP=asm
+//   in the environment, which also prints it to stderr, or X86Options::listing).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fuze/backend.h"
+
+namespace fuze {
+
+namespace x86 {
+enum class Isa : int;
+}
+
+struct X86Options {
+  int isa = -1;          // -1: default (CPUID, capped by FUZE_X86_ISA); else static_cast<int>(x86::Isa)
+  bool listing = false;  // keep the assembly text (also on with FUZE_DUMP=asm)
+};
+
+Status make_x86_backend(std::unique_ptr<Backend>* out);
+Status make_x86_backend(const X86Options& options, std::unique_ptr<Backend>* out);
+
+// ISA levels this CPU can run, lowest first, by name ("sse", "avx2", "avx512"),
+// with the matching X86Options::isa value at the same position.
+std::vector<std::string> x86_supported_isa_names();
+std::vector<int> x86_supported_isas();
+
+}  // namespace fuze
