@@ -177,11 +177,36 @@ TEST(InterpOps, ConstantsAreRoundedToTheKernelDTypeFirst) {
   EXPECT_EQ(out1, 16777216.0f);
 }
 
-TEST(InterpOps, SigmoidRoundsFromDouble) {
-  for (float x : {-3.7f, -0.3f, 0.1f, 1.0f, 5.5f, 17.0f}) {
+TEST(InterpOps, SigmoidComputesInTheKernelDType) {
+  // As eager: in f32, exp(89.5) overflows and sigmoid(-89.5) is exactly 0.
+  for (float x : {-3.7f, -0.3f, 0.1f, 1.0f, 5.5f, 17.0f, -89.5f, -103.5f}) {
     std::vector<float> out = run_op<float>(Op::kSigmoid, {x}, {0.0f}, false);
-    EXPECT_EQ(out[0], static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x))))) << x;
+    EXPECT_EQ(out[0], 1.0f / (1.0f + std::exp(-x))) << x;
   }
+  EXPECT_EQ(run_op<float>(Op::kSigmoid, {-89.5f}, {0.0f}, false)[0], 0.0f);
+}
+
+TEST(InterpOps, PowRoundsTheExponentToTheKernelDType) {
+  // As eager's vectorised path: the exponent 0.3 becomes 0.3f first (7 ULP apart here).
+  const float x = 4.34853154e+19f;
+  const float want = static_cast<float>(std::pow(static_cast<double>(x), static_cast<double>(0.3f)));
+  ASSERT_NE(want, static_cast<float>(std::pow(static_cast<double>(x), 0.3)));
+  ir::Kernel k("k", 1);
+  const int in = k.add_input(DType::kFloat32, Layout::kContiguous);
+  const int e = k.add_input(DType::kFloat32, Layout::kScalar);
+  const int c = k.add_const(DType::kFloat32, 0.3);
+  k.add_output(k.add_op(Op::kPow, DType::kFloat32, {in, e}), Layout::kContiguous);
+  k.add_output(k.add_op(Op::kPow, DType::kFloat32, {in, c}), Layout::kContiguous);
+  auto ck = compile_or_die(k);
+  float out0 = 0, out1 = 0, xin = x;
+  testing::ArgsBuilder ab({1});
+  ab.add_contiguous(&xin);
+  ab.add_scalar(0.3);
+  ab.add_contiguous(&out0);
+  ab.add_contiguous(&out1);
+  ck->run(ab.args(), 0, 1);
+  EXPECT_EQ(out0, want);
+  EXPECT_EQ(out1, want);
 }
 
 TEST(InterpCompile, RejectsUnsupportedDTypes) {

@@ -13,10 +13,19 @@
 //   clamp_max(x,hi)  hi is NaN -> NaN; otherwise hi < x ? hi : x.
 //   relu(x)          x < 0 ? 0 : x, so relu(NaN) = NaN and relu(-0.0) = -0.0.
 //   rsqrt(x)         1 / sqrt(x): two roundings, as eager.
-//   sigmoid(x)       1 / (1 + exp(-x)) in double, rounded to T.
+//   sigmoid(x)       1 / (1 + exp(-x)) in T, as eager (both its paths). Not in
+//                    double: for f32 x < -88.7 exp(-x) overflows to inf and
+//                    eager returns 0, where double would give denormals up to
+//                    ~1e6 ULP away (measured by tests/eager).
 //   pow(x, e)        e == 0 -> 1 (even for NaN x), e == 1 -> x, 2 -> x*x,
 //                    3 -> x*x*x, -2 -> 1/(x*x), 0.5 -> sqrt, -0.5 -> rsqrt,
-//                    -1 -> 1/x; else std::pow in double rounded to T.
+//                    -1 -> 1/x; else std::pow in double rounded to T. The
+//                    exponent is rounded to T first like every scalar. Eager
+//                    is not consistent here: its vectorised path rounds a
+//                    Scalar exponent to float (SLEEF powf), its scalar tail
+//                    calls std::pow(float, double) with it unrounded (for
+//                    e = 0.3 and x = 1e30 they are 13 ULP apart). We follow
+//                    the vectorised path, which computes almost every element.
 //   exp/log/tanh     std:: on T (eager uses SLEEF: agreement within ULPs).
 #pragma once
 
@@ -69,8 +78,7 @@ template <class T> inline T op_log(T a) { return std::log(a); }
 template <class T> inline T op_tanh(T a) { return std::tanh(a); }
 template <class T>
 inline T op_sigmoid(T a) {
-  const double x = static_cast<double>(a);
-  return static_cast<T>(1.0 / (1.0 + std::exp(-x)));
+  return T(1) / (T(1) + std::exp(-a));
 }
 template <class T>
 inline T op_pow(T x, T e) {
