@@ -22,7 +22,9 @@
 //          log(x) = e*ln2 + log(m).
 // tanh(x): tanh(|x|) = E / (E + 2) with E = expm1(2|x|) (2|x| clamped to
 //          kTanhClamp, where tanh is 1.0 in float64), sign copied from x.
-// sigmoid: 1 / (1 + exp(-x)) (the interpreter's definition, in float64).
+// sigmoid: 1 / (1 + exp(-x)) in float64, except that x <= kSigmoidZeroBelow
+//          gives +0 as the float32 formula of eager / the interpreter does
+//          (there float32 exp(-x) overflows to inf).
 // pow(x,e): exp(e * log|x|) with C99 pow's special cases (zeros, infinities,
 //          NaN, negative bases with integer / odd exponents); ATen's special
 //          exponents (0, 1, 2, 3, -2, 0.5, -0.5, -1) are exact sequences.
@@ -35,6 +37,7 @@ constexpr double kLog2e = 1.44269504088896340736;
 constexpr double kSqrt2 = 1.41421356237309504880;
 constexpr double kShifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
 constexpr double kExpClamp = 200.0;   // |y| beyond this: float32 exp is 0 or inf anyway
+constexpr double kSigmoidZeroBelow = -88.72283935546875;  // float 0xC2B17218: expf(-x) = inf
 constexpr double kTanhClamp = 40.0;   // 2|x| beyond this: tanh(x) rounds to +-1 in float64
 
 // expm1(r) ~= r * sum_i kExpm1Poly[i] * r^i, Horner from the last entry;

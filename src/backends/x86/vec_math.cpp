@@ -134,10 +134,15 @@ Vec emit_tanh(VecEmitter& e, const Vec& x) {
   });
 }
 
+// The interpreter (as eager) computes 1 / (1 + exp(-x)) in float32, where
+// exp(-x) overflows to inf for x <= kSigmoidZeroBelow and the result is +0;
+// elsewhere the float64 evaluation is within an ULP of the float32 formula.
 Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
   return per_half(e, x, [&](const Vec& xd) {
     Vec ex = exp_d(e, e.bit_xor(xd, e.pool_u64(kSignBit64)));
-    return e.div(kD, e.const_f64(1.0), e.add(kD, ex, e.pool_f64(1.0)));
+    Vec r = e.div(kD, e.const_f64(1.0), e.add(kD, ex, e.pool_f64(1.0)));
+    Vec zero = e.const_f64(0.0);
+    return e.select(kD, e.cmp(kD, xd, e.pool_f64(math::kSigmoidZeroBelow), Cmp::kLe), r, zero);
   });
 }
 
