@@ -1,0 +1,10 @@
+// Part of the PIC-safe copy of Debian's libasmjit.a that the Python extension
+// links (see CMakeLists.txt): that archive is compiled without -fPIC, and its
+// one reference to a libc data symbol (stderr, used by asmjit's debug output)
+// cannot be relocated in a shared object. The copy refers to this variable
+// instead, defined inside the extension.
+#include <cstdio>
+
+extern "C" {
+__attribute__((visibility("hidden"))) FILE* fuze_asmjit_stderr = stderr;
+}
