@@ -9,6 +9,7 @@ profiling runs. Fusion is for inference, so the fused runs are under no_grad;
 with autograd on, the fallback must give the same values and gradients.
 """
 
+import os
 import warnings
 
 import pytest
@@ -159,6 +160,14 @@ def test_autograd_runs_fallback(flow):
         got = values_and_grads(build())
     assert_same(got[0], expected[0], tanh)
     assert_same(got[1], expected[1], tanh)
+
+
+def test_backend_follows_environment():
+    """ctest runs this file again with FUZE_BACKEND=interp and with the x86 backend
+    at its lowest ISA level: make sure that variant really runs on that backend."""
+    wanted = os.environ.get("FUZE_BACKEND")
+    if wanted:
+        assert fuze.options()["backend"] == wanted
 
 
 def test_traced_cell_erases_python_gate():
