@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <set>
 #include <string>
 
@@ -275,6 +276,38 @@ TEST(Parser, FailureLeavesOutputUntouched) {
   Kernel k("keep", 3);
   EXPECT_FALSE(parse("kernel x rank 1 {\n bogus\n}\n", &k));
   EXPECT_EQ(k.name(), "keep");
+}
+
+// Random well-formed kernels survive print -> parse unchanged.
+TEST(Parser, RandomKernelsRoundTrip) {
+  std::mt19937 rng(1234);
+  const Layout layouts[] = {Layout::kContiguous, Layout::kStrided, Layout::kBroadcast, Layout::kScalar};
+  const double consts[] = {0.0, -0.0, 0.1, -1e-310, 3.0, std::numeric_limits<double>::infinity(),
+                           std::numeric_limits<double>::quiet_NaN(), 1.0 / 7.0};
+  for (int trial = 0; trial < 200; ++trial) {
+    const DType t = trial % 2 ? DType::kFloat32 : DType::kFloat64;
+    Kernel k(trial % 3 ? "k" + std::to_string(trial) : "", static_cast<int>(rng() % 5));
+    const int num_inputs = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < num_inputs; ++i) k.add_input(t, layouts[rng() % 4]);
+    for (int i = 0; i < 12; ++i) {
+      const int n = static_cast<int>(k.nodes().size());
+      if (rng() % 5 == 0) {
+        k.add_const(t, consts[rng() % 8]);
+        continue;
+      }
+      const Op op = op_at(static_cast<int>(rng() % static_cast<unsigned>(num_ops())));
+      std::vector<int> args;
+      for (int a = 0; a < op_info(op).arity; ++a) args.push_back(static_cast<int>(rng() % static_cast<unsigned>(n)));
+      if ((op_info(op).flags & kUniformRhs) && !is_uniform_value(k, args[1])) args[1] = k.add_const(t, 2.0);
+      k.add_op(op, t, args);
+    }
+    k.add_output(static_cast<int>(k.nodes().size()) - 1, rng() % 2 ? Layout::kContiguous : Layout::kStrided);
+    ASSERT_TRUE(verify(k)) << verify(k).message() << "\n" << print(k);
+    Kernel back;
+    ASSERT_TRUE(parse(print(k), &back)) << print(k);
+    EXPECT_TRUE(same_kernel(k, back)) << print(k) << "---\n" << print(back);
+    EXPECT_EQ(print(back), print(k));
+  }
 }
 
 TEST(SameKernel, DistinguishesSignedZeroConstants) {

@@ -130,7 +130,8 @@ class Kernel {
 };
 
 // Printer and parser: parse(print(k)) == k, and print(parse(text)) is the
-// canonical form of text.
+// canonical form of text. parse() checks syntax only (errors name the line,
+// "line 3: unknown op 'tanhh'"); call verify() (or passes::run_pipeline) next.
 std::string print(const Kernel& k);
 Status parse(std::string_view text, Kernel* out);
 
