@@ -73,7 +73,9 @@ def is_enabled():
 
 @_contextlib.contextmanager
 def enabled():
-    """Context manager: fuze enabled inside the block, the previous state restored after."""
+    """Context manager (or decorator): fuze enabled inside the block, the previous
+    state restored after. Modules first optimized inside the block keep their
+    fused plan afterwards; the block decides what gets fused, not what stays fused."""
     was_enabled = _C.is_enabled()
     _C.enable()
     try:

@@ -81,6 +81,24 @@ def test_enable_fuses_script_and_trace(no_grad):
     assert fuze.stats()["kernel_calls"] > 0
 
 
+def test_plans_outlive_the_enabled_block(no_grad):
+    """A module optimized inside `with fuze.enabled()` keeps its fused plan after
+    the block; one first run after it is plain TorchScript."""
+    x, y = torch.rand(3, 4), torch.rand(3, 4)
+    with fuze.enabled():
+        fused = traced_chain()
+        for _ in range(3):
+            fused(x, y)
+    plain = traced_chain()
+    for _ in range(3):
+        close(plain(x, y), torch.tanh(x + y) * y)
+    assert GROUP not in str(torch.jit.last_executed_optimized_graph())
+    calls = fuze.stats()["kernel_calls"]
+    close(fused(x, y), torch.tanh(x + y) * y)
+    assert GROUP in str(torch.jit.last_executed_optimized_graph())
+    assert fuze.stats()["kernel_calls"] == calls + 1
+
+
 def test_disabled_does_not_fuse(no_grad):
     traced = traced_chain()
     x, y = torch.rand(3, 4), torch.rand(3, 4)
