@@ -42,7 +42,12 @@ std::vector<std::vector<float>> diff_run(const ir::Kernel& k, const Problem& pro
       }
       if (!ok) {
         ++reported;
-        ADD_FAILURE() << ctx << " [" << x86_supported_isa_names()[static_cast<size_t>(isa)] << "] output " << o
+        std::ostringstream ins;  // inputs at the same storage index (meaningful for contiguous)
+        for (int i = 0; i < pr.num_inputs; ++i) {
+          const auto& st = pr.operands[static_cast<size_t>(i)].storage;
+          ins << " in" << i << "=" << (j < st.size() ? st[j] : pr.operands[static_cast<size_t>(i)].scalar);
+        }
+        ADD_FAILURE() << "[" << ins.str() << " ] " << ctx << " [" << x86_supported_isa_names()[static_cast<size_t>(isa)] << "] output " << o
                       << " storage[" << j << "]: interp " << a << " (0x" << std::hex << bits_of(a) << ") x86 " << b
                       << " (0x" << bits_of(b) << std::dec << ")\n"
                       << ir::print(k);

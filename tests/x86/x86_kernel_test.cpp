@@ -1,0 +1,269 @@
+// Chains (LSTM cell pointwise half, a 10-op chain), accuracy sweeps over full
+// binades, emitted-code checks, errors and compile time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include "x86/x86_diff.h"
+
+namespace fuze::x86test {
+namespace {
+
+using ir::DType;
+using ir::Layout;
+using ir::Op;
+constexpr DType kF = DType::kFloat32;
+
+class KernelTest : public ::testing::TestWithParam<int> {};
+
+// gates (4 x [B,H] pre-activations as 4 inputs) + cx -> hy, cy.
+ir::Kernel lstm_kernel(Layout l) {
+  ir::Kernel k("lstm", 2);
+  const int ig = k.add_input(kF, l), fg = k.add_input(kF, l), gg = k.add_input(kF, l), og = k.add_input(kF, l);
+  const int cx = k.add_input(kF, l);
+  const int i = k.add_op(Op::kSigmoid, kF, {ig});
+  const int f = k.add_op(Op::kSigmoid, kF, {fg});
+  const int g = k.add_op(Op::kTanh, kF, {gg});
+  const int o = k.add_op(Op::kSigmoid, kF, {og});
+  const int cy = k.add_op(Op::kAdd, kF, {k.add_op(Op::kMul, kF, {f, cx}), k.add_op(Op::kMul, kF, {i, g})});
+  const int hy = k.add_op(Op::kMul, kF, {o, k.add_op(Op::kTanh, kF, {cy})});
+  k.add_output(hy, Layout::kContiguous);
+  k.add_output(cy, l == Layout::kStrided ? Layout::kStrided : Layout::kContiguous);
+  k.set_name(k.chain_name());
+  return k;
+}
+
+// Ten cheap ops over two inputs and a scalar.
+ir::Kernel ten_op_kernel(Layout la, Layout lb) {
+  ir::Kernel k("ten", 2);
+  const int a = k.add_input(kF, la), b = k.add_input(kF, lb), s = k.add_input(kF, Layout::kScalar);
+  const int c = k.add_const(kF, 0.5);
+  int v = k.add_op(Op::kMul, kF, {a, b});
+  v = k.add_op(Op::kAdd, kF, {v, s});
+  v = k.add_op(Op::kSub, kF, {v, a});
+  v = k.add_op(Op::kMul, kF, {v, c});
+  v = k.add_op(Op::kMaximum, kF, {v, b});
+  v = k.add_op(Op::kAbs, kF, {v});
+  v = k.add_op(Op::kNeg, kF, {v});
+  v = k.add_op(Op::kClampMin, kF, {v, s});
+  v = k.add_op(Op::kDiv, kF, {v, k.add_op(Op::kAdd, kF, {b, c})});
+  k.add_output(v, Layout::kContiguous);
+  k.set_name(k.chain_name());
+  return k;
+}
+
+Problem make_problem(const ir::Kernel& k, const std::vector<int64_t>& sizes, uint32_t seed, float lo, float hi) {
+  Problem p;
+  p.sizes = sizes;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  for (int i = 0; i < k.num_inputs(); ++i) {
+    const Layout l = k.node(k.inputs()[static_cast<size_t>(i)]).layout;
+    const Pattern pat = l == Layout::kContiguous  ? Pattern::kContiguous
+                        : l == Layout::kStrided   ? Pattern::kTransposed
+                        : l == Layout::kBroadcast ? Pattern::kBroadcast
+                                                  : Pattern::kScalar;
+    p.operands.push_back(make_operand(sizes, pat, [&](int64_t) { return u(rng); }));
+  }
+  p.num_inputs = k.num_inputs();
+  for (const ir::Output& o : k.outputs()) p.operands.push_back(make_output(sizes, o.layout == Layout::kStrided));
+  return p;
+}
+
+TEST_P(KernelTest, LstmCell) {
+  Tolerance tol;
+  tol.exact = false;
+  tol.max_ulps = 8;
+  tol.abs_slack = 2e-7;
+  for (Layout l : {Layout::kContiguous, Layout::kStrided}) {
+    const ir::Kernel k = lstm_kernel(l);
+    for (const auto& sizes : std::vector<std::vector<int64_t>>{{3, 4}, {1, 1}, {5, 67}, {64, 256}}) {
+      diff_run(k, make_problem(k, sizes, 1, -6.0f, 6.0f), GetParam(), tol, 2, "lstm");
+    }
+  }
+}
+
+TEST_P(KernelTest, TenOpChain) {
+  Tolerance tol;  // no approximate op: bit-exact
+  for (Layout la : {Layout::kContiguous, Layout::kStrided, Layout::kBroadcast}) {
+    for (Layout lb : {Layout::kContiguous, Layout::kStrided}) {
+      const ir::Kernel k = ten_op_kernel(la, lb);
+      for (const auto& sizes : std::vector<std::vector<int64_t>>{{3, 4}, {17, 9}, {1, 1000}, {129, 3}}) {
+        diff_run(k, make_problem(k, sizes, 3, -4.0f, 4.0f), GetParam(), tol, 4, "ten-op");
+      }
+    }
+  }
+}
+
+// Full binades (every float32 in them) and a strided walk over all 2^32 bit
+// patterns; max ULP against float64 per function, at this ISA level.
+TEST_P(KernelTest, AccuracyBinades) {
+  auto xb = x86_backend(GetParam());
+  struct Fn {
+    Op op;
+    float exponent;
+    std::vector<std::pair<uint32_t, uint32_t>> ranges;  // [first, last) bit patterns
+  };
+  auto binade = [](float lo) {
+    const uint32_t b = bits_of(lo);
+    return std::make_pair(b, b + (1u << 23));
+  };
+  const std::vector<Fn> fns = {
+      {Op::kExp, 0, {binade(0.5f), binade(-64.0f), binade(1.0f / 1024)}},
+      {Op::kLog, 0, {binade(1.0f), binade(0.5f), binade(1e-40f)}},
+      {Op::kTanh, 0, {binade(0.25f), binade(-1.0f), binade(1.0f / 4096)}},
+      {Op::kSigmoid, 0, {binade(2.0f), binade(-64.0f), binade(-0.5f)}},
+      {Op::kPow, 2.5f, {binade(1.0f), binade(1e-3f)}},
+      {Op::kPow, -1.7f, {binade(8.0f), binade(-2.0f)}},
+  };
+  const int64_t chunk = 1 << 20;
+  std::vector<float> in(chunk), out(chunk);
+  for (const Fn& fn : fns) {
+    ir::Kernel k("acc", 1);
+    const int x = k.add_input(kF, Layout::kContiguous);
+    const int v = fn.op == Op::kPow ? k.add_op(fn.op, kF, {x, k.add_const(kF, fn.exponent)}) : k.add_op(fn.op, kF, {x});
+    k.add_output(v, Layout::kContiguous);
+    k.set_name(k.chain_name());
+    auto ck = compile_or_fail(*xb, k);
+    ASSERT_TRUE(ck);
+    double max_err = 0;
+    float worst = 0;
+    auto sweep = [&](uint64_t first, uint64_t last, uint64_t step) {
+      for (uint64_t b0 = first; b0 < last; b0 += chunk * step) {
+        int64_t n = 0;
+        for (uint64_t b = b0; b < last && n < chunk; b += step) in[static_cast<size_t>(n++)] = float_of(static_cast<uint32_t>(b));
+        const int64_t sizes[1] = {n};
+        const int64_t strides[2] = {1, 1};
+        void* data[2] = {in.data(), out.data()};
+        const double scalars[1] = {0};
+        KernelArgs a;
+        a.numel = n;
+        a.rank = 1;
+        a.sizes = sizes;
+        a.data = data;
+        a.strides = strides;
+        a.scalars = scalars;
+        ck->run(a, 0, n);
+        for (int64_t i = 0; i < n; ++i) {
+          const double err = ulp_error(out[static_cast<size_t>(i)], reference(fn.op, in[static_cast<size_t>(i)], fn.exponent));
+          if (!(err <= max_err)) {
+            max_err = std::isnan(err) ? INFINITY : err;
+            worst = in[static_cast<size_t>(i)];
+          }
+        }
+      }
+    };
+    for (const auto& r : fn.ranges) sweep(r.first, r.second, 1);
+    sweep(0, uint64_t{1} << 32, 4099);  // every float class: denormals, huge, NaN, inf
+    for (float s : special_values()) sweep(bits_of(s), uint64_t{bits_of(s)} + 1, 1);
+    std::printf("[ ulp ] %-8s %-5s e=%-5g max %.3f ulp (at %g)\n", ir::op_info(fn.op).name,
+                x86_supported_isa_names()[static_cast<size_t>(GetParam())].c_str(), fn.exponent, max_err, worst);
+    EXPECT_LE(max_err, 2.0) << ir::op_info(fn.op).name << " worst input " << worst;
+  }
+}
+
+TEST_P(KernelTest, ListingNamesChain) {
+  auto xb = x86_backend(GetParam(), /*listing=*/true);
+  ir::Kernel k("t", 1);
+  const int a = k.add_input(kF, Layout::kContiguous), b = k.add_input(kF, Layout::kContiguous);
+  const int c = k.add_input(kF, Layout::kContiguous);
+  k.add_output(k.add_op(Op::kAdd, kF, {k.add_op(Op::kMul, kF, {a, b}), c}), Layout::kContiguous);
+  k.set_name(k.chain_name());
+  auto ck = compile_or_fail(*xb, k);
+  ASSERT_TRUE(ck);
+  EXPECT_EQ(ck->name(), k.chain_name());
+  const std::string text = ck->listing();
+  EXPECT_NE(text.find(k.chain_name()), std::string::npos) << text;
+  EXPECT_GT(ck->compile_us(), 0.0);
+  const std::string isa = x86_supported_isa_names()[static_cast<size_t>(GetParam())];
+  if (isa == "sse") {
+    EXPECT_NE(text.find("mulps"), std::string::npos) << text;
+    EXPECT_EQ(text.find("ymm"), std::string::npos) << text;
+  } else {
+    // mul + add is not contracted (eager rounds twice): vmulps then vaddps.
+    EXPECT_NE(text.find("vmulps"), std::string::npos) << text;
+    EXPECT_NE(text.find(isa == "avx2" ? "ymm" : "zmm"), std::string::npos) << text;
+  }
+}
+
+TEST_P(KernelTest, MathUsesFmaOnAvx) {
+  auto xb = x86_backend(GetParam(), /*listing=*/true);
+  ir::Kernel k("t", 1);
+  k.add_output(k.add_op(Op::kExp, kF, {k.add_input(kF, Layout::kContiguous)}), Layout::kContiguous);
+  k.set_name(k.chain_name());
+  auto ck = compile_or_fail(*xb, k);
+  ASSERT_TRUE(ck);
+  const bool sse = x86_supported_isa_names()[static_cast<size_t>(GetParam())] == "sse";
+  EXPECT_EQ(ck->listing().find("vfmadd") != std::string::npos, !sse) << ck->listing();
+}
+
+TEST_P(KernelTest, ListingOffByDefault) {
+  if (std::getenv("FUZE_DUMP") != nullptr) GTEST_SKIP();
+  auto xb = x86_backend(GetParam());
+  auto ck = compile_or_fail(*xb, ten_op_kernel(Layout::kContiguous, Layout::kContiguous));
+  ASSERT_TRUE(ck);
+  EXPECT_TRUE(ck->listing().empty());
+}
+
+TEST_P(KernelTest, UnsupportedDtypeIsAStatus) {
+  auto xb = x86_backend(GetParam());
+  ir::Kernel k("t", 1);
+  k.add_output(k.add_op(Op::kTanh, DType::kFloat64, {k.add_input(DType::kFloat64, Layout::kContiguous)}),
+               Layout::kContiguous);
+  std::unique_ptr<CompiledKernel> ck;
+  Status st = xb->compile(k, &ck);
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("f64"), std::string::npos) << st.message();
+  EXPECT_EQ(ck, nullptr);
+}
+
+// Quick median of the compile time of the 10-op chain (a test-binary figure,
+// not a benchmark; the bound is loose so CI on a busy machine stays green).
+TEST_P(KernelTest, CompileTimeTenOps) {
+  auto xb = x86_backend(GetParam());
+  const ir::Kernel k = ten_op_kernel(Layout::kContiguous, Layout::kStrided);
+  std::vector<double> us;
+  for (int i = 0; i < 31; ++i) {
+    std::unique_ptr<CompiledKernel> ck;
+    ASSERT_TRUE(xb->compile(k, &ck).is_ok());
+    us.push_back(ck->compile_us());
+  }
+  std::sort(us.begin(), us.end());
+  std::printf("[ compile ] %s 10-op chain: median %.1f us (min %.1f)\n",
+              x86_supported_isa_names()[static_cast<size_t>(GetParam())].c_str(), us[us.size() / 2], us[0]);
+  EXPECT_LT(us[us.size() / 2], 20000.0);
+}
+
+std::string isa_label(const ::testing::TestParamInfo<int>& info) {
+  return x86_supported_isa_names()[static_cast<size_t>(info.param)];
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, KernelTest, ::testing::ValuesIn(x86_supported_isas()), isa_label);
+
+TEST(X86Isa, EnvironmentCapsTheLevel) {
+  setenv("FUZE_X86_ISA", "sse", 1);
+  std::unique_ptr<Backend> b;
+  X86Options o;
+  o.listing = true;
+  ASSERT_TRUE(make_x86_backend(o, &b).is_ok());
+  unsetenv("FUZE_X86_ISA");
+  ir::Kernel k("t", 1);
+  k.add_output(k.add_op(Op::kAdd, kF, {k.add_input(kF, Layout::kContiguous), k.add_const(kF, 1.0)}),
+               Layout::kContiguous);
+  k.set_name(k.chain_name());
+  auto ck = compile_or_fail(*b, k);
+  ASSERT_TRUE(ck);
+  EXPECT_NE(ck->listing().find("(x86 sse)"), std::string::npos) << ck->listing();
+  EXPECT_EQ(ck->listing().find("ymm"), std::string::npos);
+}
+
+TEST(X86Isa, SupportedLevelsStartAtSse) {
+  const auto names = x86_supported_isa_names();
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names[0], "sse");
+}
+
+}  // namespace
+}  // namespace fuze::x86test
