@@ -1,0 +1,197 @@
+// The fuze::FusionGroup operator on varied inputs: broadcast, transposed,
+// expanded, sliced, 0-dim, size-0, number operands, NaN/inf. The fused graph
+// must compute what TorchScript computes; guard misses must fall back.
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "frontend/test_util.h"
+
+namespace fuze::testing {
+namespace {
+
+// Fuses `ir` once; run() compares fused vs original on given inputs.
+class Fixture {
+ public:
+  explicit Fixture(const std::string& ir) : original_(parse(ir)), fused_(original_->copy()) {
+    groups_ = fuze::fuse_graph(fused_);
+  }
+  int groups() const { return groups_; }
+
+  void expect_same(std::vector<torch::jit::IValue> inputs, double atol = 0.0) {
+    auto ref = run_graph(original_, inputs);
+    auto out = run_graph(fused_, inputs);
+    ASSERT_EQ(ref.size(), out.size());
+    for (size_t i = 0; i < ref.size(); ++i) {
+      EXPECT_TRUE(same_tensor(out[i].toTensor(), ref[i].toTensor(), atol)) << "output " << i;
+    }
+  }
+
+ private:
+  std::shared_ptr<torch::jit::Graph> original_, fused_;
+  int groups_ = 0;
+};
+
+const char* kExactChain = R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %one : int = prim::Constant[value=1]()
+  %a : Tensor = aten::add(%x, %y, %one)
+  %b : Tensor = aten::mul(%a, %y)
+  %c : Tensor = aten::neg(%b)
+  %d : Tensor = aten::sub(%c, %x, %one)
+  return (%d))IR";
+
+class FusionOp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(42);
+    fuze::reset_stats();
+  }
+  torch::NoGradGuard no_grad_;
+};
+
+TEST_F(FusionOp, SameShapes) {
+  Fixture f(kExactChain);
+  ASSERT_EQ(f.groups(), 1);
+  f.expect_same({torch::randn({3, 4}), torch::randn({3, 4})});
+  f.expect_same({torch::randn({1000, 37}), torch::randn({1000, 37})});
+  EXPECT_EQ(fuze::stats().kernel_calls, 2u);  // one per fused run
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, Broadcasting) {
+  Fixture f(kExactChain);
+  f.expect_same({torch::randn({3, 1}), torch::randn({1, 4})});
+  f.expect_same({torch::randn({4}), torch::randn({2, 3, 4})});
+  f.expect_same({torch::randn({2, 1, 4}), torch::randn({3, 1})});
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, TransposedExpandedAndSlicedInputs) {
+  Fixture f(kExactChain);
+  f.expect_same({torch::randn({4, 3}).t(), torch::randn({3, 4})});
+  f.expect_same({torch::randn({3, 1}).expand({3, 4}), torch::randn({3, 4})});
+  f.expect_same({torch::randn({3, 8}).slice(1, 0, 8, 2), torch::randn({6, 4}).slice(0, 1, 6, 2)});
+  f.expect_same({torch::randn({2, 3, 4}).permute({2, 0, 1}), torch::randn({4, 2, 3})});
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, ZeroDimAndSizeZero) {
+  Fixture f(kExactChain);
+  f.expect_same({torch::randn({}), torch::randn({})});
+  f.expect_same({torch::randn({}), torch::randn({3, 4})});
+  f.expect_same({torch::randn({0, 4}), torch::randn({0, 4})});
+  f.expect_same({torch::randn({0, 4}), torch::randn({4})});
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, NumberOperandsAndAlpha) {
+  Fixture f(R"IR(
+graph(%x : Tensor, %s : float, %k : int):
+  %two : float = prim::Constant[value=2.]()
+  %a : Tensor = aten::mul(%x, %s)
+  %b : Tensor = aten::add(%a, %k, %two)
+  %c : Tensor = aten::sub(%b, %x, %two)
+  %d : Tensor = aten::div(%c, %s)
+  return (%d))IR");
+  ASSERT_EQ(f.groups(), 1);
+  f.expect_same({torch::randn({5, 7}), 0.75, int64_t{3}});
+  f.expect_same({torch::randn({5, 7}), -3.0, int64_t{-2}});
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+  EXPECT_GT(fuze::stats().kernel_calls, 0u);
+}
+
+TEST_F(FusionOp, SpecialValues) {
+  Fixture f(R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %none : NoneType = prim::Constant()
+  %lo : float = prim::Constant[value=-0.5]()
+  %hi : float = prim::Constant[value=0.5]()
+  %e : float = prim::Constant[value=2.]()
+  %a : Tensor = aten::clamp(%x, %lo, %hi)
+  %b : Tensor = aten::pow(%y, %e)
+  %c : Tensor = aten::maximum(%a, %b)
+  %d : Tensor = aten::relu(%c)
+  %f : Tensor = aten::clamp(%d, %none, %hi)
+  %g : Tensor = aten::div(%f, %x)
+  return (%g, %c))IR");
+  ASSERT_EQ(f.groups(), 1);
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  auto x = torch::tensor({0.f, -0.f, 1.f, -1.f, inf, -inf, nan, 0.25f, 3.f});
+  auto y = torch::tensor({nan, 1.f, -inf, 0.f, 2.f, nan, 0.5f, -0.f, -3.f});
+  f.expect_same({x, y});
+  f.expect_same({y, x});
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, Transcendentals) {
+  Fixture f(R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %one : int = prim::Constant[value=1]()
+  %a : Tensor = aten::add(%x, %y, %one)
+  %b : Tensor = aten::tanh(%a)
+  %c : Tensor = aten::sigmoid(%y)
+  %d : Tensor = aten::exp(%c)
+  %e : Tensor = aten::mul(%b, %d)
+  %f : Tensor = aten::abs(%e)
+  %g : Tensor = aten::log(%f)
+  %h : Tensor = aten::sqrt(%f)
+  %i : Tensor = aten::rsqrt(%f)
+  %j : Tensor = aten::reciprocal(%i)
+  return (%g, %h, %j))IR");
+  ASSERT_EQ(f.groups(), 1);
+  f.expect_same({torch::randn({64, 33}), torch::randn({64, 33})}, 1e-5);
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, SizeChangesDoNotRecompile) {
+  Fixture f(kExactChain);
+  f.expect_same({torch::randn({3, 4}), torch::randn({3, 4})});
+  const auto compiles = fuze::stats().compiles;
+  f.expect_same({torch::randn({17, 9}), torch::randn({17, 9})});
+  f.expect_same({torch::randn({2, 5}), torch::randn({2, 5})});
+  EXPECT_EQ(fuze::stats().compiles, compiles);
+}
+
+TEST_F(FusionOp, GuardMissesFallBack) {
+  Fixture f(kExactChain);
+  // Integer and double tensors, and mixed float/double.
+  f.expect_same({torch::randint(-5, 5, {3, 4}), torch::randint(-5, 5, {3, 4})});
+  f.expect_same({torch::randn({3, 4}, torch::kDouble), torch::randn({3, 4}, torch::kDouble)});
+  f.expect_same({torch::randn({3, 4}), torch::randn({3, 4}, torch::kDouble)});
+  EXPECT_EQ(fuze::stats().fallbacks, 3u);
+  EXPECT_EQ(fuze::stats().kernel_calls, 0u);
+}
+
+TEST_F(FusionOp, RequiresGradFallsBackUnderGradMode) {
+  Fixture f(kExactChain);
+  at::AutoGradMode grad(true);
+  auto x = torch::randn({3, 4}).requires_grad_(true);
+  f.expect_same({x, torch::randn({3, 4})});
+  EXPECT_EQ(fuze::stats().fallbacks, 1u);
+}
+
+TEST_F(FusionOp, SmallerIntermediateOutputFallsBack) {
+  Fixture f(R"IR(
+graph(%x : Tensor, %y : Tensor, %z : Tensor):
+  %one : int = prim::Constant[value=1]()
+  %a : Tensor = aten::add(%x, %y, %one)
+  %b : Tensor = aten::mul(%a, %z)
+  return (%a, %b))IR");
+  ASSERT_EQ(f.groups(), 1);
+  f.expect_same({torch::randn({4}), torch::randn({4}), torch::randn({3, 4})});
+  EXPECT_EQ(fuze::stats().fallbacks, 1u);
+  f.expect_same({torch::randn({3, 4}), torch::randn({4}), torch::randn({3, 4})});
+  EXPECT_EQ(fuze::stats().kernel_calls, 1u);
+}
+
+TEST_F(FusionOp, ShapeErrorsMatchTorchScript) {
+  Fixture f(kExactChain);
+  std::vector<torch::jit::IValue> in = {torch::randn({3}), torch::randn({4})};
+  auto original = parse(kExactChain);
+  EXPECT_ANY_THROW(run_graph(original, in));
+  auto fused = original->copy();
+  fuze::fuse_graph(fused);
+  EXPECT_ANY_THROW(run_graph(fused, in));
+}
+
+}  // namespace
+}  // namespace fuze::testing

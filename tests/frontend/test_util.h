@@ -1,0 +1,68 @@
+// Helpers shared by the frontend tests: graphs from IR text, running a graph
+// through TorchScript's interpreter, comparing tensors (NaN == NaN).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <torch/csrc/jit/ir/irparser.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+#include <torch/csrc/jit/testing/file_check.h>
+#include <torch/script.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "frontend/frontend.h"
+#include "fuze/fuze.h"
+
+namespace fuze::testing {
+
+inline std::shared_ptr<torch::jit::Graph> parse(const std::string& ir) {
+  auto g = std::make_shared<torch::jit::Graph>();
+  torch::jit::parseIR(ir, g.get());
+  return g;
+}
+
+inline std::vector<torch::jit::IValue> run_graph(const std::shared_ptr<torch::jit::Graph>& g,
+                                                 std::vector<torch::jit::IValue> inputs) {
+  torch::jit::Code code(g, "test");
+  torch::jit::Stack stack(std::move(inputs));
+  torch::jit::InterpreterState(code).run(stack);
+  return stack;
+}
+
+inline int count_groups(const torch::jit::Block* b) {
+  int n = 0;
+  for (const torch::jit::Node* node : b->nodes()) {
+    n += node->kind() == frontend::fusion_group_symbol();
+    for (const torch::jit::Block* sub : node->blocks()) n += count_groups(sub);
+  }
+  return n;
+}
+
+// Equal shapes and values; NaNs equal NaNs. `atol` 0 means bit-for-bit values
+// (-0.0 == 0.0 though).
+inline ::testing::AssertionResult same_tensor(const at::Tensor& a, const at::Tensor& b, double atol = 0.0) {
+  if (a.sizes() != b.sizes()) {
+    return ::testing::AssertionFailure() << "shapes differ: " << a.sizes() << " vs " << b.sizes();
+  }
+  if (a.scalar_type() != b.scalar_type()) {
+    return ::testing::AssertionFailure() << "dtypes differ: " << a.scalar_type() << " vs " << b.scalar_type();
+  }
+  if (a.numel() == 0) return ::testing::AssertionSuccess();
+  at::Tensor x = a.to(at::kDouble), y = b.to(at::kDouble);
+  at::Tensor ok = (x == y).logical_or(x.isnan().logical_and(y.isnan()));
+  if (atol > 0) ok = ok.logical_or((x - y).abs() <= atol);
+  if (ok.all().item<bool>()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "values differ:\n" << a << "\nvs\n" << b;
+}
+
+inline bool has_reason(const std::vector<frontend::UnfusedNode>& list, const std::string& kind,
+                       const std::string& reason_part) {
+  for (const auto& u : list) {
+    if (u.kind == kind && u.reason.find(reason_part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace fuze::testing
