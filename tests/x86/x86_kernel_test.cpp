@@ -259,6 +259,33 @@ TEST(X86Isa, EnvironmentCapsTheLevel) {
   EXPECT_EQ(ck->listing().find("ymm"), std::string::npos);
 }
 
+// Every op (and the LSTM chain) encodes at every level, AVX-512 included,
+// whether or not this CPU could run it.
+TEST(X86Isa, EveryLevelEncodes) {
+  for (int isa = 0; isa <= 2; ++isa) {
+    for (int oi = 0; oi < ir::num_ops(); ++oi) {
+      const Op op = ir::op_at(oi);
+      for (bool uniform_rt : {false, true}) {
+        ir::Kernel k("t", 1);
+        std::vector<int> args = {k.add_input(kF, Layout::kContiguous)};
+        if (ir::op_info(op).arity == 2) {
+          args.push_back(uniform_rt ? k.add_input(kF, Layout::kScalar) : k.add_const(kF, 2.5));
+        }
+        k.add_output(k.add_op(op, kF, args), Layout::kContiguous);
+        k.set_name(k.chain_name());
+        std::string text;
+        Status st = x86_assemble_only(k, isa, &text);
+        EXPECT_TRUE(st.is_ok()) << "isa " << isa << " " << ir::op_info(op).name << ": " << st.message();
+        if (isa == 2) {
+          EXPECT_NE(text.find("zmm"), std::string::npos) << text;
+        }
+      }
+    }
+    std::string text;
+    EXPECT_TRUE(x86_assemble_only(lstm_kernel(Layout::kContiguous), isa, &text).is_ok());
+  }
+}
+
 TEST(X86Isa, SupportedLevelsStartAtSse) {
   const auto names = x86_supported_isa_names();
   ASSERT_FALSE(names.empty());

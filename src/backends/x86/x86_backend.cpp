@@ -340,6 +340,29 @@ Status make_x86_backend(const X86Options& options, std::unique_ptr<Backend>* out
   return Status::ok();
 }
 
+Status x86_assemble_only(const ir::Kernel& k, int isa, std::string* listing) {
+  FUZE_TRY(x86::check_supported(k));
+  asmjit::CodeHolder code;
+  asmjit::Error err = code.init(asmjit::Environment::host());
+  if (err) return Status::error(asmjit::DebugUtils::errorAsString(err));
+  ErrorCollector errors;
+  code.setErrorHandler(&errors);
+  asmjit::StringLogger logger;
+  code.setLogger(&logger);
+  asmjit::x86::Compiler cc(&code);
+  asmjit::Label entry;
+  FUZE_TRY(x86::emit_kernel(cc, k, static_cast<Isa>(isa), &entry));
+  err = cc.finalize();
+  if (!err) err = code.flatten();
+  if (!err) err = code.resolveUnresolvedLinks();
+  if (err || errors.failed()) {
+    return Status::error("x86 backend: asmjit failed on " + k.name() + ": " +
+                         (errors.failed() ? errors.text() : asmjit::DebugUtils::errorAsString(err)));
+  }
+  *listing = logger.data();
+  return Status::ok();
+}
+
 Status make_x86_backend(std::unique_ptr<Backend>* out) { return make_x86_backend(X86Options{}, out); }
 
 std::vector<std::string> x86_supported_isa_names() {
