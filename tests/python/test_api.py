@@ -78,6 +78,15 @@ def test_enable_fuses_script_and_trace(no_grad):
             got = scripted(x, y)
         assert GROUP in str(torch.jit.last_executed_optimized_graph())
         close(got, expected)
+
+        @torch.jit.script
+        def chain(x, y):
+            return torch.tanh(x + y) * y
+
+        for _ in range(3):
+            got = chain(x, y)
+        assert GROUP in str(torch.jit.last_executed_optimized_graph())
+        close(got, expected)
     assert fuze.stats()["kernel_calls"] > 0
 
 
@@ -97,6 +106,48 @@ def test_plans_outlive_the_enabled_block(no_grad):
     close(fused(x, y), torch.tanh(x + y) * y)
     assert GROUP in str(torch.jit.last_executed_optimized_graph())
     assert fuze.stats()["kernel_calls"] == calls + 1
+
+
+class Pointwise(torch.nn.Module):
+    def forward(self, x, y):
+        return torch.sigmoid(torch.relu(x * 2.0 + y) - 0.5)
+
+
+def _pointwise_inputs(kind):
+    x, y = torch.randn(6, 5), torch.randn(6, 5)
+    if kind == "transposed":
+        return torch.randn(5, 6).t(), y
+    if kind == "broadcast_row":
+        return x, torch.randn(5)
+    if kind == "broadcast_scalar_tensor":
+        return x, torch.tensor(0.25)
+    if kind == "sliced":
+        return torch.randn(12, 10)[::2, ::2], y
+    if kind == "float64":
+        return x.double(), y.double()
+    if kind == "int32":
+        return torch.randint(-5, 5, (6, 5), dtype=torch.int32), torch.randint(-5, 5, (6, 5), dtype=torch.int32)
+    if kind == "empty":
+        return torch.randn(0, 5), torch.randn(0, 5)
+    return x, y
+
+
+@pytest.mark.parametrize("kind", ["contiguous", "transposed", "broadcast_row",
+                                  "broadcast_scalar_tensor", "sliced", "float64", "int32", "empty"])
+@pytest.mark.parametrize("route", ["optimize", "enable"])
+def test_inputs_of_every_kind(kind, route, no_grad):
+    """Whatever runs (a kernel or the fallback), results equal eager PyTorch's."""
+    x, y = _pointwise_inputs(kind)
+    expected = Pointwise()(x, y)
+    if route == "optimize":
+        module = fuze.optimize(torch.jit.script(Pointwise()))
+    else:
+        fuze.enable()
+        module = torch.jit.script(Pointwise())
+    for _ in range(3):
+        got = module(x, y)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        close(got, expected)
 
 
 def test_disabled_does_not_fuse(no_grad):
