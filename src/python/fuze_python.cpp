@@ -36,6 +36,8 @@ auto call_guarded(Fn&& fn) -> decltype(fn()) {
     throw;
   } catch (py::builtin_exception&) {
     throw;
+  } catch (std::bad_alloc&) {
+    throw;  // pybind11 raises MemoryError
   } catch (const c10::TypeError& e) {
     throw py::type_error(e.what_without_backtrace());
   } catch (const c10::ValueError& e) {
