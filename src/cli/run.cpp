@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "frontend/frontend.h"
 #include "fuze/fuze.h"
 
 namespace fuze::cli {
@@ -237,6 +238,9 @@ int run_main(int argc, char** argv) {
     }
     std::printf("max |fuze - torchscript|: %.9g\n", worst);
     std::printf("fused graph:\n%s", fused.graph()->toString(false).c_str());
+    for (const auto& u : frontend::unfused_nodes(*fused.graph())) {
+      std::printf("not fused: %s %s: %s\n", u.kind.c_str(), u.value.c_str(), u.reason.c_str());
+    }
     std::printf("fusion groups: %d, kernel calls: %" PRIu64 ", fallbacks: %" PRIu64 ", compiles: %" PRIu64 "\n",
                 fused.num_fusion_groups(), st.kernel_calls, st.fallbacks, st.compiles);
 

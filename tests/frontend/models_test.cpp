@@ -231,6 +231,22 @@ TEST(EnableDisable, RoundTripWithTheProfilingExecutor) {
     EXPECT_GT(fuze::stats().kernel_calls, 0u);
   }
 
+  {
+    // With grad mode on, Linear's parameters make TorchScript's executor take
+    // its differentiable-graph path: results still match, nothing crashes.
+    const std::string linear_file = std::string(FUZE_MODELS_DIR) + "/mycell_linear.pt";
+    torch::jit::Module m = torch::jit::load(linear_file);
+    auto x = torch::randn({3, 4}), h = torch::randn({3, 4});
+    at::AutoGradMode grad(true);
+    for (int i = 0; i < 5; ++i) {
+      auto out = m.forward({x, h}).toTuple()->elements()[0].toTensor();
+      torch::jit::Module plain_linear = torch::jit::load(linear_file);
+      auto w = plain_linear.attr("linear").toModule().attr("weight").toTensor();
+      auto b = plain_linear.attr("linear").toModule().attr("bias").toTensor();
+      EXPECT_TRUE(same_tensor(out.detach(), torch::tanh(torch::addmm(b, x, w.t()) + h).detach(), 2e-6));
+    }
+  }
+
   fuze::disable();
   EXPECT_FALSE(fuze::is_enabled());
   EXPECT_EQ(torch::jit::tensorExprFuserEnabled(), te_before);
