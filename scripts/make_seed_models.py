@@ -11,77 +11,90 @@ fixed, so the files are reproducible. The build runs this into <build>/models.
 import json
 import os
 import sys
+import types
 
 import torch
 
 
 # ---- the tutorial's modules ---------------------------------------------------
 
-class MyCellAddTanh(torch.nn.Module):
-    """In [2]: new_h = tanh(x + h)."""
+def make_models():
+    """The tutorial's module classes, defined anew on every call.
 
-    def forward(self, x, h):
-        new_h = torch.tanh(x + h)
-        return new_h, new_h
+    TorchScript shares compiled methods (and their optimized plans) between
+    scripted instances of one Python class, so a test comparing plain
+    TorchScript with fuze needs fresh classes per side (tests/python uses this).
+    """
 
+    class AddTanhCell(torch.nn.Module):
+        """In [2]: new_h = tanh(x + h)."""
 
-class MyCellLinear(torch.nn.Module):
-    """In [6]: new_h = tanh(linear(x) + h)."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.linear(x) + h)
-        return new_h, new_h
+        def forward(self, x, h):
+            new_h = torch.tanh(x + h)
+            return new_h, new_h
 
 
-class DecisionGate(torch.nn.Module):
-    def forward(self, x):
-        if x.sum() > 0:
-            return x
-        else:
-            return -x
+    class LinearCell(torch.nn.Module):
+        """In [6]: new_h = tanh(linear(x) + h)."""
+
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 4)
+
+        def forward(self, x, h):
+            new_h = torch.tanh(self.linear(x) + h)
+            return new_h, new_h
 
 
-class MyCellGate(torch.nn.Module):
-    """In [12]: new_h = tanh(dg(linear(x)) + h)."""
-
-    def __init__(self, dg):
-        super().__init__()
-        self.dg = dg
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.dg(self.linear(x)) + h)
-        return new_h, new_h
+    class DecisionGate(torch.nn.Module):
+        def forward(self, x):
+            if x.sum() > 0:
+                return x
+            else:
+                return -x
 
 
-class RNNLoop(torch.nn.Module):
-    """In [19]: a scripted loop over a traced cell."""
+    class GateCell(torch.nn.Module):
+        """In [12]: new_h = tanh(dg(linear(x)) + h)."""
 
-    def __init__(self, cell):
-        super().__init__()
-        self.cell = cell
+        def __init__(self, dg):
+            super().__init__()
+            self.dg = dg
+            self.linear = torch.nn.Linear(4, 4)
 
-    def forward(self, xs):
-        h, y = torch.zeros(3, 4), torch.zeros(3, 4)
-        for i in range(xs.size(0)):
-            y, h = self.cell(xs[i], h)
-        return y, h
+        def forward(self, x, h):
+            new_h = torch.tanh(self.dg(self.linear(x)) + h)
+            return new_h, new_h
 
 
-class WrapRNN(torch.nn.Module):
-    """In [22]: a trace over a scripted loop."""
+    class RNNLoop(torch.nn.Module):
+        """In [19]: a scripted loop over a traced cell."""
 
-    def __init__(self, loop):
-        super().__init__()
-        self.loop = loop
+        def __init__(self, cell):
+            super().__init__()
+            self.cell = cell
 
-    def forward(self, xs):
-        y, h = self.loop(xs)
-        return torch.relu(y)
+        def forward(self, xs):
+            h, y = torch.zeros(3, 4), torch.zeros(3, 4)
+            for i in range(xs.size(0)):
+                y, h = self.cell(xs[i], h)
+            return y, h
+
+
+    class WrapRNN(torch.nn.Module):
+        """In [22]: a trace over a scripted loop."""
+
+        def __init__(self, loop):
+            super().__init__()
+            self.loop = loop
+
+        def forward(self, xs):
+            y, h = self.loop(xs)
+            return torch.relu(y)
+
+    return types.SimpleNamespace(AddTanhCell=AddTanhCell, LinearCell=LinearCell,
+                                 DecisionGate=DecisionGate, GateCell=GateCell,
+                                 RNNLoop=RNNLoop, WrapRNN=WrapRNN)
 
 
 # ---- fuze's own fixtures --------------------------------------------------------
@@ -123,6 +136,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
 
+    m = make_models()
     x, h = torch.rand(3, 4), torch.rand(3, 4)
     xs = torch.rand(10, 3, 4)
     models = []
@@ -132,18 +146,18 @@ def main():
         models.append({"name": name, "file": name + ".pt", "inputs": shapes,
                        "capture": how, "chain": chain})
 
-    save("mycell_add_tanh", torch.jit.trace(MyCellAddTanh(), (x, h)),
+    save("mycell_add_tanh", torch.jit.trace(m.AddTanhCell(), (x, h)),
          [[3, 4], [3, 4]], "trace", "add+tanh")
-    save("mycell_linear", torch.jit.trace(MyCellLinear(), (x, h)),
+    save("mycell_linear", torch.jit.trace(m.LinearCell(), (x, h)),
          [[3, 4], [3, 4]], "trace", "add+tanh after linear")
-    script_gate = torch.jit.script(DecisionGate())
+    script_gate = torch.jit.script(m.DecisionGate())
     save("decision_gate", script_gate, [[3, 4]], "script", "neg in an if branch (not fusible alone)")
-    save("mycell_scripted_gate", torch.jit.script(MyCellGate(script_gate)),
+    save("mycell_scripted_gate", torch.jit.script(m.GateCell(script_gate)),
          [[3, 4], [3, 4]], "script", "add+tanh after the gate")
-    traced_cell = torch.jit.trace(MyCellGate(script_gate), (x, h))
-    rnn_loop = torch.jit.script(RNNLoop(traced_cell))
+    traced_cell = torch.jit.trace(m.GateCell(script_gate), (x, h))
+    rnn_loop = torch.jit.script(m.RNNLoop(traced_cell))
     save("rnn_loop", rnn_loop, [[10, 3, 4]], "script over trace", "add+tanh in the loop body")
-    save("wrap_rnn", torch.jit.trace(WrapRNN(rnn_loop), (xs,)),
+    save("wrap_rnn", torch.jit.trace(m.WrapRNN(rnn_loop), (xs,)),
          [[10, 3, 4]], "trace over script", "add+tanh in the loop body")
     save("lstm_cell_pointwise", torch.jit.script(LSTMCellPointwise()),
          [[3, 8]] * 5, "script", "sigmoid/tanh/mul/add, 5 inputs, 2 outputs")

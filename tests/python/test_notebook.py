@@ -10,13 +10,17 @@ with autograd on, the fallback must give the same values and gradients.
 """
 
 import os
+import sys
 import warnings
 
 import pytest
 import torch
 
 import fuze
-from notebook_models import make_models
+
+# The tutorial's classes live with the fixture script (scripts/make_seed_models.py).
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+from make_seed_models import make_models  # noqa: E402
 
 RUNS = 3
 GROUP = "fuze::FusionGroup"
