@@ -12,6 +12,10 @@ namespace fuze {
 // Defined in backends/x86 (declared here so the factory needs no x86 header).
 Status make_x86_backend(std::unique_ptr<Backend>* out);
 #endif
+#if FUZE_HAVE_CUDA
+// Defined in backends/cuda: available only with NVRTC, libcuda.so.1 and a device.
+Status make_cuda_backend(std::unique_ptr<Backend>* out);
+#endif
 
 const char* backend_name(BackendKind kind) {
   switch (kind) {
@@ -42,7 +46,12 @@ Status make_backend(BackendKind kind, std::unique_ptr<Backend>* out) {
 #else
       return Status::error("x86 backend not built in this version (configure with FUZE_WITH_X86=ON and asmjit)");
 #endif
-    case BackendKind::kCuda: return Status::error("cuda backend not built in this version");
+    case BackendKind::kCuda:
+#if FUZE_HAVE_CUDA
+      return make_cuda_backend(out);
+#else
+      return Status::error("cuda backend not built in this version (configure with FUZE_WITH_CUDA=ON)");
+#endif
   }
   return Status::error("unknown backend kind " + std::to_string(static_cast<int>(kind)));
 }

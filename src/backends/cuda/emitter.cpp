@@ -1,0 +1,342 @@
+// CUDA C emitter (see emitter.h for the shape of the generated program).
+#include "backends/cuda/emitter.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+namespace fuze::cuda {
+namespace {
+
+const char* storage_type(ir::DType t) {
+  switch (t) {
+    case ir::DType::kFloat32: return "float";
+    case ir::DType::kFloat64: return "double";
+    case ir::DType::kFloat16: return "FuzeHalf";
+    case ir::DType::kBFloat16: return "FuzeBf16";
+    default: return nullptr;
+  }
+}
+
+const char* compute_type(ir::DType t) { return t == ir::DType::kFloat64 ? "double" : "float"; }
+
+const char* vector_type(ir::DType t) {
+  switch (t) {
+    case ir::DType::kFloat32: return "float4";
+    case ir::DType::kFloat64: return "double2";
+    default: return "uint4";
+  }
+}
+
+std::string sanitize(const std::string& name) {
+  std::string s;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    s += ok ? c : '_';
+  }
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) s = "k_" + s;
+  return s;
+}
+
+// The constant rounded to the node's dtype like interp::to_dtype, as exact bits.
+std::string const_literal(ir::DType t, double v) {
+  char buf[96];
+  uint64_t bits64;
+  std::memcpy(&bits64, &v, sizeof bits64);
+  if (t == ir::DType::kFloat32) {
+    float f = static_cast<float>(v);
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    std::snprintf(buf, sizeof buf, "__int_as_float(0x%08x) /* %.9g */", bits, static_cast<double>(f));
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "__longlong_as_double(0x%016llxLL)", static_cast<unsigned long long>(bits64));
+  if (t == ir::DType::kFloat64) return std::string(buf) + " /* " + std::to_string(v) + " */";
+  return std::string("fuze_widen(FuzeNarrow<") + storage_type(t) + ">::from_double(" + buf + "))";
+}
+
+// Expression for one op over value names a and b; empty when unsupported.
+std::string op_expr(ir::Op op, const std::string& a, const std::string& b) {
+  switch (op) {
+    case ir::Op::kAdd: return a + " + " + b;
+    case ir::Op::kSub: return a + " - " + b;
+    case ir::Op::kMul: return a + " * " + b;
+    case ir::Op::kDiv: return a + " / " + b;
+    case ir::Op::kNeg: return "-" + a;
+    case ir::Op::kAbs: return "fuze_abs(" + a + ")";
+    case ir::Op::kReciprocal: return "fuze_reciprocal(" + a + ")";
+    case ir::Op::kSqrt: return "fuze_sqrt(" + a + ")";
+    case ir::Op::kRsqrt: return "fuze_rsqrt(" + a + ")";
+    case ir::Op::kMaximum: return "fuze_maximum(" + a + ", " + b + ")";
+    case ir::Op::kMinimum: return "fuze_minimum(" + a + ", " + b + ")";
+    case ir::Op::kClampMin: return "fuze_clamp_min(" + a + ", " + b + ")";
+    case ir::Op::kClampMax: return "fuze_clamp_max(" + a + ", " + b + ")";
+    case ir::Op::kRelu: return "fuze_relu(" + a + ")";
+    case ir::Op::kExp: return "fuze_exp(" + a + ")";
+    case ir::Op::kLog: return "fuze_log(" + a + ")";
+    case ir::Op::kTanh: return "fuze_tanh(" + a + ")";
+    case ir::Op::kSigmoid: return "fuze_sigmoid(" + a + ")";
+    case ir::Op::kPow: return "fuze_pow(" + a + ", " + b + ")";
+    default: return {};  // ops added to ops.def later: reported as unsupported
+  }
+}
+
+struct Ctx {
+  const ir::Kernel& k;
+  EmittedKernel& e;
+  std::ostringstream os;
+  std::string shape_type;
+  std::string params;  // the shared parameter list
+  std::string args;    // the same names, for forwarding
+
+  std::string ptr(int operand) const { return "p" + std::to_string(operand); }
+  ir::DType operand_dtype(int operand) const {
+    int ni = k.num_inputs();
+    int id = operand < ni ? k.inputs()[static_cast<size_t>(operand)] : k.outputs()[static_cast<size_t>(operand - ni)].value;
+    return k.node(id).dtype;
+  }
+};
+
+void emit_point(Ctx& c) {
+  const ir::Kernel& k = c.k;
+  std::ostringstream& os = c.os;
+  os << "static __device__ __forceinline__ void " << c.e.name << "_point(";
+  bool first = true;
+  for (int i = 0; i < k.num_inputs(); ++i) {
+    os << (first ? "" : ", ") << compute_type(c.operand_dtype(i)) << " a" << i;
+    first = false;
+  }
+  for (int o = 0; o < k.num_outputs(); ++o) {
+    os << (first ? "" : ", ") << compute_type(c.operand_dtype(k.num_inputs() + o)) << "& r" << o;
+    first = false;
+  }
+  os << ") {\n";
+  for (size_t id = 0; id < k.nodes().size(); ++id) {
+    const ir::Node& n = k.nodes()[id];
+    std::string v = "v" + std::to_string(id);
+    os << "  const " << compute_type(n.dtype) << " " << v << " = ";
+    switch (n.kind) {
+      case ir::NodeKind::kInput: os << "a" << n.input_index; break;
+      case ir::NodeKind::kConst: os << const_literal(n.dtype, n.constant); break;
+      case ir::NodeKind::kOp: {
+        std::string a = n.args.empty() ? "" : "v" + std::to_string(n.args[0]);
+        std::string b = n.args.size() < 2 ? "" : "v" + std::to_string(n.args[1]);
+        os << op_expr(n.op, a, b);
+        break;
+      }
+    }
+    os << ";  // " << (n.kind == ir::NodeKind::kOp ? ir::op_info(n.op).name : n.kind == ir::NodeKind::kConst ? "const" : "input")
+       << "\n";
+  }
+  for (int o = 0; o < k.num_outputs(); ++o) os << "  r" << o << " = v" << k.outputs()[static_cast<size_t>(o)].value << ";\n";
+  os << "}\n\n";
+}
+
+// Loads of the uniform inputs (before the loop), as compute-typed u<i>.
+void emit_uniform_loads(Ctx& c, const char* indent) {
+  for (int i = 0; i < c.k.num_inputs(); ++i) {
+    ir::DType t = c.operand_dtype(i);
+    const OperandInfo& op = c.e.operands[static_cast<size_t>(i)];
+    if (op.layout == ir::Layout::kBroadcast) {
+      c.os << indent << "const " << compute_type(t) << " u" << i << " = fuze_widen(" << c.ptr(i) << "[0]);\n";
+    } else if (op.layout == ir::Layout::kScalar) {
+      c.os << indent << "const " << compute_type(t) << " u" << i << " = fuze_widen(FuzeNarrow<" << storage_type(t)
+           << ">::from_double(s" << i << "));\n";
+    }
+  }
+}
+
+// One element at linear index `i` (offsets o<k> for strided operands).
+void emit_element(Ctx& c, const char* indent, const std::string& index) {
+  const ir::Kernel& k = c.k;
+  std::ostringstream& os = c.os;
+  auto at = [&](int operand) {
+    const OperandInfo& op = c.e.operands[static_cast<size_t>(operand)];
+    return op.layout == ir::Layout::kStrided ? c.ptr(operand) + "[o" + std::to_string(operand) + "]"
+                                             : c.ptr(operand) + "[" + index + "]";
+  };
+  for (int o = 0; o < k.num_outputs(); ++o)
+    os << indent << compute_type(c.operand_dtype(k.num_inputs() + o)) << " r" << o << ";\n";
+  os << indent << c.e.name << "_point(";
+  bool first = true;
+  for (int i = 0; i < k.num_inputs(); ++i) {
+    os << (first ? "" : ", ");
+    first = false;
+    if (ir::is_uniform(c.e.operands[static_cast<size_t>(i)].layout)) {
+      os << "u" << i;
+    } else {
+      os << "fuze_widen(" << at(i) << ")";
+    }
+  }
+  for (int o = 0; o < k.num_outputs(); ++o) os << (first ? "" : ", ") << "r" << o, first = false;
+  os << ");\n";
+  for (int o = 0; o < k.num_outputs(); ++o) {
+    int operand = k.num_inputs() + o;
+    os << indent << at(operand) << " = FuzeNarrow<" << storage_type(c.operand_dtype(operand)) << ">::from(r" << o
+       << ");\n";
+  }
+}
+
+void emit_generic(Ctx& c) {
+  std::ostringstream& os = c.os;
+  const EmittedKernel& e = c.e;
+  os << "template <class I>\nstatic __device__ __forceinline__ void " << e.name << "_impl(" << c.params << ") {\n";
+  emit_uniform_loads(c, "  ");
+  os << "  const I step = static_cast<I>(blockDim.x) * static_cast<I>(gridDim.x);\n"
+     << "  for (I i = static_cast<I>(begin) + static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) +"
+        " static_cast<I>(threadIdx.x);\n"
+     << "       i < static_cast<I>(end); i += step) {\n";
+  if (e.num_strided > 0) {
+    for (size_t op = 0; op < e.operands.size(); ++op)
+      if (e.operands[op].strided_slot >= 0) os << "    I o" << op << " = 0;\n";
+    os << "    I rem = i;\n";
+    for (int d = e.rank - 1; d >= 0; --d) {
+      os << "    {\n";
+      if (d > 0) {
+        os << "      const I size = static_cast<I>(shape.sizes[" << d << "]);\n"
+           << "      const I idx = rem % size;\n      rem /= size;\n";
+      } else {
+        os << "      const I idx = rem;\n";
+      }
+      for (size_t op = 0; op < e.operands.size(); ++op) {
+        int slot = e.operands[op].strided_slot;
+        if (slot >= 0)
+          os << "      o" << op << " += idx * static_cast<I>(shape.strides[" << slot << "][" << d << "]);\n";
+      }
+      os << "    }\n";
+    }
+  }
+  emit_element(c, "    ", "i");
+  os << "  }\n}\n\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << kBlockSize << ") " << e.name << "(" << c.params << ") {\n"
+     << "  " << e.name << "_impl<fuze_i64>(" << c.args << ");\n}\n\n";
+  os << "extern \"C\" __global__ void __launch_bounds__(" << kBlockSize << ") " << e.name << "_i32(" << c.params
+     << ") {\n  " << e.name << "_impl<int>(" << c.args << ");\n}\n\n";
+}
+
+void emit_vec(Ctx& c, ir::DType t) {
+  std::ostringstream& os = c.os;
+  const EmittedKernel& e = c.e;
+  const ir::Kernel& k = c.k;
+  const int w = e.vec_width;
+  const char* vt = vector_type(t);
+  const char* st = storage_type(t);
+  os << "extern \"C\" __global__ void __launch_bounds__(" << kBlockSize << ") " << e.name << "_vec(" << c.params
+     << ") {\n";
+  emit_uniform_loads(c, "  ");
+  os << "  const fuze_i64 step = static_cast<fuze_i64>(blockDim.x) * gridDim.x;\n"
+     << "  const fuze_i64 tid = static_cast<fuze_i64>(blockIdx.x) * blockDim.x + threadIdx.x;\n"
+     << "  const fuze_i64 nvec = (end - begin) / " << w << ";\n"
+     << "  for (fuze_i64 v = tid; v < nvec; v += step) {\n"
+     << "    const fuze_i64 base = begin + v * " << w << ";\n";
+  for (int i = 0; i < k.num_inputs(); ++i)
+    if (!ir::is_uniform(e.operands[static_cast<size_t>(i)].layout))
+      os << "    const " << vt << " l" << i << " = *reinterpret_cast<const " << vt << "*>(" << c.ptr(i) << " + base);\n";
+  for (int o = 0; o < k.num_outputs(); ++o) os << "    " << vt << " w" << o << ";\n";
+  os << "#pragma unroll\n    for (int j = 0; j < " << w << "; ++j) {\n";
+  for (int o = 0; o < k.num_outputs(); ++o) os << "      " << compute_type(t) << " r" << o << ";\n";
+  os << "      " << e.name << "_point(";
+  bool first = true;
+  for (int i = 0; i < k.num_inputs(); ++i) {
+    os << (first ? "" : ", ");
+    first = false;
+    if (ir::is_uniform(e.operands[static_cast<size_t>(i)].layout)) {
+      os << "u" << i;
+    } else {
+      os << "fuze_widen(fuze_lane<" << st << ">(l" << i << ", j))";
+    }
+  }
+  for (int o = 0; o < k.num_outputs(); ++o) os << (first ? "" : ", ") << "r" << o, first = false;
+  os << ");\n";
+  for (int o = 0; o < k.num_outputs(); ++o)
+    os << "      fuze_set_lane<" << st << ">(w" << o << ", j, FuzeNarrow<" << st << ">::from(r" << o << "));\n";
+  os << "    }\n";
+  for (int o = 0; o < k.num_outputs(); ++o)
+    os << "    *reinterpret_cast<" << vt << "*>(" << c.ptr(k.num_inputs() + o) << " + base) = w" << o << ";\n";
+  os << "  }\n"
+     << "  for (fuze_i64 i = begin + nvec * " << w << " + tid; i < end; i += step) {\n";
+  emit_element(c, "    ", "i");
+  os << "  }\n}\n";
+}
+
+}  // namespace
+
+bool cuda_supports_dtype(ir::DType t) { return storage_type(t) != nullptr; }
+
+std::vector<ir::DType> cuda_supported_dtypes() {
+  return {ir::DType::kFloat32, ir::DType::kFloat64, ir::DType::kFloat16, ir::DType::kBFloat16};
+}
+
+Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
+  *out = EmittedKernel();
+  EmittedKernel& e = *out;
+  if (k.rank() < 0 || k.rank() > kMaxRank)
+    return Status::error("cuda: rank " + std::to_string(k.rank()) + " exceeds the maximum of " + std::to_string(kMaxRank));
+  if (k.num_outputs() == 0) return Status::error("cuda: kernel has no outputs");
+  for (const ir::Node& n : k.nodes()) {
+    if (!cuda_supports_dtype(n.dtype))
+      return Status::error(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
+    if (n.kind == ir::NodeKind::kOp) {
+      std::string a = "x", b = "y";
+      if (op_expr(n.op, a, b).empty())
+        return Status::error(std::string("cuda: op ") + ir::op_info(n.op).name + " not supported yet");
+    }
+  }
+  e.name = sanitize(k.name().empty() ? k.chain_name() : k.name());
+  e.rank = k.rank();
+  Ctx c{k, e, {}, {}, {}, {}};
+
+  // Operand table: inputs then outputs, as in KernelArgs.
+  int n_operands = k.num_inputs() + k.num_outputs();
+  int stream_size = 0;
+  bool same_dtype = true;
+  ir::DType stream_dtype = ir::DType::kFloat32;
+  for (int op = 0; op < n_operands; ++op) {
+    OperandInfo info;
+    info.is_output = op >= k.num_inputs();
+    ir::DType t = c.operand_dtype(op);
+    info.elem_size = ir::dtype_size(t);
+    if (info.is_output) {
+      info.layout = k.outputs()[static_cast<size_t>(op - k.num_inputs())].layout;
+    } else {
+      info.layout = k.node(k.inputs()[static_cast<size_t>(op)]).layout;
+    }
+    if (info.layout == ir::Layout::kScalar) info.kind = ParamKind::kScalar;
+    if (info.layout == ir::Layout::kStrided && k.rank() > 0) info.strided_slot = e.num_strided++;
+    if (!ir::is_uniform(info.layout)) {
+      if (stream_size == 0) stream_size = info.elem_size, stream_dtype = t;
+      same_dtype = same_dtype && stream_dtype == t;
+    }
+    e.operands.push_back(info);
+  }
+  int r = k.rank() > 0 ? k.rank() : 1;
+  c.shape_type = "FuzeShape<" + std::to_string(r) + ", " + std::to_string(e.num_strided > 0 ? e.num_strided : 1) + ">";
+  c.params = c.shape_type + " shape, fuze_i64 begin, fuze_i64 end";
+  c.args = "shape, begin, end";
+  for (int op = 0; op < n_operands; ++op) {
+    const OperandInfo& info = e.operands[static_cast<size_t>(op)];
+    ir::DType t = c.operand_dtype(op);
+    if (info.kind == ParamKind::kScalar) {
+      c.params += ", double s" + std::to_string(op);
+      c.args += ", s" + std::to_string(op);
+    } else {
+      c.params += std::string(", ") + (info.is_output ? "" : "const ") + storage_type(t) + "* " + c.ptr(op);
+      c.args += ", " + c.ptr(op);
+    }
+  }
+  // N_vec: no strided operand and every streamed operand of one dtype (outputs always stream).
+  e.has_vec = e.num_strided == 0 && same_dtype;
+  e.vec_width = e.has_vec ? 16 / stream_size : 0;
+
+  std::ostringstream& os = c.os;
+  os << cuda_prelude_text() << "\n// ---- kernel " << e.name << " (rank " << k.rank() << ", " << k.num_inputs()
+     << " inputs, " << k.num_outputs() << " outputs) ----\n";
+  emit_point(c);
+  emit_generic(c);
+  if (e.has_vec) emit_vec(c, stream_dtype);
+  e.source = os.str();
+  return Status::ok();
+}
+
+}  // namespace fuze::cuda

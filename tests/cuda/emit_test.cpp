@@ -1,0 +1,156 @@
+// Golden tests of the emitted CUDA C (CHECK-style substrings), the
+// unsupported-input errors, and the backend's "unavailable" reason. No NVRTC.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/emitter.h"
+#include "cuda/cuda_test_util.h"
+#include "fuze/backend.h"
+
+namespace fuze {
+namespace {
+
+using cuda_test::kernel_from_text;
+
+// Each needle must occur, in order, like FileCheck's CHECK lines.
+void expect_in_order(const std::string& text, const std::vector<std::string>& needles) {
+  size_t at = 0;
+  for (const std::string& n : needles) {
+    size_t p = text.find(n, at);
+    ASSERT_NE(p, std::string::npos) << "CHECK not found after offset " << at << ": " << n << "\n--- source ---\n"
+                                    << text.substr(text.find("// ---- kernel"));
+    at = p + n.size();
+  }
+}
+
+std::string emit(const char* text, cuda::EmittedKernel* e) {
+  ir::Kernel k;
+  std::string why;
+  EXPECT_TRUE(kernel_from_text(text, &k, &why)) << why;
+  Status s = cuda::emit_cuda(k, e);
+  EXPECT_TRUE(s.is_ok()) << s.message();
+  return e->source;
+}
+
+TEST(CudaEmit, AddTanhContiguous) {
+  cuda::EmittedKernel e;
+  std::string src = emit(cuda_test::kAddTanh, &e);
+  EXPECT_EQ(e.name, "fused_add_tanh");
+  EXPECT_TRUE(e.has_vec);
+  EXPECT_EQ(e.vec_width, 4);
+  EXPECT_EQ(e.num_strided, 0);
+  EXPECT_NE(src.find("#define FUZE_CUDA_PRELUDE 1"), std::string::npos) << "prelude not embedded";
+  expect_in_order(src, {
+      "static __device__ __forceinline__ void fused_add_tanh_point(float a0, float a1, float& r0)",
+      "const float v2 = v0 + v1;", "const float v3 = fuze_tanh(v2);", "r0 = v3;",
+      // the generic grid-stride loop, instantiated for 64- and 32-bit indices
+      "template <class I>", "const I step = static_cast<I>(blockDim.x) * static_cast<I>(gridDim.x);",
+      "i < static_cast<I>(end); i += step)", "fuze_widen(p0[i]), fuze_widen(p1[i])",
+      "p2[i] = FuzeNarrow<float>::from(r0);",
+      "extern \"C\" __global__ void __launch_bounds__(256) fused_add_tanh(FuzeShape<1, 1> shape, fuze_i64 begin, "
+      "fuze_i64 end, const float* p0, const float* p1, float* p2)",
+      "fused_add_tanh_impl<fuze_i64>(shape, begin, end, p0, p1, p2);",
+      "extern \"C\" __global__ void __launch_bounds__(256) fused_add_tanh_i32(", "fused_add_tanh_impl<int>(",
+      // the 128-bit path and its scalar tail
+      "extern \"C\" __global__ void __launch_bounds__(256) fused_add_tanh_vec(",
+      "const fuze_i64 nvec = (end - begin) / 4;", "v += step",
+      "const float4 l0 = *reinterpret_cast<const float4*>(p0 + base);",
+      "const float4 l1 = *reinterpret_cast<const float4*>(p1 + base);", "#pragma unroll",
+      "fuze_widen(fuze_lane<float>(l0, j))", "*reinterpret_cast<float4*>(p2 + base) = w0;",
+      "for (fuze_i64 i = begin + nvec * 4 + tid; i < end; i += step)"});
+}
+
+TEST(CudaEmit, LstmCellTwoOutputs) {
+  cuda::EmittedKernel e;
+  std::string src = emit(cuda_test::kLstmCell, &e);
+  EXPECT_EQ(e.name, "fused_lstm_cell");
+  ASSERT_EQ(e.operands.size(), 7u);
+  EXPECT_TRUE(e.operands[5].is_output);
+  EXPECT_TRUE(e.operands[6].is_output);
+  expect_in_order(src, {"fused_lstm_cell_point(float a0, float a1, float a2, float a3, float a4, float& r0, float& r1)",
+                        "fuze_sigmoid(v0)", "fuze_tanh(v2)", "const float v11 = v9 + v10;", "r0 = v13;", "r1 = v11;",
+                        "p5[i] = FuzeNarrow<float>::from(r0);", "p6[i] = FuzeNarrow<float>::from(r1);",
+                        "fused_lstm_cell_vec(", "*reinterpret_cast<float4*>(p5 + base) = w0;",
+                        "*reinterpret_cast<float4*>(p6 + base) = w1;"});
+}
+
+TEST(CudaEmit, StridedBroadcastScalar) {
+  cuda::EmittedKernel e;
+  std::string src = emit(cuda_test::kStridedBroadcast, &e);
+  EXPECT_FALSE(e.has_vec) << "a strided operand rules out the 128-bit path";
+  EXPECT_EQ(e.num_strided, 2);
+  EXPECT_EQ(src.find("_vec("), std::string::npos);
+  EXPECT_EQ(e.operands[2].kind, cuda::ParamKind::kScalar);
+  expect_in_order(src, {"const float v3 = __int_as_float(0x3f000000)", "fuze_clamp_min(v5, v3)",
+                        "const float u1 = fuze_widen(p1[0]);",  // broadcast: element 0, once
+                        "const float u2 = fuze_widen(FuzeNarrow<float>::from_double(s2));",  // scalar by value
+                        "I o0 = 0;", "I o3 = 0;", "I rem = i;", "shape.sizes[2]", "rem /= size;",
+                        "o0 += idx * static_cast<I>(shape.strides[0][2]);",
+                        "o3 += idx * static_cast<I>(shape.strides[1][2]);", "const I idx = rem;",
+                        "fused_mul_add_clamp_min_point(fuze_widen(p0[o0]), u1, u2, r0);",
+                        "p3[o3] = FuzeNarrow<float>::from(r0);",
+                        "extern \"C\" __global__ void __launch_bounds__(256) fused_mul_add_clamp_min(FuzeShape<3, 2> "
+                        "shape, fuze_i64 begin, fuze_i64 end, const float* p0, const float* p1, double s2, float* p3)"});
+}
+
+TEST(CudaEmit, HalfAndBfloat16ComputeInFloat) {
+  for (const char* t : {"f16", "bf16"}) {
+    std::string text = std::string("kernel k rank 1 {\n  %0 = input 0 ") + t + " contiguous\n  %1 = const " + t +
+                       " 0.1\n  %2 = mul " + t + " %0, %1\n  output %2 contiguous\n}\n";
+    ir::Kernel k;
+    std::string why;
+    if (!kernel_from_text(text, &k, &why)) GTEST_SKIP() << t << " not accepted by the IR yet: " << why;
+    cuda::EmittedKernel e;
+    ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+    EXPECT_EQ(e.vec_width, 8);
+    expect_in_order(e.source, {"k_point(float a0, float& r0)", "fuze_widen(FuzeNarrow<", "uint4"});
+  }
+}
+
+TEST(CudaEmit, DoubleUsesDouble2) {
+  cuda::EmittedKernel e;
+  std::string src = emit(
+      "kernel d rank 1 {\n  %0 = input 0 f64 contiguous\n  %1 = exp f64 %0\n  output %1 contiguous\n}\n", &e);
+  EXPECT_EQ(e.vec_width, 2);
+  expect_in_order(src, {"d_point(double a0, double& r0)", "fuze_exp(v0)", "const double2 l0"});
+}
+
+TEST(CudaEmit, UnsupportedDtypeIsAStatus) {
+  ir::Kernel k;
+  if (!kernel_from_text("kernel i rank 1 {\n  %0 = input 0 i32 contiguous\n  %1 = neg i32 %0\n  output %1 contiguous\n}\n",
+                        &k))
+    GTEST_SKIP() << "i32 neg not accepted by the IR yet";
+  cuda::EmittedKernel e;
+  Status s = cuda::emit_cuda(k, &e);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("cuda: dtype i32 not supported yet"), std::string::npos) << s.message();
+}
+
+TEST(CudaEmit, NameIsSanitised) {
+  ir::Kernel k;
+  ASSERT_TRUE(kernel_from_text(cuda_test::kAddTanh, &k));
+  k.set_name("9 bad-name");
+  cuda::EmittedKernel e;
+  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+  EXPECT_EQ(e.name, "k_9_bad_name");
+}
+
+TEST(CudaBackend, UnavailableSaysWhy) {
+  std::unique_ptr<Backend> b;
+  Status s = make_backend(BackendKind::kCuda, &b);
+  Status dev = cuda_device_status();
+  if (dev.is_ok()) {
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    GTEST_SKIP() << "a CUDA device is present (" << cuda_device_arch() << "): backend available";
+  }
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_EQ(b, nullptr);
+  EXPECT_EQ(s.message(), dev.message());
+  EXPECT_EQ(s.message().rfind("cuda: ", 0), 0u) << s.message();
+  std::printf("make_backend(cuda): %s\n", s.message().c_str());
+}
+
+}  // namespace
+}  // namespace fuze
