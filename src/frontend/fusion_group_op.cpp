@@ -4,6 +4,7 @@
 // through TorchScript's interpreter instead (the fallback), so results always
 // equal TorchScript's.
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <ATen/ops/empty.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/ir/constants.h>
@@ -137,6 +138,7 @@ namespace {
 struct GroupState {
   std::shared_ptr<Graph> subgraph;
   std::string identity;  // canonical text of the subgraph
+  std::string name;      // kernel (chain) name, e.g. "fused_add_tanh": the RecordFunction name
   size_t num_inputs = 0;
   size_t num_outputs = 0;
   // Shape plan: slots 0..num_inputs-1 are the inputs, then one per non-constant
@@ -153,6 +155,15 @@ std::shared_ptr<GroupState> make_state(const Node* node) {
   st->identity = canonical_text(*st->subgraph);
   st->num_inputs = node->inputs().size();
   st->num_outputs = node->outputs().size();
+  {
+    // The chain name, from a lowering with nominal layouts (the name depends on
+    // the ops only, not on the signature).
+    std::vector<ir::Layout> nominal;
+    for (const Value* v : st->subgraph->inputs())
+      nominal.push_back(v->type()->cast<c10::TensorType>() ? ir::Layout::kContiguous : ir::Layout::kScalar);
+    ir::Kernel k;
+    st->name = lower_subgraph(*st->subgraph, nominal, 1, &k).is_ok() ? k.name() : "fuze_group";
+  }
   std::unordered_map<const Value*, int> slot;
   int next = 0;
   for (const Value* v : st->subgraph->inputs()) slot[v] = next++;
@@ -277,6 +288,9 @@ bool run_kernel(GroupState& st, Stack& stack, std::string* why) {
     return false;
   }
 
+  // Visible to torch.profiler and RecordFunction observers under the chain name.
+  RECORD_FUNCTION(st.name.c_str(), c10::ArrayRef<const c10::IValue>(inputs.data(), inputs.size()));
+
   // Outputs: contiguous float32 of the iteration shape.
   std::vector<at::Tensor> outputs;
   outputs.reserve(st.num_outputs);
@@ -310,7 +324,7 @@ bool run_kernel(GroupState& st, Stack& stack, std::string* why) {
 
 void run_fallback(GroupState& st, Stack& stack) {
   std::call_once(st.code_once, [&] {
-    st.fallback = std::make_unique<torch::jit::Code>(st.subgraph->copy(), "fuze_fallback");
+    st.fallback = std::make_unique<torch::jit::Code>(st.subgraph->copy(), "fuze_fallback_subgraph");
   });
   torch::jit::InterpreterState(*st.fallback).run(stack);
 }
@@ -328,6 +342,8 @@ torch::jit::Operation create_fusion_group(const Node* node) {
     }
     if (!done) {
       runtime::count_fallback(why);
+      auto inputs = torch::jit::last(stack, std::min(st->num_inputs, stack.size()));
+      RECORD_FUNCTION("fuze_fallback", c10::ArrayRef<const c10::IValue>(inputs.data(), inputs.size()));
       run_fallback(*st, stack);
     }
   };

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <set>
 
 #include "passes/pipeline.h"
 #include "runtime/runtime.h"
@@ -21,15 +22,45 @@ struct KernelCache::Entry {
   bool ready = false;
   std::shared_ptr<const CompiledKernel> kernel;
   std::string why;
+  CachedKernelInfo info;  // filled when ready
+  std::list<std::string>::iterator lru_pos;  // guarded by the cache's mu_
 };
 
 namespace {
+
+bool compile_with(BackendKind backend, const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out,
+                  std::string* why) {
+  std::unique_ptr<Backend> be;
+  if (Status s = make_backend(backend, &be); !s) {
+    *why = s.message();
+    return false;
+  }
+  if (Status s = be->compile(k, out); !s) {
+    *why = std::string(backend_name(backend)) + " compile of " + k.name() + " failed: " + s.message();
+    return false;
+  }
+  if (*out == nullptr) {
+    *why = std::string(backend_name(backend)) + " compile of " + k.name() + " returned no kernel";
+    return false;
+  }
+  return true;
+}
+
+// One log line per distinct backend failure message, not one per kernel.
+void log_chain_fallback_once(const std::string& why) {
+  static std::mutex mu;
+  static std::set<std::string>* seen = new std::set<std::string>();
+  std::lock_guard<std::mutex> lock(mu);
+  if (seen->insert(why).second) FUZE_LOG(kInfo) << why << "; compiling it with interp instead";
+}
 
 // Builds the IR, runs the pass pipeline and compiles; returns the kernel or
 // nullptr with *why. Exceptions from a build function are turned into a Status.
 std::shared_ptr<const CompiledKernel> build_and_compile(const std::string& key, BackendKind backend,
                                                         const BuildFn& build, std::string* why,
-                                                        double* compile_us) {
+                                                        double* compile_us, CachedKernelInfo* info) {
+  info->key = key;
+  info->backend = backend;
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed_us = [&] {
     return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
@@ -40,25 +71,31 @@ std::shared_ptr<const CompiledKernel> build_and_compile(const std::string& key, 
       *why = "building kernel IR failed: " + s.message();
       return nullptr;
     }
+    info->name = k.name();
     if (Status s = passes::run_pipeline(&k); !s) {
       *why = s.message();
       return nullptr;
     }
-    std::unique_ptr<Backend> be;
-    if (Status s = make_backend(backend, &be); !s) {
-      *why = s.message();
-      return nullptr;
-    }
+    info->name = k.name();
+    info->ir = ir::print(k);
     std::unique_ptr<CompiledKernel> compiled;
-    if (Status s = be->compile(k, &compiled); !s) {
-      *why = std::string(backend_name(backend)) + " compile of " + k.name() + " failed: " + s.message();
-      return nullptr;
-    }
-    if (compiled == nullptr) {
-      *why = std::string(backend_name(backend)) + " compile of " + k.name() + " returned no kernel";
-      return nullptr;
+    if (!compile_with(backend, k, &compiled, why)) {
+      if (backend == BackendKind::kInterp) return nullptr;
+      // Backend chain: the interpreter is the last fallback (oneDNN-style ordered list).
+      internal::count_compile_failure();
+      log_chain_fallback_once(*why);
+      std::string interp_why;
+      if (!compile_with(BackendKind::kInterp, k, &compiled, &interp_why)) {
+        *why += "; " + interp_why;
+        return nullptr;
+      }
+      why->clear();
+      backend = BackendKind::kInterp;
+      info->backend = backend;
     }
     *compile_us = elapsed_us();
+    info->compile_us = *compile_us;
+    info->listing = compiled->listing();
     FUZE_LOG(kInfo) << "compiled " << k.name() << " with " << backend_name(backend) << " in " << *compile_us
                     << " us (key " << key << ")";
     return std::shared_ptr<const CompiledKernel>(std::move(compiled));
@@ -73,7 +110,11 @@ std::shared_ptr<const CompiledKernel> build_and_compile(const std::string& key, 
 }  // namespace
 
 KernelCache& KernelCache::global() {
-  static KernelCache* cache = new KernelCache();  // never destroyed: kernels may outlive static teardown
+  static KernelCache* cache = [] {  // never destroyed: kernels may outlive static teardown
+    auto* c = new KernelCache();
+    c->follow_options_ = true;
+    return c;
+  }();
   return *cache;
 }
 
@@ -86,19 +127,25 @@ std::shared_ptr<const CompiledKernel> KernelCache::lookup_or_compile(const std::
     auto it = map_.find(key);
     if (it != map_.end()) {
       entry = it->second;
+      lru_.splice(lru_.begin(), lru_, entry->lru_pos);
     } else {
-      // The cache bound (LRU eviction, Stats::evictions) goes here: evict
-      // ready entries before inserting once map_.size() reaches the bound.
+      if (follow_options_) limit_ = options().cache_limit;
       entry = std::make_shared<Entry>();
+      lru_.push_front(key);
+      entry->lru_pos = lru_.begin();
       map_.emplace(key, entry);
       owner = true;
+      evict_locked();
     }
   }
   if (owner) {
     internal::count_miss();
     std::string reason;
     double us = 0.0;
-    auto kernel = build_and_compile(key, backend, build, &reason, &us);
+    CachedKernelInfo info;
+    auto kernel = build_and_compile(key, backend, build, &reason, &us, &info);
+    info.failed = kernel == nullptr;
+    info.failure = reason;
     if (kernel) {
       internal::count_compile(us);
     } else {
@@ -109,6 +156,7 @@ std::shared_ptr<const CompiledKernel> KernelCache::lookup_or_compile(const std::
       std::lock_guard<std::mutex> lock(entry->mu);
       entry->kernel = kernel;
       entry->why = reason;
+      entry->info = std::move(info);
       entry->ready = true;
     }
     entry->cv.notify_all();
@@ -122,15 +170,63 @@ std::shared_ptr<const CompiledKernel> KernelCache::lookup_or_compile(const std::
   return entry->kernel;
 }
 
+void KernelCache::evict_locked() {
+  if (limit_ == 0) return;
+  // Least recently used first; pending entries (being compiled) are skipped.
+  auto pos = lru_.end();
+  while (map_.size() > limit_ && pos != lru_.begin()) {
+    --pos;
+    auto it = map_.find(*pos);
+    bool ready = false;
+    {
+      std::lock_guard<std::mutex> lock(it->second->mu);
+      ready = it->second->ready;
+    }
+    if (!ready) continue;
+    map_.erase(it);
+    pos = lru_.erase(pos);
+    internal::count_eviction();
+  }
+}
+
+void KernelCache::set_limit(size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  follow_options_ = false;
+  limit_ = limit;
+  evict_locked();
+}
+
+size_t KernelCache::limit() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return follow_options_ ? options().cache_limit : limit_;
+}
+
 size_t KernelCache::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return map_.size();
+}
+
+std::vector<CachedKernelInfo> KernelCache::entries() const {
+  std::vector<std::shared_ptr<Entry>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    all.reserve(map_.size());
+    for (const auto& kv : map_) all.push_back(kv.second);
+  }
+  std::vector<CachedKernelInfo> out;
+  out.reserve(all.size());
+  for (const auto& e : all) {
+    std::lock_guard<std::mutex> lock(e->mu);
+    if (e->ready) out.push_back(e->info);
+  }
+  return out;
 }
 
 void KernelCache::clear() {
   // Pending entries stay alive through their waiters' shared_ptrs.
   std::lock_guard<std::mutex> lock(mu_);
   map_.clear();
+  lru_.clear();
 }
 
 }  // namespace fuze::runtime

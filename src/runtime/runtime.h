@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,8 @@ struct Options {
   BackendKind backend = BackendKind::kInterp;  // see default_options()
   int num_threads = 1;        // threads for one launch (the frontend passes at::get_num_threads())
   int64_t grain = 32768;      // elements per thread below which a launch stays on one thread
+  size_t cache_limit = 4096;  // kernels kept by KernelCache::global() (LRU beyond; 0 = unbounded)
+  int max_signatures_per_group = 16;  // distinct signatures one fusion group compiles; past it: fallback
 };
 
 // Defaults: backend x86 when built and usable, else interp; FUZE_BACKEND=interp|x86|cuda
@@ -39,6 +42,16 @@ void set_options(const Options& o);
 // all strides 0 (or numel <= 1) -> kBroadcast; strides equal to the contiguous
 // strides of `sizes` (size-1 dims ignored) -> kContiguous; else kStrided.
 ir::Layout classify_layout(int rank, const int64_t* sizes, const int64_t* strides);
+
+// Output strides as ATen's TensorIterator allocates them (reorder_dimensions):
+// dims are ordered by the inputs' strides, first input first (0 strides are
+// skipped, equal strides put the smaller dim inside), and the output is dense
+// in that order: a channels-last or transposed input gives a channels-last or
+// transposed output; contiguous or broadcast inputs a contiguous one.
+// `input_strides` is [num_inputs * rank], strides of each input expanded to the
+// iteration rank (0 on broadcast dims; size-1 dims keep their own stride).
+void iterator_output_strides(int rank, const int64_t* sizes, int num_inputs, const int64_t* input_strides,
+                             int64_t* out_strides);
 
 // Broadcasts `shape` into `out` (numpy rules, right-aligned). False if incompatible.
 bool broadcast_shapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
@@ -67,6 +80,18 @@ void count_kernel_call();
 
 using BuildFn = std::function<Status(ir::Kernel*)>;
 
+// One cache entry as the tools (fuze dump / profile) show it.
+struct CachedKernelInfo {
+  std::string key;       // the cache key (group identity + signature)
+  std::string name;      // kernel name ("fused_add_tanh"); "" when building the IR failed
+  std::string ir;        // ir::print of the verified, simplified kernel
+  std::string listing;   // CompiledKernel::listing() (assembly, CUDA source, or the IR for interp)
+  BackendKind backend = BackendKind::kInterp;  // the backend that compiled it
+  double compile_us = 0.0;
+  bool failed = false;   // no kernel: `failure` says why
+  std::string failure;
+};
+
 class KernelCache {
  public:
   static KernelCache& global();
@@ -78,15 +103,30 @@ class KernelCache {
   // and the key is remembered so later calls fail fast without recompiling.
   // Thread-safe; compiles outside the lock; when several threads miss the same
   // key at once, one compiles and the others wait for its result.
+  // Backend chain: when `backend` is not interp and fails to compile the kernel
+  // (an op or dtype it lacks), the failure is counted and logged once and the
+  // same IR is compiled with interp, the last fallback; that kernel is cached.
+  // Bounded: past limit() entries the least recently used finished entry is
+  // evicted (Stats::evictions); kernels already handed out stay alive.
   std::shared_ptr<const CompiledKernel> lookup_or_compile(const std::string& key, BackendKind backend,
                                                           const BuildFn& build, std::string* why);
   size_t size() const;
   void clear();
+  // The bound; 0 = unbounded. global() takes options().cache_limit at each miss.
+  void set_limit(size_t limit);
+  size_t limit() const;
+  // A snapshot of the finished entries (pending compiles are left out), in no
+  // particular order. Cheap enough for tools; not for the hot path.
+  std::vector<CachedKernelInfo> entries() const;
 
  private:
   struct Entry;
+  void evict_locked();
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Entry>> map_;
+  std::list<std::string> lru_;  // most recently used first
+  size_t limit_ = 0;
+  bool follow_options_ = false;  // global(): limit from options()
 };
 
 // ---- launch --------------------------------------------------------------

@@ -1,7 +1,10 @@
 // The fuze::FusionGroup operator on varied inputs: broadcast, transposed,
 // expanded, sliced, 0-dim, size-0, number operands, NaN/inf. The fused graph
 // must compute what TorchScript computes; guard misses must fall back.
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/grad_mode.h>
+
+#include <mutex>
 
 #include "frontend/test_util.h"
 
@@ -191,6 +194,30 @@ TEST_F(FusionOp, ShapeErrorsMatchTorchScript) {
   auto fused = original->copy();
   fuze::fuse_graph(fused);
   EXPECT_ANY_THROW(run_graph(fused, in));
+}
+
+// RecordFunction observers (and so torch.profiler) see each group call under
+// its kernel's chain name, or "fuze_fallback" when it falls back.
+std::vector<std::string>& recorded_names() {
+  static std::vector<std::string> names;
+  return names;
+}
+std::unique_ptr<at::ObserverContext> record_name(const at::RecordFunction& fn) {
+  const std::string name = fn.name();
+  if (name.rfind("fused_", 0) == 0 || name == "fuze_fallback") recorded_names().push_back(name);
+  return nullptr;
+}
+
+TEST_F(FusionOp, RecordFunctionNamesKernelAndFallback) {
+  Fixture f(kExactChain);
+  recorded_names().clear();
+  auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(record_name));
+  f.expect_same({torch::randn({3, 4}), torch::randn({3, 4})});
+  f.expect_same({torch::randn({3, 4}, torch::kComplexFloat), torch::randn({3, 4}, torch::kComplexFloat)});
+  at::removeCallback(handle);
+  ASSERT_EQ(recorded_names().size(), 2u) << ::testing::PrintToString(recorded_names());
+  EXPECT_EQ(recorded_names()[0], "fused_add_mul_neg_sub");
+  EXPECT_EQ(recorded_names()[1], "fuze_fallback");
 }
 
 }  // namespace
