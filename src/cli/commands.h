@@ -18,6 +18,18 @@ struct Command {
 int run_main(int argc, char** argv);
 void run_help();
 
+// fuze bench model.pt (inputs as for run) [--warmup N | --warmup-ms T] [--iters N | --duration S] ... [--json F]
+int bench_main(int argc, char** argv);
+void bench_help();
+
+// fuze profile model.pt (inputs as for run) [--iters N] [--trace out.json]
+int profile_main(int argc, char** argv);
+void profile_help();
+
+// fuze dump model.pt (inputs as for run) [--what graph,ir,asm,unfused]
+int dump_main(int argc, char** argv);
+void dump_help();
+
 // Prints "fuze: <message>" (first line only) to stderr and returns 1.
 int fail(const std::string& message);
 

@@ -13,6 +13,9 @@ namespace {
 
 const Command kCommands[] = {
     {"run", "run a TorchScript model fused and compare it with plain TorchScript", run_main, run_help},
+    {"bench", "time plain TorchScript against fuze, interleaved, with statistics", bench_main, bench_help},
+    {"profile", "time per fusion group and unfused node; Chrome trace", profile_main, profile_help},
+    {"dump", "graphs before/after fusion, kernel IR, assembly, why nodes stay unfused", dump_main, dump_help},
 };
 
 void usage(std::FILE* out) {

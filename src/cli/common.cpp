@@ -1,0 +1,254 @@
+// The options and helpers shared by `fuze run`, `bench`, `profile` and `dump`.
+#include "cli/common.h"
+
+#include <ATen/Parallel.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "frontend/frontend.h"
+
+namespace fuze::cli {
+
+bool parse_shape(const std::string& text, std::vector<int64_t>* out) {
+  out->clear();
+  if (text == "scalar") return true;
+  if (text.empty()) return false;
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, 'x')) {
+    if (part.empty() || part.size() > 12 || part.find_first_not_of("0123456789") != std::string::npos) return false;
+    out->push_back(std::stoll(part));
+  }
+  return !text.empty() && text.back() != 'x';
+}
+
+bool parse_uint(const std::string& text, uint64_t* out) {
+  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+  *out = std::stoull(text);
+  return true;
+}
+
+bool parse_positive_double(const std::string& text, double* out) {
+  if (text.empty() || text.size() > 30 || text.find_first_not_of("0123456789.e+-") != std::string::npos) return false;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == nullptr || *end != '\0' || !std::isfinite(v) || v <= 0.0) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_common_arg(int argc, char** argv, int* i, const char* cmd, CommonArgs* a, std::string* err) {
+  const std::string arg = argv[*i];
+  auto value = [&](std::string* out) -> bool {
+    if (*i + 1 >= argc) return false;
+    *out = argv[++*i];
+    return true;
+  };
+  std::string v;
+  if (arg == "--input") {
+    std::vector<int64_t> shape;
+    if (!value(&v)) {
+      *err = "--input needs a shape such as 3x4";
+    } else if (!parse_shape(v, &shape)) {
+      *err = "bad --input shape '" + v + "' (expected e.g. 3x4, 10x3x4 or scalar)";
+    } else {
+      a->shapes.push_back(shape);
+    }
+  } else if (arg == "--inputs") {
+    if (!value(&a->inputs_file)) *err = "--inputs needs a file written by torch.save([...])";
+  } else if (arg == "--seed") {
+    if (!value(&v) || !parse_uint(v, &a->seed)) *err = "--seed needs a non-negative integer";
+  } else if (arg == "--backend") {
+    if (!value(&v) || !parse_backend(v, &a->backend)) *err = "--backend needs one of interp, x86, cuda";
+    a->have_backend = true;
+  } else if (arg == "--threads") {
+    uint64_t t = 0;
+    if (!value(&v) || !parse_uint(v, &t) || t > 1024) *err = "--threads needs a number (0: torch's default)";
+    a->threads = static_cast<int>(t);
+  } else if (!arg.empty() && arg[0] != '-' && a->model.empty()) {
+    a->model = arg;
+  } else {
+    return false;
+  }
+  (void)cmd;
+  return true;
+}
+
+std::string unknown_arg(const std::string& arg, const char* cmd) {
+  if (!arg.empty() && arg[0] == '-') return "unknown option '" + arg + "' (try fuze " + cmd + " --help)";
+  return "unexpected argument '" + arg + "'";
+}
+
+std::string check_common(const CommonArgs& a, const char* cmd) {
+  if (a.model.empty()) return std::string("no model given (usage: fuze ") + cmd + " model.pt --input 3x4 ...)";
+  if (!a.shapes.empty() && !a.inputs_file.empty()) return "give either --input shapes or --inputs, not both";
+  return "";
+}
+
+const char* common_help() {
+  return "  --input SHAPE     one random input of that shape (3x4, 10x3x4, scalar); repeat per input\n"
+         "  --seed S          seed of the random inputs (default 0)\n"
+         "  --inputs FILE     inputs from a list of tensors written by Python's torch.save([...])\n"
+         "  --backend B       interp, x86 or cuda (default: x86 where available)\n"
+         "  --threads N       threads per kernel launch (default: torch's)\n";
+}
+
+bool wants_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) return true;
+  }
+  return false;
+}
+
+void apply_fuze_options(const CommonArgs& a) {
+  Options opt = default_options();
+  if (a.have_backend) {
+    std::unique_ptr<Backend> probe;
+    Status st = make_backend(a.backend, &probe);
+    TORCH_CHECK(st, "backend ", backend_name(a.backend), " is not available: ", st.message());
+    opt.backend = a.backend;
+  }
+  opt.num_threads = a.threads;
+  set_options(opt);
+}
+
+namespace {
+
+std::vector<char> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  TORCH_CHECK(in.good(), "cannot open '", path, "' (no such file or not readable)");
+  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::vector<torch::jit::IValue> load_inputs(const std::string& path) {
+  std::vector<char> bytes = read_file(path);
+  torch::jit::IValue v;
+  try {
+    v = torch::jit::pickle_load(bytes);
+  } catch (const std::exception& e) {
+    TORCH_CHECK(false, "'", path, "' is not a file written by torch.save([...])");
+  }
+  std::vector<torch::jit::IValue> out;
+  if (v.isList()) {
+    for (const auto& e : v.toListRef()) out.push_back(e);
+  } else if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) out.push_back(e);
+  } else {
+    out.push_back(v);
+  }
+  return out;
+}
+
+Inputs make_inputs(const CommonArgs& a) {
+  Inputs in;
+  if (!a.inputs_file.empty()) {
+    in.values = load_inputs(a.inputs_file);
+    in.text = a.inputs_file;
+    return in;
+  }
+  torch::manual_seed(a.seed);
+  for (const auto& s : a.shapes) {
+    in.values.emplace_back(torch::rand(s));
+    std::string t;
+    for (size_t d = 0; d < s.size(); ++d) t += (d ? "x" : "") + std::to_string(s[d]);
+    in.text += (in.text.empty() ? "" : " ") + (s.empty() ? std::string("scalar") : t);
+  }
+  in.text += " (random, seed " + std::to_string(a.seed) + ")";
+  return in;
+}
+
+std::vector<torch::jit::IValue> clone_inputs(const std::vector<torch::jit::IValue>& v) {
+  std::vector<torch::jit::IValue> c;
+  c.reserve(v.size());
+  for (const auto& e : v) c.push_back(e.isTensor() ? torch::jit::IValue(e.toTensor().clone()) : e);
+  return c;
+}
+
+void flatten(const torch::jit::IValue& v, std::vector<at::Tensor>* out) {
+  if (v.isTensor()) {
+    out->push_back(v.toTensor());
+  } else if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) flatten(e, out);
+  } else if (v.isList()) {
+    for (const auto& e : v.toListRef()) flatten(e, out);
+  }
+}
+
+std::string shape_text(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
+  return s + "]";
+}
+
+uint64_t hash_tensor(const at::Tensor& t) {
+  at::Tensor c = t.contiguous();
+  const auto* p = static_cast<const unsigned char*>(c.data_ptr());
+  const size_t n = static_cast<size_t>(c.numel()) * c.element_size();
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+double max_diff(const at::Tensor& a, const at::Tensor& b) {
+  if (a.sizes() != b.sizes()) return std::numeric_limits<double>::infinity();
+  if (a.numel() == 0) return 0.0;
+  at::Tensor x = a.to(at::kDouble), y = b.to(at::kDouble);
+  at::Tensor same = (x == y).logical_or(x.isnan().logical_and(y.isnan()));
+  at::Tensor d = (x - y).abs().masked_fill(same, 0.0).nan_to_num(std::numeric_limits<double>::infinity());
+  return d.max().item<double>();
+}
+
+double max_output_diff(const torch::jit::IValue& a, const torch::jit::IValue& b) {
+  std::vector<at::Tensor> xs, ys;
+  flatten(a, &xs);
+  flatten(b, &ys);
+  if (xs.size() != ys.size()) return std::numeric_limits<double>::infinity();
+  double worst = 0.0;
+  for (size_t i = 0; i < xs.size(); ++i) worst = std::max(worst, max_diff(xs[i], ys[i]));
+  return worst;
+}
+
+namespace {
+
+int count_fused(const torch::jit::Block* block) {
+  int n = 0;
+  for (const torch::jit::Node* node : block->nodes()) {
+    if (node->kind() == frontend::fusion_group_symbol()) {
+      for (const torch::jit::Node* inner : node->g(c10::attr::Subgraph)->nodes()) {
+        n += frontend::is_elementwise_kind(inner->kind());
+      }
+    }
+    for (const torch::jit::Block* sub : node->blocks()) n += count_fused(sub);
+  }
+  return n;
+}
+
+}  // namespace
+
+Coverage fusion_coverage(const Module& m) {
+  Coverage c;
+  c.fused = count_fused(m.graph()->block());
+  c.unfused = static_cast<int>(frontend::unfused_nodes(*m.graph()).size());
+  return c;
+}
+
+int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const c10::Error& e) {
+    return fail(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}
+
+}  // namespace fuze::cli

@@ -1,0 +1,86 @@
+// What the `fuze` subcommands share: the model/input options of `fuze run`
+// (--input SHAPE ... | --inputs FILE, --seed, --backend, --threads), making
+// the input values, loading torch.save'd inputs, output comparison helpers,
+// and turning exceptions into the one-line error of fail().
+#pragma once
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fuze/fuze.h"
+
+namespace fuze::cli {
+
+// The options every model command takes, parsed exactly as `fuze run` does.
+struct CommonArgs {
+  std::string model;
+  std::vector<std::vector<int64_t>> shapes;  // one per --input
+  std::string inputs_file;                   // --inputs
+  uint64_t seed = 0;
+  bool have_backend = false;
+  BackendKind backend = BackendKind::kInterp;
+  int threads = 0;  // 0: torch's default
+};
+
+// Reads argv[i] (and its value, advancing i) when it is one of the common
+// options or the positional model path. Returns true when consumed; sets *err
+// on a malformed value. `cmd` names the command in messages ("run").
+bool parse_common_arg(int argc, char** argv, int* i, const char* cmd, CommonArgs* a, std::string* err);
+// Unknown-option / extra-argument message for argv[i] that no parser took.
+std::string unknown_arg(const std::string& arg, const char* cmd);
+// Checks a model was given and --input / --inputs are not mixed ("" when fine).
+std::string check_common(const CommonArgs& a, const char* cmd);
+// The help lines of the common options.
+const char* common_help();
+
+// Takes the next argv value as a number; false when missing or malformed.
+bool parse_uint(const std::string& text, uint64_t* out);
+bool parse_positive_double(const std::string& text, double* out);
+// "3x4" -> {3, 4}; "scalar" -> {} (a 0-dim tensor).
+bool parse_shape(const std::string& text, std::vector<int64_t>* out);
+
+// True when any argument is --help or -h.
+bool wants_help(int argc, char** argv);
+
+// Applies --backend / --threads to fuze's options (throws c10::Error with a
+// clear message when the backend is not available here).
+void apply_fuze_options(const CommonArgs& a);
+
+struct Inputs {
+  std::vector<torch::jit::IValue> values;
+  std::string text;  // "3x4 3x4 (random, seed 0)" or the file name
+};
+// Random inputs from the shapes (torch::rand after manual_seed(seed)) or the
+// values of the --inputs file.
+Inputs make_inputs(const CommonArgs& a);
+// Fresh copies (tensors cloned) so in-place models see the same inputs each call.
+std::vector<torch::jit::IValue> clone_inputs(const std::vector<torch::jit::IValue>& v);
+
+// Inputs from a list/tuple of tensors written by torch.save([...]).
+std::vector<torch::jit::IValue> load_inputs(const std::string& path);
+// The tensors of a (nested) output, in order.
+void flatten(const torch::jit::IValue& v, std::vector<at::Tensor>* out);
+std::string shape_text(const at::Tensor& t);  // "[3, 4]"
+// FNV-1a over the tensor's elements in row-major order.
+uint64_t hash_tensor(const at::Tensor& t);
+// max |a - b|, equal values (also equal infinities, both NaN) counting as 0.
+double max_diff(const at::Tensor& a, const at::Tensor& b);
+// Max difference over the flattened outputs (infinity when counts differ).
+double max_output_diff(const torch::jit::IValue& a, const torch::jit::IValue& b);
+
+// Elementwise nodes inside fusion groups (all blocks) and left outside them.
+struct Coverage {
+  int fused = 0;
+  int unfused = 0;
+  double percent() const { return fused + unfused ? 100.0 * fused / (fused + unfused) : 100.0; }
+};
+Coverage fusion_coverage(const Module& m);
+
+// Runs body(); a c10::Error or std::exception becomes fail(message).
+int guarded(const std::function<int()>& body);
+
+}  // namespace fuze::cli
