@@ -7,6 +7,11 @@ With repetitions, the median aggregate is used. For every chain, size and
 thread count the table gives time per call, GB/s of minimal traffic, the
 speedup over TorchScript measured in the same run, and the fraction of the
 triad bandwidth of the same run.
+
+It also reads the JSON of `fuze bench --json` (context "executable": "fuze
+bench", families "<model>/torchscript" and "<model>/fuze"): give one file per
+model and it prints one markdown row per model with both sides' median, p90,
+p99 (per call), calls/s, the speedup and its 95% bootstrap interval.
 """
 import argparse
 import json
@@ -92,12 +97,62 @@ def plot(rows, path):
     fig.savefig(path, dpi=90)
 
 
+def fuze_bench_table(paths):
+    """One markdown row per `fuze bench --json` file."""
+    out = ["| model | backend | threads | TorchScript median | fuze median | fuze p90 | fuze p99 "
+           "| fuze calls/s (1/median) | speedup (95% interval) | coverage |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        ctx = data["context"]
+        agg = {}
+        for b in data["benchmarks"]:
+            if b.get("run_type") == "aggregate":
+                unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
+                side = b["run_name"].rsplit("/", 1)[-1]
+                agg[(side, b["aggregate_name"])] = b["real_time"] * unit
+        # Per-call median: the p50 aggregate (the "median" one is over repetitions).
+        med = lambda side: agg.get((side, "p50"), agg.get((side, "median"), 0.0))
+        cell = lambda v: fmt_time(v) if v else "—"
+        lo, hi = ctx.get("fuze_speedup_ci95", [0, 0])
+        fz = med("fuze")
+        out.append(f"| {ctx.get('fuze_model', path)} | {ctx.get('fuze_backend', '?')} | {ctx.get('fuze_threads', '?')} "
+                   f"| {cell(med('torchscript'))} | {cell(fz)} | {cell(agg.get(('fuze', 'p90')))} "
+                   f"| {cell(agg.get(('fuze', 'p99')))} | {1e6 / fz if fz else 0:.0f} "
+                   f"| {ctx.get('fuze_speedup_median', 0):.2f}x ({lo:.2f}..{hi:.2f}) "
+                   f"| {ctx.get('fuze_coverage_percent', 0):.0f}% |")
+    return "\n".join(out) + "\n"
+
+
+def is_fuze_bench(path):
+    try:
+        with open(path) as f:
+            return json.load(f).get("context", {}).get("executable") == "fuze bench"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("json")
+    ap.add_argument("json", nargs="+", help="fuze_bench JSON, or one or more `fuze bench --json` files")
     ap.add_argument("--md")
     ap.add_argument("--png")
     args = ap.parse_args()
+    if all(is_fuze_bench(p) for p in args.json):
+        try:
+            text = fuze_bench_table(args.json)
+        except (OSError, ValueError, KeyError) as e:
+            sys.exit(f"bench_report: cannot read {' '.join(args.json)}: {e}")
+        if args.md:
+            with open(args.md, "w") as f:
+                f.write(text)
+        else:
+            sys.stdout.write(text)
+        return
+    if len(args.json) != 1:
+        sys.exit("bench_report: give one fuze_bench JSON file (or only `fuze bench --json` files)")
+    args.json = args.json[0]
     try:
         context, rows = load(args.json)
     except (OSError, ValueError, KeyError) as e:
