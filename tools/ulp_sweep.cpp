@@ -4,6 +4,7 @@
 // special values. On demand, not in CI (a full sweep takes minutes).
 //
 //   ulp_sweep exp|log|tanh|sigmoid|pow:<exponent> [--isa sse|avx2|avx512] [--step N]
+//             [--range LO HI]   (only inputs x with LO <= x <= HI, in float order)
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -59,7 +60,17 @@ int main(int argc, char** argv) {
   }
   fuze::X86Options opts;
   uint64_t step = 1;
+  uint64_t first = 0, last = uint64_t{1} << 32;  // bit patterns [first, last)
+  float range_lo = 0.0f, range_hi = 0.0f;
+  bool ranged = false;
   for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--range") == 0 && i + 2 < argc) {
+      range_lo = std::strtof(argv[i + 1], nullptr);
+      range_hi = std::strtof(argv[i + 2], nullptr);
+      ranged = true;
+      ++i;
+      continue;
+    }
     if (std::strcmp(argv[i], "--step") == 0) step = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--isa") == 0) {
       const auto names = fuze::x86_supported_isa_names();
@@ -96,12 +107,16 @@ int main(int argc, char** argv) {
   double max_err = 0.0;
   float worst = 0.0f;
   uint64_t over1 = 0, bad_special = 0, count = 0;
-  for (uint64_t b0 = 0; b0 < (uint64_t{1} << 32); b0 += static_cast<uint64_t>(chunk) * step) {
+  for (uint64_t b0 = first; b0 < last; b0 += static_cast<uint64_t>(chunk) * step) {
     int64_t n = 0;
-    for (uint64_t b = b0; b < (uint64_t{1} << 32) && n < chunk; b += step) {
+    for (uint64_t b = b0; b < last && n < chunk; b += step) {
       const uint32_t bits = static_cast<uint32_t>(b);
-      std::memcpy(&in[static_cast<size_t>(n++)], &bits, 4);
+      float f;
+      std::memcpy(&f, &bits, 4);
+      if (ranged && !(f >= range_lo && f <= range_hi)) continue;
+      in[static_cast<size_t>(n++)] = f;
     }
+    if (n == 0) continue;
     const int64_t sizes[1] = {n};
     const int64_t strides[2] = {1, 1};
     void* data[2] = {in.data(), out.data()};

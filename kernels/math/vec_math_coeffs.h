@@ -2,6 +2,39 @@
 // approximate exp/log/tanh/sigmoid/pow the same way. Plain constexpr tables:
 // no backend headers here.
 //
+// ---- float32-domain functions (exp, tanh, sigmoid) ------------------------
+// Evaluated entirely in float32 lanes (no widening); every coefficient below
+// was fitted for fuze by tools/fit_coeffs.py (`exp 4`, `tanh 6 0.875`) (weighted minimax via Lawson's
+// iteratively reweighted least squares against mpmath, coefficients rounded
+// to float32 one at a time with the rest refitted). Error budgets are in
+// float32 ULPs of the result; the measured full-range figures (all 2^32
+// inputs, tools/ulp_sweep) are in kernels/math/ULP.md.
+//
+// exp(y):  y clamped to [kExpLo, kExpHi] (NaN passes), k = rint(y*log2e)
+//          (the 1.5*2^23 shifter; the low mantissa bits of the sum hold k),
+//          r = (y - k*kLn2Hi) - k*kLn2Lo (kLn2Hi has 15 significant bits, so
+//          k*kLn2Hi and the first subtraction are exact even without FMA),
+//          e^r = 1 + p, p = r + r^2*Q(r) (kExpQ, |r| <= 0.35, relative error
+//          2^-28.1 of the polynomial), result = (s1 + s1*p) * s2 with
+//          s1 = 2^floor(k/2), s2 = 2^(k - floor(k/2)): the first product is
+//          a normal float, the second rounds once into the denormal range or
+//          to inf. Budget: 0.5 (final rounding) + ~0.15 (r, p) + 0.5 (the extra
+//          rounding only for denormal results, of a denormal ULP).
+// tanh(x): a = |x|; a < kTanhSmall: a + a*(a^2*P(a^2)) (kTanhP, relative
+//          error 2^-30.3); else 1 - 2/(e^{2a} + 1), with e^{2a} + 1 formed by
+//          one FMA from 2^k and p (2^k + 1 is exact for the k that matter),
+//          2a clamped to 2*kTanhClampA (tanh is 1.0f there); sign of x OR-ed
+//          back (tanh(-0) = -0). Budget: 0.5 + 2.5*2/(e^{2a}+1) <= 1.25 at the
+//          switch point (a = 0.875), falling towards 0.5 for larger a.
+// sigmoid: 0.5 / (2^(k-1)*(1+p) + 0.5) for y = -x (the same exp core with
+//          y clamped to [kSigmoidLo, kSigmoidHi]: 2^(k-1) stays normal up to
+//          k = 128, so no overflow before the division); +0 for
+//          x <= kSigmoidZeroBelow, exactly where the interpreter's float32
+//          exp(-x) overflows; denormal results (x in (-88.72, -87.33)) come out
+//          of the division correctly rounded up to the earlier ~1.5 ULP relative
+//          error (far below a denormal ULP).
+//
+// ---- float64-internal functions (log, pow) --------------------------------
 // Scheme (derived for fuze, see src/backends/x86/vec_math.cpp): a float32
 // input is widened to float64, the function is evaluated in float64 with a
 // relative error far below 2^-30, and the result is rounded once to float32.
@@ -10,7 +43,7 @@
 // underflow and float32 denormal results included (float32 denormals are
 // normal float64 numbers, so no FTZ/DAZ effect can occur).
 //
-// exp(y):  y is clamped to [-kExpClamp, kExpClamp] (exp of the bounds already
+// exp_d(y): (used by pow) y is clamped to [-kExpClamp, kExpClamp] (exp of the bounds already
 //          overflows / underflows float32; NaN passes the clamp), then
 //          k = round(y / ln2) via the 1.5*2^52 shifter, r = y - k*ln2
 //          (|r| <= ln2/2), expm1(r) = r*P(r) with the Taylor coefficients
@@ -20,15 +53,12 @@
 //          log(m) = 2*atanh(s) = 2s + s*s^2*Q(s^2) with Q's coefficients
 //          2/(2i+3) (|s| < 0.1716, truncation < 2^-45 relative),
 //          log(x) = e*ln2 + log(m).
-// tanh(x): tanh(|x|) = E / (E + 2) with E = expm1(2|x|) (2|x| clamped to
-//          kTanhClamp, where tanh is 1.0 in float64), sign copied from x.
-// sigmoid: 1 / (1 + exp(-x)) in float64, except that x <= kSigmoidZeroBelow
-//          gives +0 as the float32 formula of eager / the interpreter does
-//          (there float32 exp(-x) overflows to inf).
 // pow(x,e): exp(e * log|x|) with C99 pow's special cases (zeros, infinities,
 //          NaN, negative bases with integer / odd exponents); ATen's special
 //          exponents (0, 1, 2, 3, -2, 0.5, -0.5, -1) are exact sequences.
 #pragma once
+
+#include <cstdint>
 
 namespace fuze::math {
 
@@ -38,7 +68,6 @@ constexpr double kSqrt2 = 1.41421356237309504880;
 constexpr double kShifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
 constexpr double kExpClamp = 200.0;   // |y| beyond this: float32 exp is 0 or inf anyway
 constexpr double kSigmoidZeroBelow = -88.72283935546875;  // float 0xC2B17218: expf(-x) = inf
-constexpr double kTanhClamp = 40.0;   // 2|x| beyond this: tanh(x) rounds to +-1 in float64
 
 // expm1(r) ~= r * sum_i kExpm1Poly[i] * r^i, Horner from the last entry;
 // kExpm1Poly[i] = 1/(i+1)!  (degree 10 in r overall).
@@ -61,6 +90,44 @@ constexpr double kExpm1Poly[kExpm1PolyLen] = {
 constexpr int kLogPolyLen = 7;
 constexpr double kLogPoly[kLogPolyLen] = {
     2.0 / 3.0, 2.0 / 5.0, 2.0 / 7.0, 2.0 / 9.0, 2.0 / 11.0, 2.0 / 13.0, 2.0 / 15.0,
+};
+
+// ---- float32 constants ----------------------------------------------------
+constexpr float kLog2eF = 0x1.715476p+0f;
+constexpr float kShifterF = 0x1.8p+23f;        // 1.5 * 2^23: y*log2e + this rounds to an integer
+constexpr uint32_t kShifterBits = 0x4B400000u;  // its bit pattern
+constexpr float kLn2HiF = 0x1.62e4p-1f;        // ln2 to 15 significant bits: k*kLn2Hi exact for |k| < 512
+constexpr float kLn2LoF = 0x1.7f7d1cp-20f;     // ln2 - kLn2HiF rounded (residual 5.5e-14)
+constexpr float kExpLo = -104.0f;              // exp below rounds to +0 (e^-104 < 2^-150)
+constexpr float kExpHi = 88.75f;               // exp above overflows (k = 128, r > 0)
+constexpr float kTanhSmall = 0.875f;           // |x| below: odd polynomial
+constexpr float kTanhClampA = 10.0f;           // |x| above: tanh rounds to +-1 (1 - 2e^-20 > 1 - 2^-25)
+constexpr float kSigmoidLo = -18.0f;           // y = -x below: 1 + e^y rounds to 1 already
+constexpr float kSigmoidHi = 89.0f;            // y = -x above: the result is +0 anyway
+constexpr float kSigmoidZeroBelowF = -88.72283935546875f;
+
+// e^r = 1 + r + r^2 * Q(r), Q(r) = sum_i kExpQ[i] r^i (Horner from the last);
+// fitted on [-0.35, 0.35], relative error of e^r 2^-28.15 with these floats.
+constexpr int kExpQLen = 5;
+constexpr float kExpQ[kExpQLen] = {
+    0x1.fffffcp-2f,   // 0.49999994
+    0x1.55548cp-3f,   // 0.166665167
+    0x1.5558b8p-5f,   // 0.041668281
+    0x1.123e56p-7f,   // 0.00836924743
+    0x1.6a4d8ap-10f,  // 0.00138207583
+};
+
+// tanh(a) = a + a * (s * P(s)), s = a^2, P(s) = sum_i kTanhP[i] s^i; fitted on
+// a in [0, 0.875], relative error of tanh 2^-30.3 with these floats.
+constexpr int kTanhPLen = 7;
+constexpr float kTanhP[kTanhPLen] = {
+    -0x1.55555p-2f,   // -0.333333254
+    0x1.110fa8p-3f,   // 0.133330643
+    -0x1.b9da52p-5f,  // -0.053937111
+    0x1.6376eep-6f,   // 0.0216958355
+    -0x1.11023p-7f,   // -0.0083315596
+    0x1.5b6d5ap-9f,   // 0.00265065883
+    -0x1.f9b7d6p-12f, // -0.000482290372
 };
 
 }  // namespace fuze::math

@@ -134,6 +134,13 @@ Vec VecEmitter::fnma(Fp t, const Vec& a, const Vec& b, const Operand& c) {
   return d;
 }
 
+Vec VecEmitter::fnma(Fp t, const Vec& a, const Mem& b, const Vec& c) {
+  if (isa_ == Isa::kSse41) return sub(t, c, mul(t, a, b));
+  Vec d = copy(c);
+  cc_.emit(t == Fp::kF32 ? Inst::kIdVfnmadd231ps : Inst::kIdVfnmadd231pd, d, a, b);
+  return d;
+}
+
 Vec VecEmitter::round(Fp t, const Vec& a, int mode) {
   Vec d = new_vec();
   const asmjit::Imm imm(mode | 8);  // 8: suppress the precision exception
@@ -158,6 +165,10 @@ Vec VecEmitter::bit_or(const Vec& a, const Operand& b) {
 Vec VecEmitter::bit_xor(const Vec& a, const Operand& b) {
   return bin(Inst::kIdXorps, isa_ == Isa::kAvx512 ? Inst::kIdVpxord : Inst::kIdVxorps, a, b);
 }
+Vec VecEmitter::add_d(const Vec& a, const Operand& b) { return bin(Inst::kIdPaddd, Inst::kIdVpaddd, a, b); }
+Vec VecEmitter::sub_d(const Vec& a, const Operand& b) { return bin(Inst::kIdPsubd, Inst::kIdVpsubd, a, b); }
+Vec VecEmitter::shl_d(const Vec& a, int bits) { return bin(Inst::kIdPslld, Inst::kIdVpslld, a, asmjit::Imm(bits)); }
+Vec VecEmitter::sra_d(const Vec& a, int bits) { return bin(Inst::kIdPsrad, Inst::kIdVpsrad, a, asmjit::Imm(bits)); }
 Vec VecEmitter::add_q(const Vec& a, const Operand& b) { return bin(Inst::kIdPaddq, Inst::kIdVpaddq, a, b); }
 Vec VecEmitter::shl_q(const Vec& a, int bits) { return bin(Inst::kIdPsllq, Inst::kIdVpsllq, a, asmjit::Imm(bits)); }
 Vec VecEmitter::shr_q(const Vec& a, int bits) { return bin(Inst::kIdPsrlq, Inst::kIdVpsrlq, a, asmjit::Imm(bits)); }
@@ -232,6 +243,16 @@ Vec VecEmitter::select(Fp t, const Mask& m, const Vec& a, const Vec& b) {
     }
   }
   return a;
+}
+
+Vec VecEmitter::zero_where(const Mask& m, const Vec& a) {
+  if (isa_ != Isa::kAvx512) return bit_andnot(m.v, a);
+  // Zero-masked copy of a under ~m.
+  asmjit::x86::KReg keep = cc_.newKw();
+  cc_.knotw(keep, m.k);
+  Vec d = new_vec();
+  cc_.k(keep).z().emit(Inst::kIdVmovaps, d, a);
+  return d;
 }
 
 Vec VecEmitter::f32_lo_to_f64(const Vec& f) {

@@ -67,6 +67,7 @@ class VecEmitter {
   Vec sqrt(Fp t, const Vec& a);
   Vec fma(Fp t, const Vec& a, const Vec& b, const Operand& c);   // a*b + c (one rounding except SSE)
   Vec fnma(Fp t, const Vec& a, const Vec& b, const Operand& c);  // c - a*b
+  Vec fnma(Fp t, const Vec& a, const Mem& b, const Vec& c);      // c - a*b, b in memory (231 form)
   Vec round(Fp t, const Vec& a, int mode);  // mode 0: nearest-even, 3: toward zero
 
   // Bitwise, any lane type.
@@ -74,6 +75,11 @@ class VecEmitter {
   Vec bit_andnot(const Vec& a, const Operand& b);  // ~a & b
   Vec bit_or(const Vec& a, const Operand& b);
   Vec bit_xor(const Vec& a, const Operand& b);
+  // 32-bit integer lanes.
+  Vec add_d(const Vec& a, const Operand& b);
+  Vec sub_d(const Vec& a, const Operand& b);
+  Vec shl_d(const Vec& a, int bits);
+  Vec sra_d(const Vec& a, int bits);  // arithmetic
   // 64-bit integer lanes.
   Vec add_q(const Vec& a, const Operand& b);
   Vec shl_q(const Vec& a, int bits);
@@ -84,6 +90,7 @@ class VecEmitter {
   Mask mask_and(const Mask& a, const Mask& b);
   Mask mask_andnot(const Mask& a, const Mask& b);  // ~a & b
   Vec select(Fp t, const Mask& m, const Vec& a, const Vec& b);  // m ? b : a
+  Vec zero_where(const Mask& m, const Vec& a);                   // m ? +0 : a
 
   // float32 <-> float64: the low / high half of a float32 vector widened to
   // a full float64 vector, and two float64 vectors narrowed into one float32.

@@ -1,6 +1,7 @@
-// Float64-internal vector math (see kernels/math/vec_math_coeffs.h for the
-// error budget): every function widens each half of the float32 vector to
-// float64, evaluates with relative error < 2^-38, and narrows once.
+// Inline vector math (see kernels/math/vec_math_coeffs.h for the schemes and
+// error budgets): exp, tanh and sigmoid in float32 lanes with fitted
+// polynomials; log and pow widen each half of the vector to float64,
+// evaluate with relative error < 2^-38, and narrow once.
 #include "backends/x86/vec_math.h"
 
 #include <cstdint>
@@ -103,11 +104,96 @@ Vec pow_d(VecEmitter& e, const Vec& x, const Vec& ex) {
   return r;
 }
 
+// ---- float32 domain ---------------------------------------------------------
+
+// The shared exp core for a y already clamped so that |k| <= 150: t holds
+// shifter + k (k = rint(y * log2e)), p = e^r - 1 with y = k*ln2 + r.
+struct ExpCoreF {
+  Vec t;
+  Vec p;
+};
+
+ExpCoreF exp_core_f(VecEmitter& e, const Vec& y) {
+  ExpCoreF out;
+  out.t = e.fma(kS, y, e.const_f32(math::kLog2eF), e.pool_f32(math::kShifterF));
+  Vec k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
+  Vec r = e.fnma(kS, k, e.pool_f32(math::kLn2HiF), y);
+  r = e.fnma(kS, k, e.pool_f32(math::kLn2LoF), r);
+  Vec r2 = e.mul(kS, r, r);
+  Vec q = e.const_f32(math::kExpQ[math::kExpQLen - 1]);
+  for (int i = math::kExpQLen - 2; i >= 0; --i) q = e.fma(kS, q, r, e.pool_f32(math::kExpQ[i]));
+  out.p = e.fma(kS, r2, q, r);
+  return out;
+}
+
+// 2^(k + bias) as a float from t = shifter + k: (t << 23) leaves k in the
+// exponent field (the shifter's low 9 bits are zero), plus the biased exponent.
+Vec pow2_from_t(VecEmitter& e, const Vec& t, int bias) {
+  return e.add_d(e.shl_d(t, 23), e.pool_u32(static_cast<uint32_t>(127 + bias) << 23));
+}
+
 }  // namespace
 
 Vec emit_exp(VecEmitter& e, const Vec& x) {
-  return per_half(e, x, [&](const Vec& xd) { return exp_d(e, xd); });
+  // max/min return their second operand when either is NaN: NaN passes.
+  Vec y = e.max(kS, e.const_f32(math::kExpLo), x);
+  y = e.min(kS, e.const_f32(math::kExpHi), y);
+  ExpCoreF c = exp_core_f(e, y);
+  // k = t - shifter as an integer, split k = k1 + k2 with k1 = floor(k/2):
+  // both 2^k1 and 2^k2 are normal for k in [-150, 128].
+  Vec ki = e.sub_d(c.t, e.pool_u32(math::kShifterBits));
+  Vec k1 = e.sra_d(ki, 1);
+  Vec k2 = e.sub_d(ki, k1);
+  Vec s1 = e.shl_d(e.add_d(k1, e.pool_u32(127)), 23);
+  Vec s2 = e.shl_d(e.add_d(k2, e.pool_u32(127)), 23);
+  return e.mul(kS, e.fma(kS, c.p, s1, s1), s2);
 }
+
+Vec emit_tanh(VecEmitter& e, const Vec& x) {
+  Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
+  // Small |x|: a + a * (s * P(s)), s = a^2.
+  Vec s = e.mul(kS, a, a);
+  Vec q = e.const_f32(math::kTanhP[math::kTanhPLen - 1]);
+  for (int i = math::kTanhPLen - 2; i >= 0; --i) q = e.fma(kS, q, s, e.pool_f32(math::kTanhP[i]));
+  Vec small = e.fma(kS, a, e.mul(kS, q, s), a);
+  // Otherwise 1 - 2 / (e^{2a} + 1), e^{2a} + 1 = 2^k * p + (2^k + 1) in one rounding.
+  Vec ac = e.min(kS, e.const_f32(math::kTanhClampA), a);  // NaN passes
+  Vec y = e.add(kS, ac, ac);
+  ExpCoreF c = exp_core_f(e, y);
+  Vec sc = pow2_from_t(e, c.t, 0);
+  Vec den = e.fma(kS, sc, c.p, e.add(kS, sc, e.pool_f32(1.0f)));
+  Vec large = e.sub(kS, e.const_f32(1.0f), e.div(kS, e.const_f32(2.0f), den));
+  Vec r = e.select(kS, e.cmp(kS, a, e.pool_f32(math::kTanhSmall), Cmp::kLt), large, small);
+  return e.bit_or(r, e.bit_and(x, e.pool_u32(0x80000000u)));
+}
+
+// 1 / (1 + e^-x) = 0.5 / den, den = 2^(k-1) * (1 + p) + 0.5 with -x = k*ln2 + r;
+// +0 where the interpreter's float32 exp(-x) overflows (x <= kSigmoidZeroBelowF).
+// den is held exactly as sc*p + c + c_err (c = sc + 0.5 rounded, c_err its
+// rounding error by Fast2Sum on max/min), and the quotient r0 = 0.5 / den
+// gets one residual correction r0 + (0.5 - r0*den) * (1/den), the residual
+// evaluated with FMAs: about 0.5 ULP where the plain quotient has up to 2.4.
+Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
+  Vec y = e.bit_xor(x, e.pool_u32(0x80000000u));
+  y = e.max(kS, e.const_f32(math::kSigmoidLo), y);
+  y = e.min(kS, e.const_f32(math::kSigmoidHi), y);
+  ExpCoreF c = exp_core_f(e, y);
+  Vec sc = pow2_from_t(e, c.t, -1);
+  Vec half = e.const_f32(0.5f);
+  Vec cs = e.add(kS, sc, half);
+  Vec big = e.max(kS, sc, half);
+  Vec little = e.min(kS, sc, half);
+  Vec c_err = e.sub(kS, little, e.sub(kS, cs, big));
+  Vec den = e.fma(kS, sc, c.p, cs);
+  Vec r0 = e.div(kS, half, den);
+  Vec res = e.fnma(kS, r0, cs, half);              // 0.5 - r0*c
+  res = e.fnma(kS, e.mul(kS, r0, sc), c.p, res);   // - r0*sc*p
+  res = e.fnma(kS, r0, c_err, res);                // - r0*c_err
+  Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
+  return e.zero_where(e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kLe), r);
+}
+
+// ---- float64 domain ---------------------------------------------------------
 
 Vec emit_log(VecEmitter& e, const Vec& x) {
   return per_half(e, x, [&](const Vec& xd) {
@@ -119,30 +205,6 @@ Vec emit_log(VecEmitter& e, const Vec& x) {
     r = e.select(kD, e.cmp(kD, xd, inf, Cmp::kEq), r, inf);
     r = e.select(kD, e.cmp(kD, xd, xd, Cmp::kUnord), r, xd);
     return r;
-  });
-}
-
-Vec emit_tanh(VecEmitter& e, const Vec& x) {
-  return per_half(e, x, [&](const Vec& xd) {
-    Vec a = e.bit_and(xd, e.pool_u64(kAbsMask64));
-    Vec y = e.add(kD, a, a);
-    ExpParts p = exp_parts(e, y, 0.0, math::kTanhClamp);
-    // E = expm1(y) = 2^k * q + (2^k - 1); tanh(|x|) = E / (E + 2).
-    Vec big_e = e.fma(kD, p.scale, p.q, e.sub(kD, p.scale, e.pool_f64(1.0)));
-    Vec t = e.div(kD, big_e, e.add(kD, big_e, e.pool_f64(2.0)));
-    return e.bit_or(t, e.bit_and(xd, e.pool_u64(kSignBit64)));
-  });
-}
-
-// The interpreter (as eager) computes 1 / (1 + exp(-x)) in float32, where
-// exp(-x) overflows to inf for x <= kSigmoidZeroBelow and the result is +0;
-// elsewhere the float64 evaluation is within an ULP of the float32 formula.
-Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
-  return per_half(e, x, [&](const Vec& xd) {
-    Vec ex = exp_d(e, e.bit_xor(xd, e.pool_u64(kSignBit64)));
-    Vec r = e.div(kD, e.const_f64(1.0), e.add(kD, ex, e.pool_f64(1.0)));
-    Vec zero = e.const_f64(0.0);
-    return e.select(kD, e.cmp(kD, xd, e.pool_f64(math::kSigmoidZeroBelow), Cmp::kLe), r, zero);
   });
 }
 

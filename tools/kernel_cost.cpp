@@ -1,0 +1,128 @@
+// kernel_cost: compiles one benchmark kernel with the x86 backend and runs it
+// over n contiguous float32 elements `reps` times; a small driver for
+// instruction counting (valgrind --tool=callgrind, perf stat) that does not
+// need a quiet machine. Per-element cost = difference of two runs with
+// different n divided by the difference in elements (compile time cancels).
+//
+//   kernel_cost exp|log|tanh|sigmoid|add_tanh|lstm|ten_op <n> [reps] [--isa sse|avx2|avx512]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/x86/x86_backend.h"
+#include "fuze/backend.h"
+#include "fuze/ir/kernel.h"
+
+namespace {
+
+using fuze::ir::DType;
+using fuze::ir::Layout;
+using fuze::ir::Op;
+constexpr DType kF = DType::kFloat32;
+constexpr Layout kC = Layout::kContiguous;
+
+bool build_kernel(const std::string& what, fuze::ir::Kernel* k) {
+  Op op;
+  if (what == "add_tanh") {
+    const int a = k->add_input(kF, kC), b = k->add_input(kF, kC);
+    k->add_output(k->add_op(Op::kTanh, kF, {k->add_op(Op::kAdd, kF, {a, b})}), kC);
+  } else if (what == "lstm") {
+    const int ig = k->add_input(kF, kC), fg = k->add_input(kF, kC), gg = k->add_input(kF, kC);
+    const int og = k->add_input(kF, kC), cx = k->add_input(kF, kC);
+    const int i = k->add_op(Op::kSigmoid, kF, {ig}), f = k->add_op(Op::kSigmoid, kF, {fg});
+    const int g = k->add_op(Op::kTanh, kF, {gg}), o = k->add_op(Op::kSigmoid, kF, {og});
+    const int cy = k->add_op(Op::kAdd, kF, {k->add_op(Op::kMul, kF, {f, cx}), k->add_op(Op::kMul, kF, {i, g})});
+    k->add_output(k->add_op(Op::kMul, kF, {o, k->add_op(Op::kTanh, kF, {cy})}), kC);
+    k->add_output(cy, kC);
+  } else if (what == "ten_op") {
+    const int a = k->add_input(kF, kC), b = k->add_input(kF, kC), s = k->add_input(kF, Layout::kScalar);
+    const int c = k->add_const(kF, 0.5);
+    int v = k->add_op(Op::kMul, kF, {a, b});
+    v = k->add_op(Op::kAdd, kF, {v, s});
+    v = k->add_op(Op::kSub, kF, {v, a});
+    v = k->add_op(Op::kMul, kF, {v, c});
+    v = k->add_op(Op::kMaximum, kF, {v, b});
+    v = k->add_op(Op::kAbs, kF, {v});
+    v = k->add_op(Op::kNeg, kF, {v});
+    v = k->add_op(Op::kClampMin, kF, {v, s});
+    v = k->add_op(Op::kDiv, kF, {v, k->add_op(Op::kAdd, kF, {b, c})});
+    k->add_output(v, kC);
+  } else if (fuze::ir::parse_op(what, &op) && fuze::ir::op_info(op).arity == 1) {
+    k->add_output(k->add_op(op, kF, {k->add_input(kF, kC)}), kC);
+  } else {
+    return false;
+  }
+  k->set_name(k->chain_name());
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s exp|log|tanh|sigmoid|add_tanh|lstm|ten_op <n> [reps] [--isa L]\n", argv[0]);
+    return 2;
+  }
+  const std::string what = argv[1];
+  const int64_t n = std::atoll(argv[2]);
+  int reps = 1;
+  fuze::X86Options opts;
+  for (int i = 3; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
+      const auto names = fuze::x86_supported_isa_names();
+      for (size_t j = 0; j < names.size(); ++j) {
+        if (names[j] == argv[i + 1]) opts.isa = fuze::x86_supported_isas()[j];
+      }
+      ++i;
+    } else {
+      reps = std::atoi(argv[i]);
+    }
+  }
+  fuze::ir::Kernel k("cost", 1);
+  if (!build_kernel(what, &k)) {
+    std::fprintf(stderr, "unknown kernel %s\n", what.c_str());
+    return 2;
+  }
+  std::unique_ptr<fuze::Backend> backend;
+  fuze::Status st = fuze::make_x86_backend(opts, &backend);
+  std::unique_ptr<fuze::CompiledKernel> ck;
+  if (st) st = backend->compile(k, &ck);
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
+  const int nin = k.num_inputs(), nout = k.num_outputs();
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  std::vector<std::vector<float>> bufs(static_cast<size_t>(nin + nout), std::vector<float>(static_cast<size_t>(n)));
+  for (int i = 0; i < nin; ++i) {
+    for (float& v : bufs[static_cast<size_t>(i)]) v = nd(rng);
+  }
+  std::vector<void*> data;
+  std::vector<int64_t> strides(static_cast<size_t>(nin + nout), 1);
+  std::vector<double> scalars(static_cast<size_t>(nin), 0.25);
+  for (auto& b : bufs) data.push_back(b.data());
+  const int64_t sizes[1] = {n};
+  fuze::KernelArgs a;
+  a.numel = n;
+  a.rank = 1;
+  a.sizes = sizes;
+  a.data = data.data();
+  a.strides = strides.data();
+  a.scalars = scalars.data();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < reps; ++r) ck->run(a, 0, n);
+  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  double sum = 0;
+  for (int o = 0; o < nout; ++o) {
+    for (float v : bufs[static_cast<size_t>(nin + o)]) sum += v;
+  }
+  std::printf("%s n=%lld reps=%d: %.3f ns/element (wall, rough) checksum %.6g\n", what.c_str(),
+              static_cast<long long>(n), reps, ns / (static_cast<double>(n) * reps), sum);
+  return 0;
+}
