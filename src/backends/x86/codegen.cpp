@@ -58,13 +58,32 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
       }
       return emit_pow(e, a, b, nullptr);
     }
+    default: break;  // rejected by check_supported (op_supported) before emission
   }
-  return a;  // unreachable: -Wswitch names a missing op
+  return a;
 }
 
 }  // namespace
 
+bool op_supported(ir::Op op) {
+  switch (op) {
+    case ir::Op::kAdd: case ir::Op::kSub: case ir::Op::kMul: case ir::Op::kDiv:
+    case ir::Op::kNeg: case ir::Op::kAbs: case ir::Op::kReciprocal: case ir::Op::kSqrt:
+    case ir::Op::kRsqrt: case ir::Op::kMaximum: case ir::Op::kMinimum: case ir::Op::kClampMin:
+    case ir::Op::kClampMax: case ir::Op::kRelu: case ir::Op::kExp: case ir::Op::kLog:
+    case ir::Op::kTanh: case ir::Op::kSigmoid: case ir::Op::kPow:
+      return true;
+    default:
+      return false;  // ops.def grows: anything not listed here falls back to the interpreter
+  }
+}
+
 Status check_supported(const ir::Kernel& k) {
+  for (const ir::Node& n : k.nodes()) {
+    if (n.kind == ir::NodeKind::kOp && !op_supported(n.op)) {
+      return Status::error(std::string("x86: op ") + ir::op_info(n.op).name + " not supported yet");
+    }
+  }
   for (const ir::Node& n : k.nodes()) {
     if (n.dtype != ir::DType::kFloat32) {
       return Status::error(std::string("x86 backend: dtype ") + ir::dtype_name(n.dtype) +
@@ -105,19 +124,30 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
     for (int arg : nodes[i].args) live[static_cast<size_t>(arg)] = 1;
   }
 
-  // Prologue: stream base pointers, uniform inputs and constants.
+  // Prologue: stream base pointers, uniform inputs and constants, and every
+  // op whose operands are all uniform (loop-invariant: computed once).
   std::vector<Vec> val(nodes.size());
+  std::vector<char> hoisted(nodes.size(), 0);
   std::vector<ax::Gp> in_base(static_cast<size_t>(k.num_inputs()));
   for (size_t id = 0; id < nodes.size(); ++id) {
     const ir::Node& node = nodes[id];
     if (!live[id]) continue;
-    if (node.kind == ir::NodeKind::kConst) {
+    if (node.kind == ir::NodeKind::kOp) {
+      bool all_uniform = true;
+      for (int arg : node.args) all_uniform = all_uniform && hoisted[static_cast<size_t>(arg)];
+      if (all_uniform) {
+        val[id] = emit_op(e, k, node, val);
+        hoisted[id] = 1;
+      }
+    } else if (node.kind == ir::NodeKind::kConst) {
       val[id] = e.const_f32(static_cast<float>(node.constant));
+      hoisted[id] = 1;
     } else if (node.kind == ir::NodeKind::kInput) {
       ax::Gp p = cc.newIntPtr("in%d", node.input_index);
       cc.mov(p, ax::ptr(ptrs, node.input_index * 8));
       if (ir::is_uniform(node.layout)) {
         val[id] = e.broadcast_f32(ax::dword_ptr(p));
+        hoisted[id] = 1;
       } else {
         in_base[static_cast<size_t>(node.input_index)] = p;
       }
@@ -145,7 +175,7 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
     if (!live[id]) continue;
     if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
       val[id] = e.load(ax::ptr(in_base[static_cast<size_t>(node.input_index)], off));
-    } else if (node.kind == ir::NodeKind::kOp) {
+    } else if (node.kind == ir::NodeKind::kOp && !hoisted[id]) {
       val[id] = emit_op(e, k, node, val);
     }
   }

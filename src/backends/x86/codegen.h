@@ -18,7 +18,11 @@
 
 namespace fuze::x86 {
 
-// Checks that the kernel is something this backend compiles (f32 only today).
+// Whether emit_kernel implements `op` (ops.def has more ops than this backend).
+bool op_supported(ir::Op op);
+
+// Checks that the kernel is something this backend compiles: supported ops
+// ("x86: op gelu not supported yet"), f32 only today.
 Status check_supported(const ir::Kernel& k);
 
 // Emits the function into `cc` (attached to a CodeHolder). Errors from asmjit

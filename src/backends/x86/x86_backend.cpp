@@ -363,6 +363,8 @@ Status x86_assemble_only(const ir::Kernel& k, int isa, std::string* listing) {
   return Status::ok();
 }
 
+bool x86_op_supported(ir::Op op) { return x86::op_supported(op); }
+
 Status make_x86_backend(std::unique_ptr<Backend>* out) { return make_x86_backend(X86Options{}, out); }
 
 std::vector<std::string> x86_supported_isa_names() {

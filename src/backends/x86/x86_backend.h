@@ -41,6 +41,10 @@ Status make_x86_backend(const X86Options& options, std::unique_ptr<Backend>* out
 std::vector<std::string> x86_supported_isa_names();
 std::vector<int> x86_supported_isas();
 
+// Whether the x86 backend implements `op` (others make compile() fail with
+// "x86: op <name> not supported yet"; the runtime then uses the interpreter).
+bool x86_op_supported(ir::Op op);
+
 // Generates (register allocation, encoding) kernel `k` for ISA level `isa`
 // (0 sse, 1 avx2, 2 avx512) without placing or running it, even when this CPU
 // lacks that level: lets tests check the AVX-512 emitter on any machine.
