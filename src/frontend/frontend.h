@@ -60,11 +60,28 @@ std::vector<UnfusedNode> unfused_nodes(const torch::jit::Graph& graph);
 // of the profiling executor) by their inputs, recording the profiled dtypes.
 void remove_profile_nodes(torch::jit::Block* block, ProfiledDtypes* profiled);
 
-// Lowers a fusion group's subgraph to kernel IR. `layouts[i]` is the layout of
-// subgraph input i (kScalar for numbers); `rank` the iteration rank. Errors
-// (unsupported constant, op...) are Status values: the caller falls back.
-Status lower_subgraph(const torch::jit::Graph& subgraph, const std::vector<ir::Layout>& layouts, int rank,
-                      ir::Kernel* out);
+// fuze dtype <-> ATen ScalarType (false / Double for others).
+bool dtype_of_scalar_type(c10::ScalarType t, ir::DType* out);
+c10::ScalarType scalar_type_of(ir::DType t);
+
+// One subgraph input as the kernel is specialised on it. Python numbers have
+// layout kScalar and dtype kInt64 (int), kFloat64 (float) or kBool (bool).
+struct InputSig {
+  ir::DType dtype = ir::DType::kFloat32;
+  ir::Layout layout = ir::Layout::kContiguous;
+  bool zero_dim = false;  // a 0-dim tensor (type promotion ranks it below tensors with dims)
+};
+
+// Lowers a fusion group's subgraph to kernel IR for one signature, with ATen's
+// type promotion (src/frontend/lowering.cpp); `rank` is the iteration rank,
+// `output_layout` kContiguous or kStrided (outputs following a permuted input).
+// Errors (unsupported constant, op, dtype...) are Status values: the caller falls back.
+Status lower_subgraph(const torch::jit::Graph& subgraph, const std::vector<InputSig>& inputs, int rank,
+                      ir::Layout output_layout, ir::Kernel* out);
+
+// Kinds the fusion pass takes that are not ops.def symbols: lowered to
+// several ops (aten::clamp, hardtanh, relu6, addcmul, addcdiv, square, masked_fill).
+bool is_composite_kind(c10::Symbol kind);
 
 // A canonical text of a subgraph (kinds, operand indices, constant values; no
 // value names, no types): equal for structurally equal groups.

@@ -82,11 +82,16 @@ bool constant_number(const Value* v, double* out) {
   return true;
 }
 
-// The dtype check for one tensor value: known (traced) or profiled dtypes other
-// than float32 are not fused; unknown ones are guarded at run time.
+// The dtype check for one tensor value: known (traced) or profiled dtypes fuze
+// has no kernels for are not fused; unknown ones are guarded at run time.
+bool fusible_dtype(c10::ScalarType t) {
+  ir::DType unused;
+  return dtype_of_scalar_type(t, &unused);
+}
+
 std::string check_tensor_value(const Value* v, const ProfiledDtypes* profiled, const char* what) {
   auto tt = v->type()->cast<c10::TensorType>();
-  if (tt->scalarType() && *tt->scalarType() != c10::ScalarType::Float) {
+  if (tt->scalarType() && !fusible_dtype(*tt->scalarType())) {
     return std::string("unsupported dtype ") + c10::toString(*tt->scalarType()) + " (" + what + ")";
   }
   if (tt->device() && !tt->device()->is_cpu()) {
@@ -94,11 +99,46 @@ std::string check_tensor_value(const Value* v, const ProfiledDtypes* profiled, c
   }
   if (profiled != nullptr) {
     auto it = profiled->find(v);
-    if (it != profiled->end() && it->second != c10::ScalarType::Float) {
+    if (it != profiled->end() && !fusible_dtype(it->second)) {
       return std::string("unsupported dtype ") + c10::toString(it->second) + " (profiled " + what + ")";
     }
   }
   return "";
+}
+
+// Operand kinds per overload: 'T' tensor, 'N' number, 'E' either, 'C' constant
+// number, 'O' None or number, 'S' constant string, 'Z' None.
+const std::unordered_map<c10::Symbol, std::string>& composite_patterns() {
+  static const auto* m = new std::unordered_map<c10::Symbol, std::string>{
+      {aten::clamp, "TOO"},        {aten::hardtanh, "TCC"}, {aten::relu6, "T"},      {aten::addcmul, "TTTC"},
+      {aten::addcdiv, "TTTC"},     {aten::square, "T"},     {aten::masked_fill, "TTN"},
+  };
+  return *m;
+}
+
+std::string op_pattern(ir::Op op) {
+  using ir::Op;
+  switch (op) {
+    case Op::kAdd: case Op::kSub: return "TEC";
+    case Op::kMul: case Op::kDiv: case Op::kFloorDivide: case Op::kRemainder: case Op::kFmod:
+    case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
+    case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kXlogy:
+      return "TE";
+    case Op::kMaximum: case Op::kMinimum: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor:
+    case Op::kAtan2:
+      return "TT";
+    case Op::kClampMin: case Op::kClampMax: case Op::kPow: return "TN";
+    case Op::kWhere: return "TTE";
+    case Op::kLeakyRelu: return "TC";
+    case Op::kElu: return "TCCC";
+    case Op::kSoftplus: case Op::kThreshold: return "TCC";
+    case Op::kLerp: return "TTE";
+    case Op::kGelu: return "TS";
+    case Op::kLogit: return "TZ";
+    case Op::kNanToNum: return "TZZZ";
+    case Op::kCast: case Op::kGeluTanh: return "";  // kernel IR only
+    default: return ir::op_info(op).arity == 1 ? "T" : "";
+  }
 }
 
 }  // namespace
@@ -110,13 +150,15 @@ std::optional<ir::Op> op_for_kind(c10::Symbol kind) {
   return it->second;
 }
 
+bool is_composite_kind(c10::Symbol kind) { return composite_patterns().count(kind) != 0; }
+
 bool is_elementwise_kind(c10::Symbol kind) {
   if (!kind.is_aten()) return false;
-  if (kind == aten::clamp || op_for_kind(kind)) return true;
+  if (is_composite_kind(kind) || op_for_kind(kind)) return true;
   std::string name = kind.toUnqualString();
   if (name.size() > 1 && name.back() == '_') {
     auto base = c10::Symbol::aten(name.substr(0, name.size() - 1));
-    return base == aten::clamp || op_for_kind(base).has_value();
+    return is_composite_kind(base) || op_for_kind(base).has_value();
   }
   return false;
 }
@@ -124,8 +166,8 @@ bool is_elementwise_kind(c10::Symbol kind) {
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
   std::optional<ir::Op> op = op_for_kind(kind);
-  const bool is_clamp = kind == aten::clamp;
-  if (!op && !is_clamp) {
+  const bool composite = is_composite_kind(kind);
+  if (!op && !composite) {
     if (is_elementwise_kind(kind)) {
       return std::string("in-place ") + kind.toQualString() + " mutates its input";
     }
@@ -136,44 +178,7 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
     return std::string("not the tensor overload of ") + kind.toQualString();
   }
   const size_t n = node->inputs().size();
-  // Operand kinds per overload: 'T' tensor, 'N' number, 'E' either, 'C' constant
-  // number, 'O' None or number.
-  std::string expect;
-  if (is_clamp) {
-    expect = "TOO";
-  } else {
-    switch (*op) {
-      case ir::Op::kAdd:
-      case ir::Op::kSub:
-        expect = "TEC";
-        break;
-      case ir::Op::kMul:
-      case ir::Op::kDiv:
-        expect = "TE";
-        break;
-      case ir::Op::kMaximum:
-      case ir::Op::kMinimum:
-        expect = "TT";
-        break;
-      case ir::Op::kClampMin:
-      case ir::Op::kClampMax:
-      case ir::Op::kPow:
-        expect = "TN";
-        break;
-      case ir::Op::kNeg:
-      case ir::Op::kAbs:
-      case ir::Op::kReciprocal:
-      case ir::Op::kSqrt:
-      case ir::Op::kRsqrt:
-      case ir::Op::kRelu:
-      case ir::Op::kExp:
-      case ir::Op::kLog:
-      case ir::Op::kTanh:
-      case ir::Op::kSigmoid:
-        expect = "T";
-        break;
-    }
-  }
+  const std::string expect = composite ? composite_patterns().at(kind) : op_pattern(*op);
   if (n != expect.size()) {
     return std::string("unsupported overload of ") + kind.toQualString() + " (" + std::to_string(n) + " operands)";
   }
@@ -190,6 +195,12 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
       case 'E': ok = tensor || number; break;
       case 'C': ok = number && constant_number(v, &unused); break;
       case 'O': ok = number || is_none(v); break;
+      case 'S': {
+        auto iv = torch::jit::toIValue(v);
+        ok = iv && iv->isString();
+        break;
+      }
+      case 'Z': ok = is_none(v); break;
     }
     if (!ok) {
       return std::string("unsupported overload of ") + kind.toQualString() + " (operand " + std::to_string(i) +
@@ -203,7 +214,7 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
       if (!why.empty()) return why;
     }
   }
-  if (is_clamp && is_none(node->input(1)) && is_none(node->input(2))) return "clamp without bounds";
+  if (kind == aten::clamp && is_none(node->input(1)) && is_none(node->input(2))) return "clamp without bounds";
   return check_tensor_value(node->output(), profiled, "output");
 }
 

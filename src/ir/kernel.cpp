@@ -99,6 +99,35 @@ bool is_floating(DType t) {
   return false;
 }
 
+bool is_integral(DType t) { return t == DType::kInt32 || t == DType::kInt64; }
+
+DType promote_types(DType a, DType b) {
+  if (a == b) return a;
+  const bool half_pair = (a == DType::kFloat16 && b == DType::kBFloat16) || (a == DType::kBFloat16 && b == DType::kFloat16);
+  if (half_pair) return DType::kFloat32;
+  // The enum is ordered bool < i32 < i64 < f16, bf16 < f32 < f64.
+  return static_cast<int>(a) > static_cast<int>(b) ? a : b;
+}
+
+std::string op_typing_error(Op op, DType result, const std::vector<DType>& operands) {
+  const OpInfo& info = op_info(op);
+  const unsigned f = info.flags;
+  auto name = [](DType t) { return std::string(dtype_name(t)); };
+  if ((f & kBoolOut) != 0 && result != DType::kBool) return "result must be bool, not " + name(result);
+  if ((f & kFloat) != 0 && !is_floating(result)) return "needs a floating dtype, not " + name(result);
+  if ((f & kNoBool) != 0 && result == DType::kBool) return "is not defined on bool";
+  if ((f & kIntegral) != 0 && is_floating(result)) return "needs a bool or integer dtype, not " + name(result);
+  for (size_t i = 0; i < operands.size(); ++i) {
+    const DType t = operands[i];
+    DType want = result;
+    if ((f & kAnyIn) != 0) continue;
+    if ((f & kSelect) != 0 && i == 0) want = DType::kBool;
+    if ((f & kBoolOut) != 0) want = operands[0];
+    if (t != want) return "operand " + std::to_string(i) + " has dtype " + name(t) + ", expected " + name(want);
+  }
+  return "";
+}
+
 const OpInfo& op_info(Op op) {
   const int i = static_cast<int>(op);
   FUZE_CHECK(i >= 0 && i < kNumOps, "op out of range");
@@ -169,12 +198,13 @@ int Kernel::add_op(Op op, DType dtype, std::vector<int> args) {
              std::string(info.name) + ": expected " + std::to_string(info.arity) + " operands, got " +
                  std::to_string(args.size()));
   const int id = static_cast<int>(nodes_.size());
+  std::vector<DType> types;
   for (int a : args) {
     FUZE_CHECK(a >= 0 && a < id, std::string(info.name) + ": operand %" + std::to_string(a) + " not defined");
-    FUZE_CHECK(nodes_[static_cast<size_t>(a)].dtype == dtype,
-               std::string(info.name) + ": operand %" + std::to_string(a) + " has dtype " +
-                   dtype_name(nodes_[static_cast<size_t>(a)].dtype) + ", expected " + dtype_name(dtype));
+    types.push_back(nodes_[static_cast<size_t>(a)].dtype);
   }
+  const std::string typing = op_typing_error(op, dtype, types);
+  FUZE_CHECK(typing.empty(), std::string(info.name) + " " + dtype_name(dtype) + ": " + typing);
   if ((info.flags & kUniformRhs) != 0) {
     FUZE_CHECK(node_is_uniform(nodes_, args[1]),
                std::string(info.name) + ": second operand %" + std::to_string(args[1]) + " must be uniform");

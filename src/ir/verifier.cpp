@@ -1,7 +1,7 @@
 // verify(): the rules every kernel handed to a backend satisfies.
 //   1. rank in [0, 64]
 //   2. ops: arity as in ops.def; operands defined earlier (SSA in program order)
-//   3. ops: all operands and the result share one dtype
+//   3. ops: the typing rule of the op's flags (ops.def, ir::op_typing_error)
 //   4. ops with kUniformRhs: the second operand is uniform (is_uniform_value)
 //   5. consts of an integer/bool dtype hold an integral value; no NaN/inf there
 //   6. inputs: indices 0..n-1, each exactly once; kernel.inputs() maps index -> node
@@ -24,13 +24,19 @@ Status verify_op(const Kernel& k, int id, const Node& n) {
   if (static_cast<int>(n.args.size()) != info.arity)
     return Status::error(where + "expected " + std::to_string(info.arity) + " operand(s), got " +
                          std::to_string(n.args.size()));
+  std::vector<DType> types;
   for (int a : n.args) {
     if (a < 0 || a >= id) return Status::error(where + "operand " + val(a) + " is not defined before it");
-    const DType t = k.node(a).dtype;
-    if (t != n.dtype)
-      return Status::error(where + "operand " + val(a) + " has dtype " + dtype_name(t) + ", expected " +
-                           dtype_name(n.dtype));
+    types.push_back(k.node(a).dtype);
   }
+  for (size_t i = 0; i < n.args.size(); ++i) {
+    // Keep the historical message form for the common "same dtype" rule.
+    const unsigned f = info.flags;
+    if ((f & (kAnyIn | kBoolOut | kSelect)) == 0 && types[i] != n.dtype)
+      return Status::error(where + "operand " + val(n.args[i]) + " has dtype " + dtype_name(types[i]) +
+                           ", expected " + dtype_name(n.dtype));
+  }
+  if (std::string e = op_typing_error(n.op, n.dtype, types); !e.empty()) return Status::error(where + e);
   if ((info.flags & kUniformRhs) != 0 && !is_uniform_value(k, n.args[1]))
     return Status::error(where + "second operand " + val(n.args[1]) +
                          " must be uniform (a const, a scalar or broadcast input)");

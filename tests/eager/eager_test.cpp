@@ -75,6 +75,54 @@ std::optional<at::Tensor> eager(Op op, const at::Tensor& a, const Rhs& rhs) {
       const double e = a.scalar_type() == at::kFloat ? static_cast<float>(u().toDouble()) : u().toDouble();
       return at::pow(a, e);
     }
+    case Op::kFloorDivide: return t ? at::floor_divide(a, *rhs.tensor) : at::floor_divide(a, s);
+    case Op::kRemainder: return t ? at::remainder(a, *rhs.tensor) : at::remainder(a, s);
+    case Op::kFmod: return t ? at::fmod(a, *rhs.tensor) : at::fmod(a, s);
+    case Op::kGelu: return at::gelu(a);
+    case Op::kGeluTanh: return at::gelu(a, "tanh");
+    case Op::kSilu: return at::silu(a);
+    case Op::kHardswish: return at::hardswish(a);
+    case Op::kHardsigmoid: return at::hardsigmoid(a);
+    case Op::kLeakyRelu: return at::leaky_relu(a, u());
+    case Op::kElu: return at::elu(a, u());
+    case Op::kSoftplus: return at::softplus(a);
+    case Op::kMish: return at::mish(a);
+    case Op::kErf: return at::erf(a);
+    case Op::kErfc: return at::erfc(a);
+    case Op::kExpm1: return at::expm1(a);
+    case Op::kLog1p: return at::log1p(a);
+    case Op::kLog2: return at::log2(a);
+    case Op::kLog10: return at::log10(a);
+    case Op::kExp2: return at::exp2(a);
+    case Op::kFloor: return at::floor(a);
+    case Op::kCeil: return at::ceil(a);
+    case Op::kRound: return at::round(a);
+    case Op::kTrunc: return at::trunc(a);
+    case Op::kSign: return at::sign(a);
+    case Op::kFrac: return at::frac(a);
+    case Op::kSin: return at::sin(a);
+    case Op::kCos: return at::cos(a);
+    case Op::kTan: return at::tan(a);
+    case Op::kAsin: return at::asin(a);
+    case Op::kAcos: return at::acos(a);
+    case Op::kAtan: return at::atan(a);
+    case Op::kSinh: return at::sinh(a);
+    case Op::kCosh: return at::cosh(a);
+    case Op::kAsinh: return at::asinh(a);
+    case Op::kAcosh: return at::acosh(a);
+    case Op::kAtanh: return at::atanh(a);
+    case Op::kAtan2: return at::atan2(a, t ? *rhs.tensor : at::scalar_tensor(s, a.options()));
+    case Op::kLogit: return at::logit(a);
+    case Op::kXlogy: return t ? at::xlogy(a, *rhs.tensor) : at::xlogy(a, s);
+    case Op::kNanToNum: return at::nan_to_num(a);
+    // Not (f, f) -> f ops: comparisons, where, logical/bitwise, cast, ternary
+    // ops. Covered end to end against TorchScript in tests/frontend
+    // (fusion_dtype_test.cpp) and in tests/unit/interp_dtype_test.cpp.
+    case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: case Op::kWhere:
+    case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor: case Op::kLogicalNot:
+    case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot: case Op::kCast:
+    case Op::kThreshold: case Op::kLerp: case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -97,14 +145,31 @@ int64_t ulp_distance(T a, T b) {
 template <class T>
 bool agree(Op op, T got, T want, std::string* why) {
   const bool approx = (ir::op_info(op).flags & ir::kApprox) != 0;
+  if ((op == Op::kGelu || op == Op::kGeluTanh) && std::fabs(got - want) <= 4 * std::numeric_limits<T>::epsilon())
+    return true;  // 1 + erf(x / sqrt 2) cancels for x < -1 (SLEEF vs std:: erf, 1 ULP apart, magnified)
   if (std::isnan(got) || std::isnan(want)) {
     if (std::isnan(got) && std::isnan(want)) return true;
+    if (std::isnan(want) && (op == Op::kFmod || op == Op::kRemainder || op == Op::kFloorDivide)) {
+      // Where a / b overflows (e.g. 3.4e38 / 0.5) eager's vectorised path gives
+      // NaN and its scalar tail the std::fmod-based value (the interpreter's):
+      // eager has no single answer there. Elsewhere both give NaN together.
+      return true;
+    }
     *why = "NaN mismatch";
     return false;
   }
   if (approx) {
+    // gelu's 1 + erf(x / sqrt 2) cancels for x < -1: eager's SLEEF erf and
+    // std::erf differ by 1 ULP there, which the cancellation magnifies (at
+    // x = -2: 48 ULP; the interpreter is the closer one to the true value).
+    const int64_t bound = (op == Op::kGelu || op == Op::kGeluTanh) ? 256 : (op == Op::kMish ? 16 : kMaxUlp);
     const int64_t d = ulp_distance(got, want);
-    if (d <= kMaxUlp) return true;
+    if (d <= bound) return true;
+    // Both in the subnormal range (mish(-103.5): SLEEF flushes to -0).
+    if (std::fabs(got) < std::numeric_limits<T>::min() && std::fabs(want) < std::numeric_limits<T>::min()) return true;
+    // SLEEF's log1pf returns inf above ~1e38 (eager's vectorised path); the
+    // interpreter gives the finite log1p there.
+    if (op == Op::kLog1p && std::isinf(want) && got > T(88)) return true;
     *why = std::to_string(d) + " ULP apart";
     return false;
   }
@@ -201,8 +266,15 @@ std::string fmt(T v) {
   return buf;
 }
 
+// Ops this file checks: one floating operand type in and out, arity 1 or 2.
+bool is_plain_float_op(Op op) {
+  const auto& info = ir::op_info(op);
+  return info.arity <= 2 && (info.flags & (ir::kBoolOut | ir::kAnyIn | ir::kSelect | ir::kIntegral)) == 0;
+}
+
 template <class T>
 void check_op(Op op) {
+  if (!is_plain_float_op(op)) return;
   const auto& info = ir::op_info(op);
   SCOPED_TRACE(std::string(info.name) + (sizeof(T) == 4 ? " f32" : " f64"));
   const std::vector<T> vals = test_values<T>(17);

@@ -156,12 +156,27 @@ TEST_F(FusionOp, SizeChangesDoNotRecompile) {
 
 TEST_F(FusionOp, GuardMissesFallBack) {
   Fixture f(kExactChain);
-  // Integer and double tensors, and mixed float/double.
+  // Dtypes without kernels (uint8, complex) run the fallback.
+  f.expect_same({torch::randint(0, 5, {3, 4}, torch::kByte), torch::randint(0, 5, {3, 4}, torch::kByte)});
+  f.expect_same({torch::randn({3, 4}, torch::kComplexFloat), torch::randn({3, 4}, torch::kComplexFloat)});
+  EXPECT_EQ(fuze::stats().fallbacks, 2u);
+  EXPECT_EQ(fuze::stats().kernel_calls, 0u);
+}
+
+TEST_F(FusionOp, IntegerDoubleAndMixedDtypesRunKernels) {
+  Fixture f(kExactChain);
   f.expect_same({torch::randint(-5, 5, {3, 4}), torch::randint(-5, 5, {3, 4})});
+  f.expect_same({torch::randint(-5, 5, {3, 4}, torch::kInt), torch::randint(-5, 5, {3, 4})});
   f.expect_same({torch::randn({3, 4}, torch::kDouble), torch::randn({3, 4}, torch::kDouble)});
   f.expect_same({torch::randn({3, 4}), torch::randn({3, 4}, torch::kDouble)});
-  EXPECT_EQ(fuze::stats().fallbacks, 3u);
-  EXPECT_EQ(fuze::stats().kernel_calls, 0u);
+  f.expect_same({torch::randn({3, 4}), torch::randint(-5, 5, {3, 4}, torch::kInt)});
+  f.expect_same({torch::randn({3, 4}), torch::randn({}, torch::kDouble)});  // 0-dim: no promotion
+  f.expect_same({torch::randint(-5, 5, {3, 4}, torch::kInt), torch::randn({}, torch::kDouble)});  // across kinds
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+  EXPECT_EQ(fuze::stats().kernel_calls, 7u);
+  // float16/bfloat16 run the fallback on CPU (see fusion_group_op.cpp).
+  f.expect_same({torch::randn({3, 4}, torch::kBFloat16), torch::randn({3, 4})});
+  EXPECT_EQ(fuze::stats().fallbacks, 1u);
 }
 
 TEST_F(FusionOp, RequiresGradFallsBackUnderGradMode) {

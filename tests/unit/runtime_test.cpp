@@ -95,9 +95,10 @@ TEST(Factory, NamesAndUnavailableKinds) {
   EXPECT_FALSE(parse_backend("gpu", &dummy));
   std::unique_ptr<Backend> b;
   Status s = make_backend(BackendKind::kCuda, &b);
-  EXPECT_FALSE(s);
-  EXPECT_EQ(s.message(), "cuda backend not built in this version");
-  EXPECT_EQ(b, nullptr);
+  if (!s) {  // a build without CUDA, or a machine without a driver, says why
+    EXPECT_NE(s.message().find("cuda"), std::string::npos) << s.message();
+    EXPECT_EQ(b, nullptr);
+  }
   ASSERT_TRUE(make_backend(BackendKind::kInterp, &b));
   EXPECT_EQ(b->kind(), BackendKind::kInterp);
 }
@@ -224,16 +225,15 @@ TEST(KernelCache, FailedKeyIsRemembered) {
 TEST(KernelCache, BackendAndVerifierFailuresSaySo) {
   KernelCache cache;
   std::string why;
-  auto i64 = [](ir::Kernel* k) {
+  auto ill_typed = [](ir::Kernel* k) {
     *k = ir::Kernel("", 1);
     const int x = k->add_input(ir::DType::kInt64, Layout::kContiguous);
-    k->add_output(k->add_op(ir::Op::kAdd, ir::DType::kInt64, {x, x}), Layout::kContiguous);
+    k->add_output(k->add_op(ir::Op::kNeg, ir::DType::kInt64, {x}), Layout::kContiguous);
+    k->mutable_nodes()[1].op = ir::Op::kExp;
     return Status::ok();
   };
-  EXPECT_EQ(cache.lookup_or_compile("i64", BackendKind::kInterp, i64, &why), nullptr);
-  EXPECT_NE(why.find("interp: dtype i64 not supported yet"), std::string::npos) << why;
-  EXPECT_EQ(cache.lookup_or_compile("cuda", BackendKind::kCuda, build_neg, &why), nullptr);
-  EXPECT_NE(why.find("cuda backend not built"), std::string::npos) << why;
+  EXPECT_EQ(cache.lookup_or_compile("i64", BackendKind::kInterp, ill_typed, &why), nullptr);
+  EXPECT_NE(why.find("needs a floating dtype"), std::string::npos) << why;
   auto no_output = [](ir::Kernel* k) {
     *k = ir::Kernel("", 1);
     k->add_input(ir::DType::kFloat32, Layout::kContiguous);
@@ -244,6 +244,86 @@ TEST(KernelCache, BackendAndVerifierFailuresSaySo) {
   auto throws = [](ir::Kernel*) -> Status { throw std::runtime_error("boom"); };
   EXPECT_EQ(cache.lookup_or_compile("throw", BackendKind::kInterp, throws, &why), nullptr);
   EXPECT_NE(why.find("boom"), std::string::npos) << why;
+}
+
+// A backend that cannot compile (cuda unavailable here, or x86 lacking an op)
+// hands the same IR to interp: one compile failure counted, the interp kernel cached.
+TEST(KernelCache, BackendChainFallsBackToInterp) {
+  std::unique_ptr<Backend> cuda;
+  if (make_backend(BackendKind::kCuda, &cuda)) {
+    std::unique_ptr<CompiledKernel> probe;
+    ir::Kernel k;
+    ASSERT_TRUE(build_neg(&k));
+    k.set_name("fused_neg");
+    if (cuda->compile(k, &probe)) GTEST_SKIP() << "cuda compiles here: no failing backend to chain from";
+  }
+  KernelCache cache;
+  reset_stats();
+  std::string why;
+  auto kernel = cache.lookup_or_compile("neg-cuda", BackendKind::kCuda, build_neg, &why);
+  ASSERT_NE(kernel, nullptr) << why;
+  EXPECT_EQ(kernel->name(), "fused_neg");
+  EXPECT_EQ(stats().compile_failures, 1u);
+  EXPECT_EQ(stats().compiles, 1u);
+  auto again = cache.lookup_or_compile("neg-cuda", BackendKind::kCuda, build_neg, &why);
+  EXPECT_EQ(again, kernel);
+  EXPECT_EQ(stats().compile_failures, 1u);
+  auto entries = cache.entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].backend, BackendKind::kInterp);
+  EXPECT_FALSE(entries[0].failed);
+}
+
+TEST(KernelCache, LruEvictsLeastRecentlyUsed) {
+  KernelCache cache;
+  cache.set_limit(3);
+  reset_stats();
+  std::string why;
+  auto get = [&](const std::string& key) { return cache.lookup_or_compile(key, BackendKind::kInterp, build_neg, &why); };
+  auto a = get("a");
+  get("b");
+  get("c");
+  EXPECT_EQ(get("a"), a);  // a is now the most recent; b the least
+  get("d");                // evicts b
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(stats().evictions, 1u);
+  EXPECT_EQ(get("a"), a);  // still cached
+  EXPECT_EQ(stats().compiles, 4u);
+  get("b");  // recompiled; evicts c
+  EXPECT_EQ(stats().compiles, 5u);
+  EXPECT_EQ(stats().evictions, 2u);
+  EXPECT_EQ(cache.size(), 3u);
+  cache.set_limit(1);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(stats().evictions, 4u);
+  // Kernels handed out stay usable after eviction.
+  float in[1] = {2}, out[1] = {};
+  testing::ArgsBuilder ab({1});
+  ab.add_contiguous(in);
+  ab.add_contiguous(out);
+  a->run(ab.args(), 0, 1);
+  EXPECT_EQ(out[0], -2.0f);
+}
+
+TEST(KernelCache, EntriesDescribeKernelsAndFailures) {
+  KernelCache cache;
+  std::string why;
+  ASSERT_NE(cache.lookup_or_compile("neg-key", BackendKind::kInterp, build_neg, &why), nullptr) << why;
+  auto bad = [](ir::Kernel*) { return Status::error("nope"); };
+  EXPECT_EQ(cache.lookup_or_compile("bad-key", BackendKind::kInterp, bad, &why), nullptr);
+  auto entries = cache.entries();
+  ASSERT_EQ(entries.size(), 2u);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.key > b.key; });
+  EXPECT_EQ(entries[0].key, "neg-key");
+  EXPECT_EQ(entries[0].name, "fused_neg");
+  EXPECT_FALSE(entries[0].failed);
+  EXPECT_EQ(entries[0].backend, BackendKind::kInterp);
+  EXPECT_NE(entries[0].ir.find("neg f32"), std::string::npos) << entries[0].ir;
+  EXPECT_FALSE(entries[0].listing.empty());
+  EXPECT_GT(entries[0].compile_us, 0.0);
+  EXPECT_EQ(entries[1].key, "bad-key");
+  EXPECT_TRUE(entries[1].failed);
+  EXPECT_NE(entries[1].failure.find("nope"), std::string::npos);
 }
 
 TEST(KernelCache, GlobalIsOneInstance) { EXPECT_EQ(&KernelCache::global(), &KernelCache::global()); }

@@ -37,10 +37,20 @@ const char* dtype_name(DType t);  // "bool", "i32", "i64", "f16", "bf16", "f32",
 bool parse_dtype(std::string_view text, DType* out);
 int dtype_size(DType t);  // bytes per element
 bool is_floating(DType t);
+bool is_integral(DType t);  // i32, i64 (not bool)
+// ATen's promote_types over fuze's dtypes (f16 with bf16 -> f32).
+DType promote_types(DType a, DType b);
 
 enum OpFlags : unsigned {
   kApprox = 1u << 0,      // transcendental: ULP-bounded agreement between backends
   kUniformRhs = 1u << 1,  // second operand must be uniform (const / scalar / broadcast)
+  // Typing rules (see ops.def); none of them: operands and result share one dtype.
+  kFloat = 1u << 2,     // floating dtypes only
+  kNoBool = 1u << 3,    // any dtype but bool
+  kIntegral = 1u << 4,  // bool and integer dtypes only
+  kBoolOut = 1u << 5,   // result bool; operands share one dtype (unless kAnyIn)
+  kAnyIn = 1u << 6,     // operand dtypes unconstrained
+  kSelect = 1u << 7,    // operand 0 bool, operands 1.. have the result's dtype
 };
 
 enum class Op : uint8_t {
@@ -57,6 +67,9 @@ struct OpInfo {
 };
 
 const OpInfo& op_info(Op op);
+// The typing rule of `op` (its flags) applied to a result and operand dtypes:
+// "" when they are valid, else what is wrong ("operand 1 has dtype i32, expected f32").
+std::string op_typing_error(Op op, DType result, const std::vector<DType>& operands);
 bool parse_op(std::string_view text, Op* out);
 int num_ops();
 Op op_at(int index);  // 0 <= index < num_ops(), in ops.def order
@@ -135,8 +148,8 @@ class Kernel {
 std::string print(const Kernel& k);
 Status parse(std::string_view text, Kernel* out);
 
-// Checks SSA order, arities, dtypes (all operands and the result share one
-// dtype in the current op set), uniform operands where kUniformRhs demands,
+// Checks SSA order, arities, dtypes (the per-op typing rules of the flags in
+// ops.def), uniform operands where kUniformRhs demands,
 // input indices 0..n-1 each once, outputs in range with a storable layout.
 Status verify(const Kernel& k);
 

@@ -1,3 +1,7 @@
+// The reference interpreter: evaluates kernel IR node by node over blocks of
+// up to kBlock points. Every node computes in the compute type of its dtype
+// (bool, int32, int64, float for f32/f16/bf16, double); f16/bf16 results are
+// rounded to their dtype after every op, as eager rounds after every op.
 #include "backends/interp/interp_backend.h"
 
 #include <algorithm>
@@ -11,48 +15,150 @@ namespace fuze {
 namespace {
 
 constexpr int64_t kBlock = 512;  // elements evaluated node by node at a time
+constexpr size_t kSlot = 8;      // bytes per value in a node's block buffer
 
-template <class T, class F>
-void map1(F f, const T* a, T* out, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) out[j] = f(a[j]);
+using ir::DType;
+
+// Calls f(T{}) with T the compute type of `t`.
+template <class F>
+decltype(auto) visit_ctype(DType t, F&& f) {
+  switch (t) {
+    case DType::kBool: return f(bool{});
+    case DType::kInt32: return f(int32_t{});
+    case DType::kInt64: return f(int64_t{});
+    case DType::kFloat16:
+    case DType::kBFloat16:
+    case DType::kFloat32: return f(float{});
+    case DType::kFloat64: break;
+  }
+  return f(double{});
 }
-template <class T, class F>
-void map2(F f, const T* a, const T* b, T* out, int64_t n) {
-  for (int64_t j = 0; j < n; ++j) out[j] = f(a[j], b[j]);
+
+// Reads element `off` of a tensor of dtype t as compute type T.
+template <class T>
+inline T load_elem(DType t, const void* base, int64_t off) {
+  switch (t) {
+    case DType::kBool: return static_cast<T>(static_cast<const bool*>(base)[off]);
+    case DType::kInt32: return static_cast<T>(static_cast<const int32_t*>(base)[off]);
+    case DType::kInt64: return static_cast<T>(static_cast<const int64_t*>(base)[off]);
+    case DType::kFloat16: return static_cast<T>(interp::half_to_float(static_cast<const uint16_t*>(base)[off]));
+    case DType::kBFloat16: return static_cast<T>(interp::bf16_to_float(static_cast<const uint16_t*>(base)[off]));
+    case DType::kFloat32: return static_cast<T>(static_cast<const float*>(base)[off]);
+    case DType::kFloat64: return static_cast<T>(static_cast<const double*>(base)[off]);
+  }
+  return T(0);
 }
 
 template <class T>
-void eval_op(ir::Op op, const T* a, const T* b, T* out, int64_t n) {
-  using namespace interp;
-#define FUZE_UNARY(fn) map1([](T x) { return fn(x); }, a, out, n)
-#define FUZE_BINARY(fn) map2([](T x, T y) { return fn(x, y); }, a, b, out, n)
-  switch (op) {
-    case ir::Op::kAdd: FUZE_BINARY(op_add); break;
-    case ir::Op::kSub: FUZE_BINARY(op_sub); break;
-    case ir::Op::kMul: FUZE_BINARY(op_mul); break;
-    case ir::Op::kDiv: FUZE_BINARY(op_div); break;
-    case ir::Op::kNeg: FUZE_UNARY(op_neg); break;
-    case ir::Op::kAbs: FUZE_UNARY(op_abs); break;
-    case ir::Op::kReciprocal: FUZE_UNARY(op_reciprocal); break;
-    case ir::Op::kSqrt: FUZE_UNARY(op_sqrt); break;
-    case ir::Op::kRsqrt: FUZE_UNARY(op_rsqrt); break;
-    case ir::Op::kMaximum: FUZE_BINARY(op_maximum); break;
-    case ir::Op::kMinimum: FUZE_BINARY(op_minimum); break;
-    case ir::Op::kClampMin: FUZE_BINARY(op_clamp_min); break;
-    case ir::Op::kClampMax: FUZE_BINARY(op_clamp_max); break;
-    case ir::Op::kRelu: FUZE_UNARY(op_relu); break;
-    case ir::Op::kExp: FUZE_UNARY(op_exp); break;
-    case ir::Op::kLog: FUZE_UNARY(op_log); break;
-    case ir::Op::kTanh: FUZE_UNARY(op_tanh); break;
-    case ir::Op::kSigmoid: FUZE_UNARY(op_sigmoid); break;
-    case ir::Op::kPow: FUZE_BINARY(op_pow); break;
+inline void store_elem(DType t, void* base, int64_t off, T v) {
+  switch (t) {
+    case DType::kBool: static_cast<bool*>(base)[off] = static_cast<bool>(v); return;
+    case DType::kInt32: static_cast<int32_t*>(base)[off] = static_cast<int32_t>(v); return;
+    case DType::kInt64: static_cast<int64_t*>(base)[off] = static_cast<int64_t>(v); return;
+    case DType::kFloat16: static_cast<uint16_t*>(base)[off] = interp::float_to_half(static_cast<float>(v)); return;
+    case DType::kBFloat16: static_cast<uint16_t*>(base)[off] = interp::float_to_bf16(static_cast<float>(v)); return;
+    case DType::kFloat32: static_cast<float*>(base)[off] = static_cast<float>(v); return;
+    case DType::kFloat64: static_cast<double*>(base)[off] = static_cast<double>(v); return;
   }
-#undef FUZE_UNARY
-#undef FUZE_BINARY
+}
+
+// Whether a tensor of dtype t is stored exactly as its compute type.
+bool stored_as_ctype(DType t) { return t != DType::kFloat16 && t != DType::kBFloat16; }
+
+// A scalar (double) converted to dtype t, in its compute type.
+template <class T>
+T scalar_as(DType t, double v) {
+  T x = interp::to_dtype<T>(v);
+  if constexpr (std::is_same_v<T, float>) x = interp::round_to(t, x);
+  return x;
+}
+
+// Evaluates one op node over n points.
+void eval_node(const ir::Node& node, const std::vector<ir::Node>& nodes, const std::vector<const void*>& val,
+               void* out, int64_t n) {
+  using ir::Op;
+  const ir::OpInfo& info = ir::op_info(node.op);
+  const DType rt = node.dtype;
+  auto arg = [&](size_t i) { return val[static_cast<size_t>(node.args[i])]; };
+  auto arg_type = [&](size_t i) { return nodes[static_cast<size_t>(node.args[i])].dtype; };
+  if (node.op == Op::kCast) {
+    visit_ctype(arg_type(0), [&](auto s) {
+      using S = decltype(s);
+      const S* a = static_cast<const S*>(arg(0));
+      visit_ctype(rt, [&](auto d) {
+        using D = decltype(d);
+        D* o = static_cast<D*>(out);
+        for (int64_t j = 0; j < n; ++j) {
+          D v = interp::cast_value<D, S>(a[j]);
+          if constexpr (std::is_same_v<D, float>) v = interp::round_to(rt, v);
+          o[j] = v;
+        }
+      });
+    });
+    return;
+  }
+  if ((info.flags & ir::kAnyIn) != 0) {  // logical ops: each operand to bool first
+    bool* o = static_cast<bool*>(out);
+    bool a_vals[kBlock], b_vals[kBlock];
+    for (size_t i = 0; i < node.args.size(); ++i) {
+      bool* dst = i == 0 ? a_vals : b_vals;
+      visit_ctype(arg_type(i), [&](auto s) {
+        using S = decltype(s);
+        const S* src = static_cast<const S*>(arg(i));
+        for (int64_t j = 0; j < n; ++j) dst[j] = src[j] != S(0);
+      });
+    }
+    const bool* bv = node.args.size() > 1 ? b_vals : a_vals;
+    for (int64_t j = 0; j < n; ++j) o[j] = interp::apply_predicate<bool>(node.op, a_vals[j], bv[j]);
+    return;
+  }
+  if ((info.flags & ir::kBoolOut) != 0) {
+    visit_ctype(arg_type(0), [&](auto s) {
+      using S = decltype(s);
+      const S* a = static_cast<const S*>(arg(0));
+      const S* b = node.args.size() > 1 ? static_cast<const S*>(arg(1)) : a;
+      bool* o = static_cast<bool*>(out);
+      for (int64_t j = 0; j < n; ++j) o[j] = interp::apply_predicate<S>(node.op, a[j], b[j]);
+    });
+    return;
+  }
+  visit_ctype(rt, [&](auto t) {
+    using T = decltype(t);
+    T* o = static_cast<T*>(out);
+    if (node.op == Op::kWhere) {
+      const bool* c = static_cast<const bool*>(arg(0));
+      const T* a = static_cast<const T*>(arg(1));
+      const T* b = static_cast<const T*>(arg(2));
+      for (int64_t j = 0; j < n; ++j) o[j] = c[j] ? a[j] : b[j];
+      return;
+    }
+    const T* a = static_cast<const T*>(arg(0));
+    const T* b = node.args.size() > 1 ? static_cast<const T*>(arg(1)) : a;
+    const T* c = node.args.size() > 2 ? static_cast<const T*>(arg(2)) : a;
+    if constexpr (std::is_floating_point_v<T>) {
+      if (node.op == Op::kNanToNum) {
+        for (int64_t j = 0; j < n; ++j) o[j] = interp::op_nan_to_num(a[j], rt);
+        return;
+      }
+    }
+#define FUZE_LOOP(expr) for (int64_t j = 0; j < n; ++j) o[j] = (expr)
+    switch (node.op) {  // the common ones without the switch per element
+      case Op::kAdd: FUZE_LOOP(interp::op_add(a[j], b[j])); break;
+      case Op::kSub: FUZE_LOOP(interp::op_sub(a[j], b[j])); break;
+      case Op::kMul: FUZE_LOOP(interp::op_mul(a[j], b[j])); break;
+      default: FUZE_LOOP(interp::apply_op<T>(node.op, a[j], b[j], c[j])); break;
+    }
+#undef FUZE_LOOP
+    if constexpr (std::is_same_v<T, float>) {
+      if (rt != DType::kFloat32) {
+        for (int64_t j = 0; j < n; ++j) o[j] = interp::round_to(rt, o[j]);
+      }
+    }
+  });
 }
 
 // Walks the multi-index of the iteration space in row-major order from any
-// linear start, keeping each strided operand's element offset.
+// linear start, keeping each strided operand's element offset (64-bit).
 class Odometer {
  public:
   Odometer(const KernelArgs& args, const std::vector<int>& operands, int64_t start)
@@ -89,7 +195,6 @@ class Odometer {
   std::vector<int64_t> offsets_;
 };
 
-template <class T>
 class InterpKernel final : public CompiledKernel {
  public:
   explicit InterpKernel(ir::Kernel k) : k_(std::move(k)) {
@@ -110,27 +215,29 @@ class InterpKernel final : public CompiledKernel {
     if (begin >= end) return;
     const auto& nodes = k_.nodes();
     const size_t num_nodes = nodes.size();
-    std::vector<T> storage(num_nodes * kBlock);
-    std::vector<const T*> val(num_nodes, nullptr);
+    std::vector<uint64_t> storage(num_nodes * kBlock);  // kSlot bytes per value, 8-aligned
+    std::vector<const void*> val(num_nodes, nullptr);
     std::vector<int64_t> offs(strided_.size() * kBlock);
-    auto buf = [&](size_t id) { return storage.data() + id * kBlock; };
+    auto buf = [&](size_t id) -> void* { return storage.data() + id * kBlock; };
     auto slot = [&](int operand) {  // position of a strided operand in strided_
       return static_cast<size_t>(std::find(strided_.begin(), strided_.end(), operand) - strided_.begin());
     };
-    // Uniform values fill their buffer once.
+    // Uniform values fill their buffer once, in their compute type.
     for (size_t id = 0; id < num_nodes; ++id) {
       const ir::Node& n = nodes[id];
-      T v;
-      if (n.kind == ir::NodeKind::kConst) {
-        v = interp::to_dtype<T>(n.constant);
-      } else if (n.kind == ir::NodeKind::kInput && n.layout == ir::Layout::kScalar) {
-        v = interp::to_dtype<T>(args.scalars[n.input_index]);
-      } else if (n.kind == ir::NodeKind::kInput && n.layout == ir::Layout::kBroadcast) {
-        v = *static_cast<const T*>(args.data[n.input_index]);
-      } else {
-        continue;
-      }
-      std::fill(buf(id), buf(id) + kBlock, v);
+      const bool is_const = n.kind == ir::NodeKind::kConst;
+      const bool is_scalar = n.kind == ir::NodeKind::kInput && n.layout == ir::Layout::kScalar;
+      const bool is_bcast = n.kind == ir::NodeKind::kInput && n.layout == ir::Layout::kBroadcast;
+      if (!is_const && !is_scalar && !is_bcast) continue;
+      visit_ctype(n.dtype, [&](auto t) {
+        using T = decltype(t);
+        T v;
+        if (is_const) v = scalar_as<T>(n.dtype, n.constant);
+        else if (is_scalar) v = scalar_as<T>(n.dtype, args.scalars[n.input_index]);
+        else v = load_elem<T>(n.dtype, args.data[n.input_index], 0);
+        T* dst = static_cast<T*>(buf(id));
+        std::fill(dst, dst + kBlock, v);
+      });
       val[id] = buf(id);
     }
     Odometer odo(args, strided_, begin);
@@ -143,33 +250,49 @@ class InterpKernel final : public CompiledKernel {
       for (size_t id = 0; id < num_nodes; ++id) {
         const ir::Node& node = nodes[id];
         if (node.kind == ir::NodeKind::kInput) {
-          const T* src = static_cast<const T*>(args.data[node.input_index]);
+          const void* src = args.data[node.input_index];
           if (node.layout == ir::Layout::kContiguous) {
-            val[id] = src + b;
+            if (stored_as_ctype(node.dtype)) {
+              val[id] = static_cast<const char*>(src) + b * ir::dtype_size(node.dtype);
+            } else {
+              visit_ctype(node.dtype, [&](auto t) {
+                using T = decltype(t);
+                T* dst = static_cast<T*>(buf(id));
+                for (int64_t j = 0; j < n; ++j) dst[j] = load_elem<T>(node.dtype, src, b + j);
+              });
+              val[id] = buf(id);
+            }
           } else if (node.layout == ir::Layout::kStrided) {
             const int64_t* o = offs.data() + slot(node.input_index) * kBlock;
-            T* dst = buf(id);
-            for (int64_t j = 0; j < n; ++j) dst[j] = src[o[j]];
-            val[id] = dst;
+            visit_ctype(node.dtype, [&](auto t) {
+              using T = decltype(t);
+              T* dst = static_cast<T*>(buf(id));
+              for (int64_t j = 0; j < n; ++j) dst[j] = load_elem<T>(node.dtype, src, o[j]);
+            });
+            val[id] = buf(id);
           }
         } else if (node.kind == ir::NodeKind::kOp) {
-          const T* a = val[static_cast<size_t>(node.args[0])];
-          const T* c = node.args.size() > 1 ? val[static_cast<size_t>(node.args[1])] : a;
-          eval_op<T>(node.op, a, c, buf(id), n);
+          eval_node(node, nodes, val, buf(id), n);
           val[id] = buf(id);
         }
       }
       for (int o = 0; o < k_.num_outputs(); ++o) {
         const ir::Output& out = k_.outputs()[static_cast<size_t>(o)];
         const int operand = k_.num_inputs() + o;
-        T* dst = static_cast<T*>(args.data[operand]);
-        const T* src = val[static_cast<size_t>(out.value)];
-        if (out.layout == ir::Layout::kContiguous) {
-          std::memmove(dst + b, src, static_cast<size_t>(n) * sizeof(T));
-        } else {
-          const int64_t* off = offs.data() + slot(operand) * kBlock;
-          for (int64_t j = 0; j < n; ++j) dst[off[j]] = src[j];
+        void* dst = args.data[operand];
+        const DType t = nodes[static_cast<size_t>(out.value)].dtype;
+        const void* src = val[static_cast<size_t>(out.value)];
+        const int64_t* off = out.layout == ir::Layout::kContiguous ? nullptr : offs.data() + slot(operand) * kBlock;
+        if (off == nullptr && stored_as_ctype(t)) {
+          const size_t sz = static_cast<size_t>(ir::dtype_size(t));
+          std::memmove(static_cast<char*>(dst) + b * static_cast<int64_t>(sz), src, static_cast<size_t>(n) * sz);
+          continue;
         }
+        visit_ctype(t, [&](auto tag) {
+          using T = decltype(tag);
+          const T* s = static_cast<const T*>(src);
+          for (int64_t j = 0; j < n; ++j) store_elem<T>(t, dst, off == nullptr ? b + j : off[j], s[j]);
+        });
       }
     }
   }
@@ -185,20 +308,7 @@ class InterpBackend final : public Backend {
 
   Status compile(const ir::Kernel& kernel, std::unique_ptr<CompiledKernel>* out) override {
     if (Status s = ir::verify(kernel); !s) return Status::error("interp: invalid kernel: " + s.message());
-    ir::DType dtype = ir::DType::kFloat32;
-    bool first = true;
-    for (const ir::Node& n : kernel.nodes()) {
-      if (n.dtype != ir::DType::kFloat32 && n.dtype != ir::DType::kFloat64)
-        return Status::error(std::string("interp: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
-      if (!first && n.dtype != dtype) return Status::error("interp: mixed dtypes in one kernel are not supported");
-      dtype = n.dtype;
-      first = false;
-    }
-    if (dtype == ir::DType::kFloat64) {
-      *out = std::make_unique<InterpKernel<double>>(kernel);
-    } else {
-      *out = std::make_unique<InterpKernel<float>>(kernel);
-    }
+    *out = std::make_unique<InterpKernel>(kernel);
     return Status::ok();
   }
 };

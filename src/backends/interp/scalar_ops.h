@@ -1,7 +1,8 @@
 // Scalar semantics of every op in ops.def: THE definition the interpreter
 // runs and that other backends' tests compare against. Matches ATen 1.13 CPU
-// eager (AVX2 build) for NaN, +-inf and -0.0; T is float or double and every
-// op computes in T unless noted.
+// eager (AVX2 build) for NaN, +-inf and -0.0. T is the compute type of a
+// node's dtype: bool, int32_t, int64_t, float (f32, and f16/bf16 which round
+// to their dtype after every op: see round_to), or double.
 //
 // Choices, with the eager behaviour they follow:
 //   maximum/minimum  NaN in either operand -> NaN. The +-0 tie returns the
@@ -26,11 +27,21 @@
 //                    calls std::pow(float, double) with it unrounded (for
 //                    e = 0.3 and x = 1e30 they are 13 ULP apart). We follow
 //                    the vectorised path, which computes almost every element.
-//   exp/log/tanh     std:: on T (eager uses SLEEF: agreement within ULPs).
+//   exp/log/tanh...  std:: on T (eager uses SLEEF: agreement within ULPs).
+//   integers         add/sub/mul/neg/abs wrap around (two's complement);
+//                    floor/ceil/round/trunc are the identity.
+//   floor_divide     ATen's div_floor_floating: fmod-based, b == 0 -> a / b.
+//   remainder        fmod, then + b when the signs of the result and b differ.
+//   casts            float -> integer truncates; NaN and out-of-range values
+//                    give the integer minimum (x86 cvtt*, what eager compiles
+//                    to); -> bool is x != 0; -> f16/bf16 rounds to nearest even.
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "fuze/ir/kernel.h"
 
@@ -38,37 +49,145 @@ namespace fuze::interp {
 
 template <class T>
 inline T nan_of() {
-  return std::numeric_limits<T>::quiet_NaN();
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::numeric_limits<T>::quiet_NaN();
+  } else {
+    return T(0);
+  }
 }
 
-template <class T> inline T op_add(T a, T b) { return a + b; }
-template <class T> inline T op_sub(T a, T b) { return a - b; }
-template <class T> inline T op_mul(T a, T b) { return a * b; }
-template <class T> inline T op_div(T a, T b) { return a / b; }
-template <class T> inline T op_neg(T a) { return -a; }
-template <class T> inline T op_abs(T a) { return std::fabs(a); }
+template <class T>
+inline bool is_nan(T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::isnan(x);
+  } else {
+    return false;
+  }
+}
+
+// ---- float16 / bfloat16 storage (round to nearest even, NaN -> quiet NaN) ----
+
+inline uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+inline float bits_float(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+inline uint16_t float_to_half(float f) {
+  const uint32_t x = float_bits(f);
+  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+  const uint32_t ax = x & 0x7FFFFFFFu;
+  if (ax >= 0x7F800000u) return static_cast<uint16_t>(sign | (ax > 0x7F800000u ? 0x7E00u : 0x7C00u));
+  if (ax >= 0x477FF000u) return static_cast<uint16_t>(sign | 0x7C00u);  // >= 65520 rounds to inf
+  if (ax < 0x38800000u) {  // below 2^-14: a half subnormal, in units of 2^-24 (exact scaling)
+    const float scaled = bits_float(ax) * 16777216.0f;
+    return static_cast<uint16_t>(sign | static_cast<uint16_t>(std::nearbyint(scaled)));
+  }
+  uint32_t h = (((ax >> 23) - 127u + 15u) << 10) | ((ax & 0x7FFFFFu) >> 13);
+  const uint32_t rest = ax & 0x1FFFu;
+  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;
+  return static_cast<uint16_t>(sign | h);
+}
+
+inline float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t e = (h >> 10) & 0x1Fu;
+  const uint32_t m = h & 0x3FFu;
+  if (e == 0) {
+    const float f = static_cast<float>(m) * (1.0f / 16777216.0f);
+    return sign ? -f : f;
+  }
+  if (e == 31) return bits_float(sign | 0x7F800000u | (m << 13));
+  return bits_float(sign | ((e - 15u + 127u) << 23) | (m << 13));
+}
+
+inline uint16_t float_to_bf16(float f) {
+  if (std::isnan(f)) return 0x7FC0u;
+  const uint32_t u = float_bits(f);
+  return static_cast<uint16_t>((u + (((u >> 16) & 1u) + 0x7FFFu)) >> 16);
+}
+inline float bf16_to_float(uint16_t b) { return bits_float(static_cast<uint32_t>(b) << 16); }
+
+// A float32 compute value rounded to a node's dtype (f16/bf16 only change it).
+inline float round_to(ir::DType t, float v) {
+  if (t == ir::DType::kFloat16) return half_to_float(float_to_half(v));
+  if (t == ir::DType::kBFloat16) return bf16_to_float(float_to_bf16(v));
+  return v;
+}
+
+// ---- casts ------------------------------------------------------------------
+
+template <class D, class S>
+inline D cast_value(S v) {
+  if constexpr (std::is_same_v<D, bool>) {
+    return v != S(0);
+  } else if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
+    constexpr double lo = static_cast<double>(std::numeric_limits<D>::min());
+    constexpr double hi = -lo;  // 2^31 or 2^63
+    const double d = static_cast<double>(v);
+    if (!(d > lo - 1.0 && d < hi)) return std::numeric_limits<D>::min();
+    return static_cast<D>(v);
+  } else {
+    return static_cast<D>(v);
+  }
+}
+
+// ---- arithmetic -------------------------------------------------------------
+
+template <class T>
+using Unsigned = std::make_unsigned_t<std::conditional_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, T, int>>;
+
+template <class T> inline T op_add(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Unsigned<T>>(a) + static_cast<Unsigned<T>>(b));
+  else return a + b;
+}
+template <class T> inline T op_sub(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Unsigned<T>>(a) - static_cast<Unsigned<T>>(b));
+  else return a - b;
+}
+template <class T> inline T op_mul(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Unsigned<T>>(a) * static_cast<Unsigned<T>>(b));
+  else return a * b;
+}
+template <class T> inline T op_div(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return b == T(0) ? T(0) : a / b;  // never used: div is kFloat
+  else return a / b;
+}
+template <class T> inline T op_neg(T a) {
+  if constexpr (std::is_integral_v<T>) return static_cast<T>(Unsigned<T>(0) - static_cast<Unsigned<T>>(a));
+  else return -a;
+}
+template <class T> inline T op_abs(T a) {
+  if constexpr (std::is_integral_v<T>) return a < T(0) ? op_neg(a) : a;
+  else return std::fabs(a);
+}
 template <class T> inline T op_reciprocal(T a) { return T(1) / a; }
-template <class T> inline T op_sqrt(T a) { return std::sqrt(a); }
-template <class T> inline T op_rsqrt(T a) { return T(1) / std::sqrt(a); }
+template <class T> inline T op_sqrt(T a) { return static_cast<T>(std::sqrt(a)); }
+template <class T> inline T op_rsqrt(T a) { return static_cast<T>(T(1) / std::sqrt(a)); }
 
 template <class T>
 inline T op_maximum(T a, T b) {
-  if (std::isnan(a) || std::isnan(b)) return nan_of<T>();
+  if (is_nan(a) || is_nan(b)) return nan_of<T>();
   return a > b ? a : b;
 }
 template <class T>
 inline T op_minimum(T a, T b) {
-  if (std::isnan(a) || std::isnan(b)) return nan_of<T>();
+  if (is_nan(a) || is_nan(b)) return nan_of<T>();
   return a < b ? a : b;
 }
 template <class T>
 inline T op_clamp_min(T x, T lo) {
-  if (std::isnan(lo)) return lo;
+  if (is_nan(lo)) return lo;
   return x < lo ? lo : x;
 }
 template <class T>
 inline T op_clamp_max(T x, T hi) {
-  if (std::isnan(hi)) return hi;
+  if (is_nan(hi)) return hi;
   return hi < x ? hi : x;
 }
 template <class T> inline T op_relu(T x) { return x < T(0) ? T(0) : x; }
@@ -93,38 +212,192 @@ inline T op_pow(T x, T e) {
   return static_cast<T>(std::pow(static_cast<double>(x), static_cast<double>(e)));
 }
 
+// fmod, remainder, floor_divide: when the quotient a / b overflows with finite
+// a and b, eager's vectorised path sometimes gives NaN and its scalar tail the
+// exact std::fmod-based value; the interpreter always gives the latter.
+template <class T>
+inline T op_fmod(T a, T b) {
+  return std::fmod(a, b);
+}
+
+template <class T>
+inline T op_floor_divide(T a, T b) {
+  if (b == T(0)) return a / b;
+  const T mod = std::fmod(a, b);
+  T div = (a - mod) / b;
+  if (mod != T(0) && (b < T(0)) != (mod < T(0))) div -= T(1);
+  if (div == T(0)) return std::copysign(T(0), a / b);
+  T floordiv = std::floor(div);
+  if (div - floordiv > T(0.5)) floordiv += T(1);
+  return floordiv;
+}
+template <class T>
+inline T op_remainder(T a, T b) {
+  T mod = std::fmod(a, b);
+  if (mod != T(0) && (b < T(0)) != (mod < T(0))) mod += b;
+  return mod;
+}
+
+// ---- activations and math (floating T) ----------------------------------------
+
+template <class T> inline T op_gelu(T x) {
+  return x * T(0.5) * (T(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
+}
+template <class T> inline T op_gelu_tanh(T x) {
+  const T beta = static_cast<T>(M_SQRT2 * M_2_SQRTPI * 0.5);
+  const T kappa = static_cast<T>(0.044715);
+  const T inner = beta * (x + kappa * (x * x * x));
+  return T(0.5) * x * (T(1) + std::tanh(inner));
+}
+template <class T> inline T op_silu(T x) { return x / (T(1) + std::exp(-x)); }
+template <class T> inline T op_hardsigmoid(T x) {
+  return std::min(std::max(x + T(3), T(0)), T(6)) / T(6);
+}
+template <class T> inline T op_hardswish(T x) { return x * std::min(std::max(x + T(3), T(0)), T(6)) / T(6); }
+template <class T> inline T op_leaky_relu(T x, T slope) { return x > T(0) ? x : x * slope; }
+template <class T> inline T op_elu(T x, T alpha) { return x <= T(0) ? (std::exp(x) - T(1)) * alpha : x; }
+template <class T> inline T op_softplus(T x) { return x > T(20) ? x : std::log1p(std::exp(x)); }
+template <class T> inline T op_mish(T x) { return x * std::tanh(std::log1p(std::exp(x))); }
+template <class T> inline T op_threshold(T x, T t, T v) { return x <= t ? v : x; }
+template <class T> inline T op_lerp(T a, T b, T w) {
+  return std::abs(w) < T(0.5) ? a + w * (b - a) : b - (b - a) * (T(1) - w);
+}
+template <class T> inline T op_frac(T x) { return x - std::trunc(x); }
+template <class T> inline T op_logit(T x) { return std::log(x / (T(1) - x)); }
+template <class T> inline T op_xlogy(T x, T y) {
+  if (std::isnan(y)) return nan_of<T>();
+  if (x == T(0)) return T(0);
+  return x * std::log(y);
+}
+template <class T> inline T op_sign(T x) { return static_cast<T>((T(0) < x) - (x < T(0))); }
+
+// nan_to_num with its default replacements for a node of dtype `t`.
+template <class T>
+inline T op_nan_to_num(T x, ir::DType t) {
+  if (std::isnan(x)) return T(0);
+  T hi = std::numeric_limits<T>::max();
+  if (t == ir::DType::kFloat16) hi = static_cast<T>(65504.0f);
+  if (t == ir::DType::kBFloat16) hi = static_cast<T>(bf16_to_float(0x7F7Fu));
+  if (x == std::numeric_limits<T>::infinity()) return hi;
+  if (x == -std::numeric_limits<T>::infinity()) return -hi;
+  return x;
+}
+
 // Converts a constant or a by-value scalar to the kernel dtype first, as ATen
 // does with wrapped scalars (a double 0.1 becomes the float 0.1f).
 template <class T>
 inline T to_dtype(double v) {
-  return static_cast<T>(v);
+  return cast_value<T, double>(v);
 }
 
-// One op on scalars, by enum: a = first operand, b = second (ignored by unary ops).
+// Ops whose result has the dtype of their operands (everything but kBoolOut,
+// kSelect and kAnyIn ops), on scalars: a, b, c = operands (extra ones ignored).
+// Ops that make no sense for T (e.g. exp on integers; the verifier keeps them
+// out) return a.
 template <class T>
-inline T apply_op(ir::Op op, T a, T b) {
+inline T apply_op(ir::Op op, T a, T b, T c = T(0)) {
+  constexpr bool kFp = std::is_floating_point_v<T>;
+  constexpr bool kInt = std::is_integral_v<T>;
+  using ir::Op;
   switch (op) {
-    case ir::Op::kAdd: return op_add(a, b);
-    case ir::Op::kSub: return op_sub(a, b);
-    case ir::Op::kMul: return op_mul(a, b);
-    case ir::Op::kDiv: return op_div(a, b);
-    case ir::Op::kNeg: return op_neg(a);
-    case ir::Op::kAbs: return op_abs(a);
-    case ir::Op::kReciprocal: return op_reciprocal(a);
-    case ir::Op::kSqrt: return op_sqrt(a);
-    case ir::Op::kRsqrt: return op_rsqrt(a);
-    case ir::Op::kMaximum: return op_maximum(a, b);
-    case ir::Op::kMinimum: return op_minimum(a, b);
-    case ir::Op::kClampMin: return op_clamp_min(a, b);
-    case ir::Op::kClampMax: return op_clamp_max(a, b);
-    case ir::Op::kRelu: return op_relu(a);
-    case ir::Op::kExp: return op_exp(a);
-    case ir::Op::kLog: return op_log(a);
-    case ir::Op::kTanh: return op_tanh(a);
-    case ir::Op::kSigmoid: return op_sigmoid(a);
-    case ir::Op::kPow: return op_pow(a, b);
+    case Op::kAdd: return op_add(a, b);
+    case Op::kSub: return op_sub(a, b);
+    case Op::kMul: return op_mul(a, b);
+    case Op::kNeg: return op_neg(a);
+    case Op::kAbs: return op_abs(a);
+    case Op::kMaximum: return op_maximum(a, b);
+    case Op::kMinimum: return op_minimum(a, b);
+    case Op::kClampMin: return op_clamp_min(a, b);
+    case Op::kClampMax: return op_clamp_max(a, b);
+    case Op::kRelu: return op_relu(a);
+    case Op::kSign: if constexpr (!std::is_same_v<T, bool>) return op_sign(a); else return a;
+    case Op::kFloor: if constexpr (kFp) return std::floor(a); else return a;
+    case Op::kCeil: if constexpr (kFp) return std::ceil(a); else return a;
+    case Op::kRound: if constexpr (kFp) return std::nearbyint(a); else return a;
+    case Op::kTrunc: if constexpr (kFp) return std::trunc(a); else return a;
+    case Op::kBitwiseAnd: if constexpr (kInt) return static_cast<T>(a & b); else return a;
+    case Op::kBitwiseOr: if constexpr (kInt) return static_cast<T>(a | b); else return a;
+    case Op::kBitwiseXor: if constexpr (kInt) return static_cast<T>(a ^ b); else return a;
+    case Op::kBitwiseNot:
+      if constexpr (std::is_same_v<T, bool>) return !a;
+      else if constexpr (kInt) return static_cast<T>(~a);
+      else return a;
+    default: break;
   }
-  return nan_of<T>();  // unreachable: -Wswitch names a missing op
+  if constexpr (kFp) {
+    switch (op) {
+      case Op::kDiv: return op_div(a, b);
+      case Op::kReciprocal: return op_reciprocal(a);
+      case Op::kSqrt: return op_sqrt(a);
+      case Op::kRsqrt: return op_rsqrt(a);
+      case Op::kExp: return op_exp(a);
+      case Op::kLog: return op_log(a);
+      case Op::kTanh: return op_tanh(a);
+      case Op::kSigmoid: return op_sigmoid(a);
+      case Op::kPow: return op_pow(a, b);
+      case Op::kFloorDivide: return op_floor_divide(a, b);
+      case Op::kRemainder: return op_remainder(a, b);
+      case Op::kFmod: return op_fmod(a, b);
+      case Op::kGelu: return op_gelu(a);
+      case Op::kGeluTanh: return op_gelu_tanh(a);
+      case Op::kSilu: return op_silu(a);
+      case Op::kHardswish: return op_hardswish(a);
+      case Op::kHardsigmoid: return op_hardsigmoid(a);
+      case Op::kLeakyRelu: return op_leaky_relu(a, b);
+      case Op::kElu: return op_elu(a, b);
+      case Op::kSoftplus: return op_softplus(a);
+      case Op::kMish: return op_mish(a);
+      case Op::kThreshold: return op_threshold(a, b, c);
+      case Op::kLerp: return op_lerp(a, b, c);
+      case Op::kErf: return std::erf(a);
+      case Op::kErfc: return std::erfc(a);
+      case Op::kExpm1: return std::expm1(a);
+      case Op::kLog1p: return std::log1p(a);
+      case Op::kLog2: return std::log2(a);
+      case Op::kLog10: return std::log10(a);
+      case Op::kExp2: return std::exp2(a);
+      case Op::kFrac: return op_frac(a);
+      case Op::kSin: return std::sin(a);
+      case Op::kCos: return std::cos(a);
+      case Op::kTan: return std::tan(a);
+      case Op::kAsin: return std::asin(a);
+      case Op::kAcos: return std::acos(a);
+      case Op::kAtan: return std::atan(a);
+      case Op::kSinh: return std::sinh(a);
+      case Op::kCosh: return std::cosh(a);
+      case Op::kAsinh: return std::asinh(a);
+      case Op::kAcosh: return std::acosh(a);
+      case Op::kAtanh: return std::atanh(a);
+      case Op::kAtan2: return std::atan2(a, b);
+      case Op::kLogit: return op_logit(a);
+      case Op::kXlogy: return op_xlogy(a, b);
+      case Op::kNanToNum: return op_nan_to_num(a, std::is_same_v<T, float> ? ir::DType::kFloat32 : ir::DType::kFloat64);
+      default: break;
+    }
+  }
+  return a;
+}
+
+// kBoolOut ops whose operands share a dtype (comparisons, isnan/isinf/isfinite).
+template <class T>
+inline bool apply_predicate(ir::Op op, T a, T b) {
+  using ir::Op;
+  switch (op) {
+    case Op::kEq: return a == b;
+    case Op::kNe: return a != b;
+    case Op::kLt: return a < b;
+    case Op::kLe: return a <= b;
+    case Op::kGt: return a > b;
+    case Op::kGe: return a >= b;
+    case Op::kIsnan: return is_nan(a);
+    case Op::kIsinf: if constexpr (std::is_floating_point_v<T>) return std::isinf(a); else return false;
+    case Op::kIsfinite: if constexpr (std::is_floating_point_v<T>) return std::isfinite(a); else return true;
+    case Op::kLogicalAnd: return a != T(0) && b != T(0);
+    case Op::kLogicalOr: return a != T(0) || b != T(0);
+    case Op::kLogicalXor: return (a != T(0)) != (b != T(0));
+    case Op::kLogicalNot: return a == T(0);
+    default: return false;
+  }
 }
 
 }  // namespace fuze::interp

@@ -1,0 +1,517 @@
+// Lowering a fusion group's subgraph to kernel IR for one signature (input
+// dtypes, layouts, 0-dim flags), with ATen's type promotion (at::result_type):
+// operands fall into three categories, tensors with dims, 0-dim tensors and
+// wrapped numbers (Python scalars), and a lower category only promotes the
+// result across type kinds (bool < integer < floating), e.g. f16 tensor + 2.5
+// stays f16, i32 tensor + 2.5 becomes f32 (the default dtype), i32 tensor +
+// a 0-dim i64 tensor stays i32. Each op casts its operands to its computation
+// dtype with explicit Cast nodes; constants are emitted in the dtype they are
+// used in.
+#include <torch/csrc/jit/ir/constants.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <tuple>
+#include <sstream>
+#include <unordered_map>
+
+#include "frontend/frontend.h"
+
+namespace fuze::frontend {
+
+using torch::jit::Graph;
+using torch::jit::Node;
+using torch::jit::Value;
+namespace aten = c10::aten;
+namespace prim = c10::prim;
+using ir::DType;
+using ir::Op;
+
+bool dtype_of_scalar_type(c10::ScalarType t, DType* out) {
+  switch (t) {
+    case c10::ScalarType::Bool: *out = DType::kBool; return true;
+    case c10::ScalarType::Int: *out = DType::kInt32; return true;
+    case c10::ScalarType::Long: *out = DType::kInt64; return true;
+    case c10::ScalarType::Half: *out = DType::kFloat16; return true;
+    case c10::ScalarType::BFloat16: *out = DType::kBFloat16; return true;
+    case c10::ScalarType::Float: *out = DType::kFloat32; return true;
+    case c10::ScalarType::Double: *out = DType::kFloat64; return true;
+    default: return false;
+  }
+}
+
+c10::ScalarType scalar_type_of(DType t) {
+  switch (t) {
+    case DType::kBool: return c10::ScalarType::Bool;
+    case DType::kInt32: return c10::ScalarType::Int;
+    case DType::kInt64: return c10::ScalarType::Long;
+    case DType::kFloat16: return c10::ScalarType::Half;
+    case DType::kBFloat16: return c10::ScalarType::BFloat16;
+    case DType::kFloat32: return c10::ScalarType::Float;
+    case DType::kFloat64: break;
+  }
+  return c10::ScalarType::Double;
+}
+
+std::string canonical_text(const Graph& subgraph) {
+  std::ostringstream out;
+  std::unordered_map<const Value*, size_t> id;
+  for (const Value* v : subgraph.inputs()) {
+    id.emplace(v, id.size());
+    out << (v->type()->cast<c10::TensorType>() ? 'T' : 'N');
+  }
+  out << ';';
+  for (const Node* n : subgraph.nodes()) {
+    out << n->kind().toQualString();
+    if (n->kind() == prim::Constant) {
+      auto iv = torch::jit::toIValue(n->output());
+      out << '[' << (iv ? iv->tagKind() : std::string()) << ':' << (iv ? *iv : c10::IValue()) << ']';
+    }
+    out << '(';
+    for (const Value* v : n->inputs()) out << id.at(v) << ',';
+    out << ')';
+    for (const Value* v : n->outputs()) id.emplace(v, id.size());
+  }
+  out << "->";
+  for (const Value* v : subgraph.outputs()) out << id.at(v) << ',';
+  return out.str();
+}
+
+namespace {
+
+enum class Cat : uint8_t { kWrapped, kZeroDim, kDim };  // result_type categories, lowest first
+
+struct Val {
+  int id = -1;          // IR value (-1 for a constant not yet materialised)
+  DType dtype = DType::kFloat32;  // logical dtype (ATen's)
+  Cat cat = Cat::kDim;
+  bool is_const = false;
+  double constant = 0.0;
+};
+
+// at::native::result_type over (dtype, category) pairs.
+DType combine_categories(std::optional<DType> higher, std::optional<DType> lower) {
+  if (!higher) return *lower;
+  if (ir::is_floating(*higher)) return *higher;
+  if (lower && (*higher == DType::kBool || ir::is_floating(*lower))) return ir::promote_types(*higher, *lower);
+  return *higher;
+}
+
+DType result_type(const std::vector<const Val*>& vals) {
+  std::optional<DType> by_cat[3];
+  for (const Val* v : vals) {
+    DType t = v->dtype;
+    if (v->cat == Cat::kWrapped && ir::is_floating(t)) t = DType::kFloat32;  // the default dtype
+    auto& slot = by_cat[static_cast<int>(v->cat)];
+    slot = slot ? ir::promote_types(*slot, t) : t;
+  }
+  std::optional<DType> low = by_cat[0] || by_cat[1] ? std::optional<DType>(combine_categories(by_cat[1], by_cat[0]))
+                                                   : std::nullopt;
+  if (!by_cat[2] && !low) return DType::kFloat32;
+  return combine_categories(by_cat[2], low);
+}
+
+Cat result_cat(const std::vector<const Val*>& vals) {
+  Cat c = Cat::kWrapped;
+  for (const Val* v : vals) {
+    if (v->cat == Cat::kDim) return Cat::kDim;
+    if (v->cat == Cat::kZeroDim) c = Cat::kZeroDim;
+  }
+  return c == Cat::kWrapped ? Cat::kZeroDim : c;  // an op's result is a tensor
+}
+
+// Ops whose integer/bool inputs ATen computes in the default float dtype.
+bool promotes_int_to_float(Op op) {
+  switch (op) {
+    case Op::kDiv: case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kExp: case Op::kLog:
+    case Op::kTanh: case Op::kSigmoid: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
+    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kSin: case Op::kCos: case Op::kTan:
+    case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
+    case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class Lowerer {
+ public:
+  Lowerer(const Graph& g, const std::vector<InputSig>& sig, int rank, ir::Layout output_layout,
+          const std::map<int, DType>& scalar_node_dtype)
+      : g_(g), sig_(sig), k_("fused", rank), output_layout_(output_layout), scalar_node_dtype_(scalar_node_dtype) {}
+
+  Status run(ir::Kernel* out) {
+    if (sig_.size() != g_.inputs().size()) return Status::error("lowering: wrong number of input signatures");
+    for (size_t i = 0; i < sig_.size(); ++i) {
+      const InputSig& s = sig_[i];
+      Val v;
+      v.dtype = s.dtype;
+      v.cat = s.layout == ir::Layout::kScalar ? Cat::kWrapped : (s.zero_dim ? Cat::kZeroDim : Cat::kDim);
+      DType node_dtype = s.dtype;
+      auto it = scalar_node_dtype_.find(static_cast<int>(i));
+      if (s.layout == ir::Layout::kScalar && it != scalar_node_dtype_.end()) node_dtype = it->second;
+      v.id = k_.add_input(node_dtype, s.layout);
+      if (s.layout == ir::Layout::kScalar) scalar_input_of_[v.id] = static_cast<int>(i);
+      vals_[g_.inputs()[i]] = v;
+    }
+    for (const Node* n : g_.nodes()) {
+      if (n->kind() == prim::Constant) continue;  // materialised where used
+      if (n->outputs().size() != 1) return Status::error("lowering: node with several outputs");
+      Val result;
+      FUZE_TRY(lower_node(n, &result));
+      vals_[n->output()] = result;
+    }
+    for (const Value* v : g_.outputs()) {
+      Val val;
+      FUZE_TRY(get(v, &val));
+      if (val.id < 0 || val.is_const) return Status::error("lowering: output %" + v->debugName() + " is a constant");
+      k_.add_output(val.id, output_layout_);
+    }
+    k_.set_name(k_.chain_name());
+    *out = std::move(k_);
+    return Status::ok();
+  }
+
+  // dtype each scalar input was first cast to (for a second, cast-free pass).
+  std::map<int, DType> scalar_casts() const {
+    std::map<int, DType> out;
+    for (const auto& [i, t] : scalar_casts_) {
+      if (conflicting_.count(i) == 0) out.emplace(i, t);
+    }
+    return out;
+  }
+
+ private:
+  Status get(const Value* v, Val* out) {
+    auto it = vals_.find(v);
+    if (it != vals_.end()) {
+      *out = it->second;
+      return Status::ok();
+    }
+    if (v->node()->kind() == prim::Constant) {
+      auto iv = torch::jit::toIValue(v);
+      Val c;
+      c.is_const = true;
+      c.cat = Cat::kWrapped;
+      if (iv && iv->isDouble()) {
+        c.dtype = DType::kFloat64;
+        c.constant = iv->toDouble();
+      } else if (iv && iv->isInt()) {
+        c.dtype = DType::kInt64;
+        c.constant = static_cast<double>(iv->toInt());
+      } else if (iv && iv->isBool()) {
+        c.dtype = DType::kBool;
+        c.constant = iv->toBool() ? 1.0 : 0.0;
+      } else {
+        return Status::error("lowering: unsupported constant %" + v->debugName() + " of type " + v->type()->repr_str());
+      }
+      *out = c;
+      return Status::ok();
+    }
+    return Status::error("lowering: operand %" + v->debugName() + " is not computed");
+  }
+
+  // `v` as an IR value of dtype t (a cast or a constant in t when needed).
+  int as(const Val& v, DType t) {
+    if (v.is_const) {
+      auto key = std::make_pair(v.constant, t);
+      for (const auto& [ck, id] : consts_) {
+        if (std::memcmp(&ck.first, &key.first, sizeof(double)) == 0 && ck.second == t) return id;
+      }
+      double c = v.constant;
+      if (!ir::is_floating(t) && t != DType::kBool) c = std::trunc(c);
+      if (t == DType::kBool) c = c != 0.0 ? 1.0 : 0.0;
+      const int id = k_.add_const(t, c);
+      consts_.emplace_back(key, id);
+      return id;
+    }
+    const DType have = k_.node(v.id).dtype;
+    if (auto s = scalar_input_of_.find(v.id); s != scalar_input_of_.end()) {
+      auto [pos, inserted] = scalar_casts_.emplace(s->second, t);
+      if (!inserted && pos->second != t) conflicting_.insert(s->second);
+    }
+    if (have == t) return v.id;
+    for (const auto& [from, to, id] : casts_) {
+      if (from == v.id && to == t) return id;
+    }
+    const int id = k_.add_op(Op::kCast, t, {v.id});
+    casts_.emplace_back(v.id, t, id);
+    return id;
+  }
+
+  Val make(int id, DType t, Cat c) {
+    Val v;
+    v.id = id;
+    v.dtype = t;
+    v.cat = c;
+    return v;
+  }
+
+  bool const_number(const Value* v, double* out) {
+    auto iv = torch::jit::toIValue(v);
+    if (!iv) return false;
+    if (iv->isDouble()) *out = iv->toDouble();
+    else if (iv->isInt()) *out = static_cast<double>(iv->toInt());
+    else if (iv->isBool()) *out = iv->toBool() ? 1.0 : 0.0;
+    else return false;
+    return true;
+  }
+
+  Status unsupported(const Node* n, const std::string& why) {
+    return Status::error(std::string("lowering: ") + n->kind().toQualString() + ": " + why);
+  }
+
+  // Same-dtype op over `ops` computed in dtype t.
+  Val emit(Op op, DType t, const std::vector<Val>& ops) {
+    std::vector<int> args;
+    std::vector<const Val*> ptrs;
+    for (const Val& v : ops) {
+      args.push_back(as(v, t));
+      ptrs.push_back(&v);
+    }
+    return make(k_.add_op(op, t, std::move(args)), t, result_cat(ptrs));
+  }
+
+  Status lower_node(const Node* n, Val* out) {
+    const c10::Symbol kind = n->kind();
+    std::vector<Val> in;
+    auto load = [&](size_t count) -> Status {
+      for (size_t i = 0; i < count; ++i) {
+        Val v;
+        FUZE_TRY(get(n->input(i), &v));
+        in.push_back(v);
+      }
+      return Status::ok();
+    };
+    auto rt = [&](std::initializer_list<size_t> idx) {
+      std::vector<const Val*> p;
+      for (size_t i : idx) p.push_back(&in[i]);
+      return result_type(p);
+    };
+    auto num_attr = [&](size_t i, double* v) -> Status {
+      if (!const_number(n->input(i), v)) return unsupported(n, "argument " + std::to_string(i) + " is not a constant");
+      return Status::ok();
+    };
+    auto cval = [&](double c) {
+      Val v;
+      v.is_const = true;
+      v.constant = c;
+      v.dtype = DType::kFloat64;
+      v.cat = Cat::kWrapped;
+      return v;
+    };
+
+    // Kinds lowered to several ops (not in ops.def).
+    if (kind == aten::clamp || kind == aten::hardtanh || kind == aten::relu6) {
+      FUZE_TRY(load(1));
+      Val x = in[0];
+      std::optional<Val> lo, hi;
+      if (kind == aten::relu6) {
+        lo = cval(0.0);
+        hi = cval(6.0);
+      } else {
+        for (size_t i = 1; i <= 2; ++i) {
+          if (n->input(i)->mustBeNone()) continue;
+          Val b;
+          FUZE_TRY(get(n->input(i), &b));
+          (i == 1 ? lo : hi) = b;
+        }
+      }
+      DType t = x.dtype;
+      if (!ir::is_floating(t) && kind == aten::clamp) {
+        std::vector<const Val*> p = {&x};
+        if (lo) p.push_back(&*lo);
+        if (hi) p.push_back(&*hi);
+        t = result_type(p);
+      }
+      if (t == DType::kBool) return unsupported(n, "bool");
+      Val r = x;
+      if (r.dtype != t) r = make(as(x, t), t, x.cat);
+      if (lo) r = emit(Op::kClampMin, t, {r, *lo});
+      if (hi) r = emit(Op::kClampMax, t, {r, *hi});
+      r.cat = x.cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
+      *out = r;
+      return Status::ok();
+    }
+    if (kind == aten::addcmul || kind == aten::addcdiv) {
+      FUZE_TRY(load(3));
+      double value = 1.0;
+      FUZE_TRY(num_attr(3, &value));
+      const DType t = rt({0, 1, 2});
+      if (t == DType::kBool || (kind == aten::addcdiv && !ir::is_floating(t))) return unsupported(n, "dtype");
+      // Eager: self + value * t1 * t2 (and self + value * t1 / t2), left to right.
+      Val prod = emit(Op::kMul, t, {cval(value), in[1]});
+      prod = emit(kind == aten::addcmul ? Op::kMul : Op::kDiv, t, {prod, in[2]});
+      *out = emit(Op::kAdd, t, {in[0], prod});
+      return Status::ok();
+    }
+    if (kind == aten::square) {
+      FUZE_TRY(load(1));
+      if (in[0].dtype == DType::kBool) return unsupported(n, "bool");
+      *out = emit(Op::kMul, in[0].dtype, {in[0], in[0]});
+      return Status::ok();
+    }
+    if (kind == aten::masked_fill) {
+      FUZE_TRY(load(3));
+      if (in[1].dtype != DType::kBool) return unsupported(n, "mask is not bool");
+      const DType t = in[0].dtype;
+      Val r = make(k_.add_op(Op::kWhere, t, {as(in[1], DType::kBool), as(in[2], t), as(in[0], t)}), t, Cat::kDim);
+      r.cat = result_cat({&in[0], &in[1]});
+      *out = r;
+      return Status::ok();
+    }
+
+    std::optional<Op> op_opt = op_for_kind(kind);
+    if (!op_opt) return unsupported(n, "not an ops.def op");
+    Op op = *op_opt;
+    const ir::OpInfo& info = ir::op_info(op);
+    FUZE_TRY(load(static_cast<size_t>(info.arity)));
+
+    switch (op) {
+      case Op::kAdd:
+      case Op::kSub: {
+        const DType t = rt({0, 1});
+        if (t == DType::kBool) return unsupported(n, "bool arithmetic");
+        Val b = in[1];
+        if (n->inputs().size() == 3) {
+          double alpha = 1.0;
+          FUZE_TRY(num_attr(2, &alpha));
+          if (!ir::is_floating(t) && std::trunc(alpha) != alpha) return unsupported(n, "fractional alpha");
+          if (alpha != 1.0) b = emit(Op::kMul, t, {b, cval(alpha)});
+        }
+        *out = emit(op, t, {in[0], b});
+        return Status::ok();
+      }
+      case Op::kWhere: {
+        if (in[0].dtype != DType::kBool) return unsupported(n, "condition is not bool");
+        const DType t = rt({1, 2});
+        Val r = make(k_.add_op(op, t, {as(in[0], DType::kBool), as(in[1], t), as(in[2], t)}), t, Cat::kDim);
+        r.cat = result_cat({&in[0], &in[1], &in[2]});
+        *out = r;
+        return Status::ok();
+      }
+      case Op::kLogicalAnd:
+      case Op::kLogicalOr:
+      case Op::kLogicalXor:
+      case Op::kLogicalNot: {
+        std::vector<int> args;
+        std::vector<const Val*> p;
+        for (const Val& v : in) {
+          args.push_back(as(v, v.is_const ? DType::kBool : k_.node(v.id).dtype));
+          p.push_back(&v);
+        }
+        *out = make(k_.add_op(op, DType::kBool, std::move(args)), DType::kBool, result_cat(p));
+        return Status::ok();
+      }
+      case Op::kClampMin:
+      case Op::kClampMax: {
+        // As aten::clamp: an integer tensor with a float bound computes in float.
+        const DType t = ir::is_floating(in[0].dtype) ? in[0].dtype : rt({0, 1});
+        if (t == DType::kBool) return unsupported(n, "bool");
+        *out = emit(op, t, in);
+        out->cat = in[0].cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
+        return Status::ok();
+      }
+      case Op::kLeakyRelu:
+      case Op::kElu:
+      case Op::kSoftplus:
+      case Op::kThreshold:
+      case Op::kGelu: {
+        const DType t = in[0].dtype;
+        if (!ir::is_floating(t)) return unsupported(n, "needs a floating input");
+        if (op == Op::kElu) {  // elu(x, alpha, scale, input_scale): scale = input_scale = 1 only
+          double scale = 0, input_scale = 0;
+          FUZE_TRY(num_attr(2, &scale));
+          FUZE_TRY(num_attr(3, &input_scale));
+          if (scale != 1.0 || input_scale != 1.0) return unsupported(n, "scale/input_scale other than 1");
+        }
+        if (op == Op::kSoftplus) {
+          double beta = 0, threshold = 0;
+          FUZE_TRY(num_attr(1, &beta));
+          FUZE_TRY(num_attr(2, &threshold));
+          if (beta != 1.0 || threshold != 20.0) return unsupported(n, "beta/threshold other than 1/20");
+        }
+        if (op == Op::kGelu) {
+          auto iv = torch::jit::toIValue(n->input(1));
+          if (!iv || !iv->isString()) return unsupported(n, "approximate is not a constant string");
+          const std::string approx = iv->toStringRef();
+          if (approx == "tanh") op = Op::kGeluTanh;
+          else if (approx != "none") return unsupported(n, "approximate='" + approx + "'");
+        }
+        if (op == Op::kThreshold) {
+          *out = emit(op, t, {in[0], in[1], in[2]});
+        } else if (ir::op_info(op).arity == 2) {
+          *out = emit(op, t, {in[0], in[1]});
+        } else {
+          *out = emit(op, t, {in[0]});
+        }
+        out->cat = in[0].cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
+        return Status::ok();
+      }
+      case Op::kLogit:
+      case Op::kNanToNum:
+        for (size_t i = 1; i < n->inputs().size(); ++i) {
+          if (!n->input(i)->mustBeNone()) return unsupported(n, "optional arguments other than None");
+        }
+        break;
+      default:
+        break;
+    }
+
+    // Generic rules by flags.
+    std::vector<const Val*> p;
+    for (const Val& v : in) p.push_back(&v);
+    DType t = result_type(p);
+    if ((info.flags & ir::kBoolOut) != 0) {
+      std::vector<int> args;
+      for (const Val& v : in) args.push_back(as(v, t));
+      *out = make(k_.add_op(op, DType::kBool, std::move(args)), DType::kBool, result_cat(p));
+      return Status::ok();
+    }
+    if (promotes_int_to_float(op) && !ir::is_floating(t)) t = DType::kFloat32;
+    if (op == Op::kLerp && (n->inputs().size() == 3)) {
+      std::vector<const Val*> q = {&in[0], &in[1]};
+      t = result_type(q);
+    }
+    if (std::string e = ir::op_typing_error(op, t, std::vector<DType>(in.size(), t)); !e.empty()) {
+      return unsupported(n, std::string(ir::dtype_name(t)) + ": " + e);
+    }
+    *out = emit(op, t, in);
+    return Status::ok();
+  }
+
+  const Graph& g_;
+  const std::vector<InputSig>& sig_;
+  ir::Kernel k_;
+  ir::Layout output_layout_;
+  const std::map<int, DType>& scalar_node_dtype_;
+  std::unordered_map<const Value*, Val> vals_;
+  std::vector<std::pair<std::pair<double, DType>, int>> consts_;
+  std::vector<std::tuple<int, DType, int>> casts_;
+  std::unordered_map<int, int> scalar_input_of_;  // IR id -> input index, for scalar inputs
+  std::map<int, DType> scalar_casts_;             // input index -> the dtype it is used in
+  std::set<int> conflicting_;                     // scalar inputs used in several dtypes
+};
+
+}  // namespace
+
+Status lower_subgraph(const Graph& subgraph, const std::vector<InputSig>& inputs, int rank, ir::Layout output_layout,
+                      ir::Kernel* out) {
+  // Pass 1 with scalar inputs in their Python dtype; pass 2 declares each
+  // scalar input directly in the dtype it is used in (no casts, and backends
+  // that only know f32 still take `x * 0.5`).
+  const std::map<int, DType> none;
+  Lowerer first(subgraph, inputs, rank, output_layout, none);
+  ir::Kernel k;
+  FUZE_TRY(first.run(&k));
+  if (first.scalar_casts().empty()) {
+    *out = std::move(k);
+    return Status::ok();
+  }
+  std::map<int, DType> chosen = first.scalar_casts();
+  Lowerer second(subgraph, inputs, rank, output_layout, chosen);
+  return second.run(out);
+}
+
+}  // namespace fuze::frontend
