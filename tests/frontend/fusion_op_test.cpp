@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "frontend/test_util.h"
+#include "runtime/runtime.h"
 
 namespace fuze::testing {
 namespace {
@@ -233,6 +234,97 @@ TEST_F(FusionOp, RecordFunctionNamesKernelAndFallback) {
   ASSERT_EQ(recorded_names().size(), 2u) << ::testing::PrintToString(recorded_names());
   EXPECT_EQ(recorded_names()[0], "fused_add_mul_neg_sub");
   EXPECT_EQ(recorded_names()[1], "fuze_fallback");
+}
+
+// Compile counters: sizes never recompile; dtype, rank, layout changes compile
+// a new kernel and never reuse a wrong one; past the per-group limit: fallback.
+TEST_F(FusionOp, FiftyShapesOfOneSignatureCompileOnce) {
+  Fixture f(kExactChain);
+  runtime::KernelCache::global().clear();
+  fuze::reset_stats();
+  for (int i = 1; i <= 50; ++i) f.expect_same({torch::randn({i, 7 + i % 5}), torch::randn({i, 7 + i % 5})});
+  EXPECT_EQ(fuze::stats().compiles, 1u);
+  EXPECT_EQ(fuze::stats().kernel_calls, 50u);
+}
+
+TEST_F(FusionOp, SignatureChangesAfterWarmUpNeverReuseAWrongKernel) {
+  Fixture f(kExactChain);
+  runtime::KernelCache::global().clear();
+  fuze::reset_stats();
+  f.expect_same({torch::randn({4, 6}), torch::randn({4, 6})});                           // f32 contiguous
+  f.expect_same({torch::randn({6, 4}).t(), torch::randn({4, 6})});                       // strided
+  f.expect_same({torch::randn({4, 1}).expand({4, 6}), torch::randn({4, 6})});            // broadcast dim
+  f.expect_same({torch::randn({4, 6}, torch::kDouble), torch::randn({4, 6}, torch::kDouble)});  // dtype
+  f.expect_same({torch::randint(-3, 3, {4, 6}), torch::randn({4, 6})});                 // mixed dtypes
+  f.expect_same({torch::randn({2, 4, 6}), torch::randn({4, 6})});                        // rank
+  f.expect_same({torch::randn({}), torch::randn({4, 6})});                               // 0-dim
+  EXPECT_EQ(fuze::stats().compiles, 7u);
+  // Back to the first signature: no compile.
+  f.expect_same({torch::randn({9, 3}), torch::randn({9, 3})});
+  EXPECT_EQ(fuze::stats().compiles, 7u);
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, SignatureLimitPerGroupFallsBack) {
+  auto fused = parse(kExactChain);
+  fuze::fuse_graph(fused);
+  torch::jit::Code code(fused, "limit");  // one Code: one FusionGroup operation and its signature table
+  auto run = [&](at::Tensor x, at::Tensor y) {
+    torch::jit::Stack stack{x, y};
+    torch::jit::InterpreterState(code).run(stack);
+    auto ref = run_graph(parse(kExactChain), {x, y});
+    EXPECT_TRUE(same_tensor(stack[0].toTensor(), ref[0].toTensor()));
+  };
+  runtime::Options saved = runtime::options();
+  runtime::Options o = saved;
+  o.max_signatures_per_group = 2;
+  runtime::set_options(o);
+  fuze::reset_stats();
+  run(torch::randn({4, 6}), torch::randn({4, 6}));
+  run(torch::randn({4, 6}, torch::kDouble), torch::randn({4, 6}, torch::kDouble));
+  run(torch::randint(-3, 3, {4, 6}), torch::randint(-3, 3, {4, 6}));  // a third signature: fallback
+  run(torch::randn({5, 2}), torch::randn({5, 2}));                    // the first one still runs its kernel
+  runtime::set_options(saved);
+  EXPECT_EQ(fuze::stats().kernel_calls, 3u);
+  EXPECT_EQ(fuze::stats().fallbacks, 1u);
+}
+
+TEST_F(FusionOp, OutputsFollowEagerMemoryFormatAndDtype) {
+  Fixture f(kExactChain);
+  auto x = torch::randn({2, 3, 4, 5}).contiguous(at::MemoryFormat::ChannelsLast);
+  auto y = torch::randn({2, 3, 4, 5}).contiguous(at::MemoryFormat::ChannelsLast);
+  auto fused = parse(kExactChain);
+  fuze::fuse_graph(fused);
+  auto out = run_graph(fused, {x, y})[0].toTensor();
+  auto ref = run_graph(parse(kExactChain), {x, y})[0].toTensor();
+  EXPECT_TRUE(out.is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_EQ(out.strides(), ref.strides());
+  EXPECT_TRUE(same_tensor(out, ref));
+  auto t = torch::randn({5, 4}).t();
+  auto out_t = run_graph(fused, {t, t})[0].toTensor();
+  auto ref_t = run_graph(parse(kExactChain), {t, t})[0].toTensor();
+  EXPECT_EQ(out_t.strides(), ref_t.strides());
+  auto i = torch::randint(-3, 3, {3, 4}, torch::kInt);
+  auto out_i = run_graph(fused, {i, torch::randn({3, 4}, torch::kDouble)})[0].toTensor();
+  EXPECT_EQ(out_i.scalar_type(), at::kDouble);
+  EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+TEST_F(FusionOp, IntegerDivisionByZeroRaisesLikeEager) {
+  Fixture f(R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %a : Tensor = aten::remainder(%x, %y)
+  %b : Tensor = aten::mul(%a, %y)
+  return (%b))IR");
+  ASSERT_EQ(f.groups(), 1);
+  auto fused = parse(R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %a : Tensor = aten::remainder(%x, %y)
+  %b : Tensor = aten::mul(%a, %y)
+  return (%b))IR");
+  fuze::fuse_graph(fused);
+  EXPECT_ANY_THROW(run_graph(fused, {torch::randint(1, 5, {3}), torch::zeros({3}, torch::kLong)}));
+  f.expect_same({torch::randn({3}), torch::zeros({3})});  // float: NaN, no error
 }
 
 }  // namespace
