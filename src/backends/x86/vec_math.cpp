@@ -115,7 +115,8 @@ struct ExpCoreF {
 
 ExpCoreF exp_core_f(VecEmitter& e, const Vec& y) {
   ExpCoreF out;
-  out.t = e.fma(kS, y, e.const_f32(math::kLog2eF), e.pool_f32(math::kShifterF));
+  // The FMA overwrites its first operand: a fresh constant register (y lives on).
+  out.t = e.fma(kS, e.const_f32(math::kLog2eF), y, e.pool_f32(math::kShifterF));
   Vec k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
   Vec r = e.fnma(kS, k, e.pool_f32(math::kLn2HiF), y);
   r = e.fnma(kS, k, e.pool_f32(math::kLn2LoF), r);
@@ -155,7 +156,7 @@ Vec emit_tanh(VecEmitter& e, const Vec& x) {
   Vec s = e.mul(kS, a, a);
   Vec q = e.const_f32(math::kTanhP[math::kTanhPLen - 1]);
   for (int i = math::kTanhPLen - 2; i >= 0; --i) q = e.fma(kS, q, s, e.pool_f32(math::kTanhP[i]));
-  Vec small = e.fma(kS, a, e.mul(kS, q, s), a);
+  Vec small = e.fma(kS, e.mul(kS, q, s), a, a);
   // Otherwise 1 - 2 / (e^{2a} + 1), e^{2a} + 1 = 2^k * p + (2^k + 1) in one rounding.
   Vec ac = e.min(kS, e.const_f32(math::kTanhClampA), a);  // NaN passes
   Vec y = e.add(kS, ac, ac);
@@ -186,9 +187,9 @@ Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
   Vec c_err = e.sub(kS, little, e.sub(kS, cs, big));
   Vec den = e.fma(kS, sc, c.p, cs);
   Vec r0 = e.div(kS, half, den);
-  Vec res = e.fnma(kS, r0, cs, half);              // 0.5 - r0*c
+  Vec res = e.fnma(kS, cs, r0, half);              // 0.5 - r0*c
   res = e.fnma(kS, e.mul(kS, r0, sc), c.p, res);   // - r0*sc*p
-  res = e.fnma(kS, r0, c_err, res);                // - r0*c_err
+  res = e.fnma(kS, c_err, r0, res);                // - r0*c_err
   Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
   return e.zero_where(e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kLe), r);
 }
