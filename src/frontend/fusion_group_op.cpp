@@ -180,7 +180,10 @@ const GroupKernel* find_kernel(GroupState& st, const Signature& sig, const runti
   {
     std::lock_guard<std::mutex> lock(st.mu);
     for (const GroupKernel& g : st.kernels) {
-      if (g.sig == sig) return &g;
+      if (g.sig == sig) {
+        runtime::count_cache_hit();
+        return &g;
+      }
     }
     if (static_cast<int>(st.kernels.size()) >= opts.max_signatures_per_group) return nullptr;
   }

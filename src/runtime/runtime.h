@@ -75,6 +75,9 @@ void reset_stats();
 // given reason is seen (never once per call).
 void count_fallback(const std::string& reason);
 void count_kernel_call();
+// Counts a lookup answered by a front end's own signature table (a cache tier
+// in front of KernelCache): Stats::hits counts both tiers.
+void count_cache_hit();
 
 // ---- kernel cache --------------------------------------------------------
 

@@ -67,6 +67,7 @@ void count_fallback(const std::string& reason) {
 }
 
 void count_kernel_call() { counters().kernel_calls.fetch_add(1, std::memory_order_relaxed); }
+void count_cache_hit() { counters().hits.fetch_add(1, std::memory_order_relaxed); }
 
 namespace internal {
 void count_hit() { counters().hits.fetch_add(1, std::memory_order_relaxed); }
