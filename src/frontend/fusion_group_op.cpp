@@ -337,7 +337,11 @@ bool run_kernel(GroupState& st, Stack& stack, const char** why_static, std::stri
     expect *= static_cast<size_t>(std::max<int64_t>(iter[dd], 1));
   }
   sig.rank = static_cast<uint8_t>(rank);
-  sig.backend = static_cast<uint8_t>(opts.backend);
+  // Every tensor here is on the CPU (guarded above): the CUDA backend takes
+  // device buffers only, so a cuda choice means the default CPU backend here.
+  const BackendKind backend =
+      opts.backend == BackendKind::kCuda ? runtime::default_cpu_backend() : opts.backend;
+  sig.backend = static_cast<uint8_t>(backend);
   sig.num_inputs = static_cast<uint8_t>(n);
   sig.strided_outputs = contiguous ? 0 : 1;
 

@@ -27,10 +27,14 @@ Options& current() {
 
 }  // namespace
 
+BackendKind default_cpu_backend() {
+  static const bool x86_usable = backend_usable(BackendKind::kX86);
+  return x86_usable ? BackendKind::kX86 : BackendKind::kInterp;
+}
+
 Options default_options() {
   Options o;
-  static const bool x86_usable = backend_usable(BackendKind::kX86);
-  o.backend = x86_usable ? BackendKind::kX86 : BackendKind::kInterp;
+  o.backend = default_cpu_backend();
   if (const char* env = std::getenv("FUZE_BACKEND"); env != nullptr && *env != '\0') {
     BackendKind kind;
     if (parse_backend(env, &kind)) {

@@ -33,6 +33,8 @@ struct Options {
 // Defaults: backend x86 when built and usable, else interp; FUZE_BACKEND=interp|x86|cuda
 // in the environment overrides.
 Options default_options();
+// The best backend for host memory: x86 when built and usable here, else interp.
+BackendKind default_cpu_backend();
 Options options();
 void set_options(const Options& o);
 
