@@ -8,7 +8,8 @@
 // iteratively reweighted least squares against mpmath, coefficients rounded
 // to float32 one at a time with the rest refitted). Error budgets are in
 // float32 ULPs of the result; the measured full-range figures (all 2^32
-// inputs, tools/ulp_sweep) are in kernels/math/ULP.md.
+// inputs, tools/ulp_sweep) are in kernels/math/ULP.md: max 1.11 ULP with FMA,
+// 1.68 (sigmoid) at the SSE4.1 level.
 //
 // exp(y):  y clamped to [kExpLo, kExpHi] (NaN passes), k = rint(y*log2e)
 //          (the 1.5*2^23 shifter; the low mantissa bits of the sum hold k),
