@@ -44,6 +44,8 @@ class Module {
   torch::jit::Module module_;
   std::shared_ptr<torch::jit::Graph> graph_;
   std::shared_ptr<torch::jit::Code> code_;
+  const c10::FunctionSchema* schema_ = nullptr;  // forward's, owned by the module's class
+  bool all_tensor_args_ = false;  // every argument after self is a plain Tensor
 };
 
 // Loads a TorchScript .pt and fuses its forward method.

@@ -10,6 +10,7 @@
 #include <torch/csrc/jit/runtime/interpreter.h>
 #include <torch/script.h>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 
@@ -90,6 +91,11 @@ Module::Module(torch::jit::Module module) : module_(std::move(module)) {
   fuse_graph(graph_);
   torch::jit::EliminateDeadCode(graph_);  // constants pulled into groups
   code_ = std::make_shared<torch::jit::Code>(graph_, "forward");
+  schema_ = &module_.get_method("forward").function().getSchema();
+  const auto& args = schema_->arguments();
+  all_tensor_args_ = std::all_of(args.begin() + (args.empty() ? 0 : 1), args.end(), [](const c10::Argument& a) {
+    return a.type()->kind() == c10::TypeKind::TensorType && !a.default_value();
+  });
 }
 
 torch::jit::IValue Module::forward(std::vector<torch::jit::IValue> inputs) {
@@ -97,8 +103,15 @@ torch::jit::IValue Module::forward(std::vector<torch::jit::IValue> inputs) {
   stack.reserve(inputs.size() + 1);
   stack.emplace_back(module_._ivalue());
   for (auto& v : inputs) stack.emplace_back(std::move(v));
-  // Same argument checking (and defaults) as torch::jit::Module::forward.
-  module_.get_method("forward").function().getSchema().checkAndNormalizeInputs(stack, {});
+  // Same argument checking (and defaults) as torch::jit::Module::forward. Its
+  // full type check costs more than a small fused call; when forward takes only
+  // plain Tensors and gets exactly that many defined-or-not Tensors, there is
+  // nothing it could reject or fill in, so it is skipped.
+  const bool trivially_ok = all_tensor_args_ && stack.size() == schema_->arguments().size() &&
+                            std::all_of(stack.begin() + 1, stack.end(), [](const torch::jit::IValue& v) {
+                              return v.isTensor();
+                            });
+  if (!trivially_ok) schema_->checkAndNormalizeInputs(stack, {});
   torch::jit::InterpreterState(*code_).run(stack);
   TORCH_CHECK(stack.size() == 1, "fuze: forward left ", stack.size(), " values on the stack");
   return stack.back();
