@@ -343,3 +343,18 @@ def test_load_errors(tmp_path):
     bad.write_bytes(b"this is not a TorchScript archive")
     with pytest.raises(RuntimeError):
         fuze.load(bad)
+
+
+def test_fused_kernels_show_in_torch_profiler(no_grad):
+    @torch.jit.script
+    def cell(x, h):
+        return torch.tanh(x + h) * 0.5
+
+    x, h = torch.rand(3, 4), torch.rand(3, 4)
+    with fuze.enabled():
+        for _ in range(3):
+            cell(x, h)
+        with torch.profiler.profile() as prof:
+            cell(x, h)
+    names = {e.key for e in prof.key_averages()}
+    assert any(n.startswith("fused_") and "tanh" in n for n in names), names
