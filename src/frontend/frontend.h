@@ -40,6 +40,9 @@ std::string fusibility(const torch::jit::Node* node, const ProfiledDtypes* profi
 // in-place variants (aten::add_...): the nodes the unfused list reports on.
 bool is_elementwise_kind(c10::Symbol kind);
 
+// The value of a prim::Constant int/float/bool as a double; false otherwise.
+bool constant_number(const torch::jit::Value* v, double* out);
+
 // An elementwise node the pass left outside every fusion group, and why.
 struct UnfusedNode {
   std::string kind;    // "aten::add_"

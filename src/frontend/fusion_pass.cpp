@@ -72,16 +72,6 @@ bool is_number_type(const c10::TypePtr& t) {
 bool is_tensor(const Value* v) { return v->type()->cast<c10::TensorType>() != nullptr; }
 bool is_none(const Value* v) { return v->type()->kind() == c10::TypeKind::NoneType; }
 
-bool constant_number(const Value* v, double* out) {
-  auto iv = torch::jit::toIValue(v);
-  if (!iv) return false;
-  if (iv->isDouble()) *out = iv->toDouble();
-  else if (iv->isInt()) *out = static_cast<double>(iv->toInt());
-  else if (iv->isBool()) *out = iv->toBool() ? 1.0 : 0.0;
-  else return false;
-  return true;
-}
-
 // The dtype check for one tensor value: known (traced) or profiled dtypes fuze
 // has no kernels for are not fused; unknown ones are guarded at run time.
 bool fusible_dtype(c10::ScalarType t) {
@@ -219,6 +209,16 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
 }
 
 // ---- grouping --------------------------------------------------------------
+
+bool constant_number(const Value* v, double* out) {
+  auto iv = torch::jit::toIValue(v);
+  if (!iv) return false;
+  if (iv->isDouble()) *out = iv->toDouble();
+  else if (iv->isInt()) *out = static_cast<double>(iv->toInt());
+  else if (iv->isBool()) *out = iv->toBool() ? 1.0 : 0.0;
+  else return false;
+  return true;
+}
 
 namespace {
 

@@ -248,16 +248,6 @@ class Lowerer {
     return v;
   }
 
-  bool const_number(const Value* v, double* out) {
-    auto iv = torch::jit::toIValue(v);
-    if (!iv) return false;
-    if (iv->isDouble()) *out = iv->toDouble();
-    else if (iv->isInt()) *out = static_cast<double>(iv->toInt());
-    else if (iv->isBool()) *out = iv->toBool() ? 1.0 : 0.0;
-    else return false;
-    return true;
-  }
-
   Status unsupported(const Node* n, const std::string& why) {
     return Status::error(std::string("lowering: ") + n->kind().toQualString() + ": " + why);
   }
@@ -290,7 +280,7 @@ class Lowerer {
       return result_type(p);
     };
     auto num_attr = [&](size_t i, double* v) -> Status {
-      if (!const_number(n->input(i), v)) return unsupported(n, "argument " + std::to_string(i) + " is not a constant");
+      if (!constant_number(n->input(i), v)) return unsupported(n, "argument " + std::to_string(i) + " is not a constant");
       return Status::ok();
     };
     auto cval = [&](double c) {
