@@ -100,20 +100,6 @@ TEST_P(KernelTest, TenOpChain) {
   }
 }
 
-// Outputs of 16 MiB take the non-temporal store loop when vector-aligned (the
-// whole range) and the ordinary one otherwise (sub-ranges start anywhere).
-TEST_P(KernelTest, LargeOutputsStreamingStores) {
-  Tolerance exact;
-  const ir::Kernel chain = ten_op_kernel(Layout::kContiguous, Layout::kContiguous);
-  diff_run(chain, make_problem(chain, {2, int64_t{1} << 21}, 5, -4.0f, 4.0f), GetParam(), exact, 2, "ten-op large");
-  Tolerance tol;
-  tol.exact = false;
-  tol.max_ulps = 8;
-  tol.abs_slack = 1e-6;
-  const ir::Kernel lstm = lstm_kernel(Layout::kContiguous);
-  diff_run(lstm, make_problem(lstm, {(int64_t{1} << 21) + 3}, 6, -6.0f, 6.0f), GetParam(), tol, 2, "lstm large");
-}
-
 // Ops whose operands are all uniform are computed once before the loop.
 TEST_P(KernelTest, UniformSubexpressionsHoisted) {
   ir::Kernel k("h", 2);

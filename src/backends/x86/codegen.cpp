@@ -103,7 +103,7 @@ Status check_supported(const ir::Kernel& k) {
 Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label* entry) {
   FUZE_TRY(check_supported(k));
   VecEmitter e(cc, isa);
-  asmjit::FuncNode* fn = cc.addFunc(asmjit::FuncSignatureT<void, void* const*, int64_t, int64_t>());
+  asmjit::FuncNode* fn = cc.addFunc(asmjit::FuncSignatureT<void, void* const*, int64_t>());
   *entry = fn->label();
   if (isa != Isa::kSse41) {
     fn->frame().setAvxEnabled();
@@ -112,10 +112,8 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
   if (isa == Isa::kAvx512) fn->frame().setAvx512Enabled();
   ax::Gp ptrs = cc.newIntPtr("ptrs");
   ax::Gp n = cc.newInt64("n");
-  ax::Gp stream = cc.newInt64("stream");
   fn->setArg(0, ptrs);
   fn->setArg(1, n);
-  fn->setArg(2, stream);
 
   const auto& nodes = k.nodes();
   // Liveness: only values reachable from an output are computed.
@@ -164,42 +162,29 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
 
   ax::Gp off = cc.newInt64("off");
   ax::Gp end = cc.newInt64("end");
+  asmjit::Label loop = cc.newLabel();
   asmjit::Label done = cc.newLabel();
-  asmjit::Label nt_loop = cc.newLabel();
   cc.mov(end, n);
   cc.shl(end, 2);
   cc.xor_(off, off);
   cc.test(end, end);
   cc.jz(done);
-  // One loop body per store kind: `stream` != 0 asks for non-temporal stores
-  // (the caller checks the outputs' alignment and that they outsize the caches).
-  auto emit_loop = [&](asmjit::Label loop, bool nt) {
-    cc.bind(loop);
-    for (size_t id = 0; id < nodes.size(); ++id) {
-      const ir::Node& node = nodes[id];
-      if (!live[id]) continue;
-      if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
-        val[id] = e.load(ax::ptr(in_base[static_cast<size_t>(node.input_index)], off));
-      } else if (node.kind == ir::NodeKind::kOp && !hoisted[id]) {
-        val[id] = emit_op(e, k, node, val);
-      }
+  cc.bind(loop);
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const ir::Node& node = nodes[id];
+    if (!live[id]) continue;
+    if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
+      val[id] = e.load(ax::ptr(in_base[static_cast<size_t>(node.input_index)], off));
+    } else if (node.kind == ir::NodeKind::kOp && !hoisted[id]) {
+      val[id] = emit_op(e, k, node, val);
     }
-    for (int o = 0; o < k.num_outputs(); ++o) {
-      const ax::Mem m = ax::ptr(out_base[static_cast<size_t>(o)], off);
-      const Vec& v = val[static_cast<size_t>(k.outputs()[static_cast<size_t>(o)].value)];
-      if (nt) e.store_nt(m, v);
-      else e.store(m, v);
-    }
-    cc.add(off, e.bytes());
-    cc.cmp(off, end);
-    cc.jb(loop);
-  };
-  cc.test(stream, stream);
-  cc.jnz(nt_loop);
-  emit_loop(cc.newLabel(), false);
-  cc.jmp(done);
-  emit_loop(nt_loop, true);
-  cc.sfence();
+  }
+  for (int o = 0; o < k.num_outputs(); ++o) {
+    e.store(ax::ptr(out_base[static_cast<size_t>(o)], off), val[static_cast<size_t>(k.outputs()[static_cast<size_t>(o)].value)]);
+  }
+  cc.add(off, e.bytes());
+  cc.cmp(off, end);
+  cc.jb(loop);
   cc.bind(done);
   cc.endFunc();
   return Status::ok();

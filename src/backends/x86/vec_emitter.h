@@ -54,7 +54,6 @@ class VecEmitter {
   Vec load(const Mem& m);  // unaligned, full width
   Vec load_aligned(const Mem& m);
   void store(const Mem& m, const Vec& v);  // unaligned, full width
-  void store_nt(const Mem& m, const Vec& v);  // non-temporal; m aligned to the vector width
   Vec broadcast_f32(const Mem& m);         // one float32 to every lane
 
   // Arithmetic on float32 (kF32) or float64 (kF64) lanes; `b` may be a

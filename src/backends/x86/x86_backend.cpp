@@ -46,9 +46,7 @@ bool dump_asm_requested() {
 
 class X86Kernel final : public CompiledKernel {
  public:
-  // fn(operand pointers, elements (a multiple of the lanes), stream): stream != 0
-  // stores the outputs with non-temporal stores (outputs aligned to the vector).
-  using Fn = void (*)(void* const*, int64_t, int64_t);
+  using Fn = void (*)(void* const*, int64_t);
 
   X86Kernel(const ir::Kernel& k, Isa isa, Fn fn, void* mem, size_t mem_size)
       : name_(k.name()), lanes_(x86::isa_lanes(isa)), num_in_(k.num_inputs()), num_out_(k.num_outputs()),
@@ -78,7 +76,6 @@ class X86Kernel final : public CompiledKernel {
            kind_[static_cast<size_t>(i)] == OperandKind::kStrided;
   }
   void run_unit(void* const* ptrs, int64_t n) const;
-  bool use_streaming_stores(void* const* ptrs, int64_t nv) const;
   void run_gather(void* const* ptrs, const int64_t* inner_stride, int64_t n) const;
   void run_strided(const KernelArgs& a, void** ptrs, int64_t begin, int64_t end) const;
 
@@ -120,23 +117,11 @@ void X86Kernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   run_strided(a, ptrs, begin, end);
 }
 
-// Non-temporal stores pay off when the outputs written by this call outsize
-// the caches (they are not read back soon) and need vector-aligned outputs.
-bool X86Kernel::use_streaming_stores(void* const* ptrs, int64_t nv) const {
-  constexpr int64_t kStreamBytes = int64_t{8} << 20;
-  if (nv * static_cast<int64_t>(sizeof(float)) * num_out_ < kStreamBytes) return false;
-  const uintptr_t align = static_cast<uintptr_t>(lanes_) * sizeof(float);
-  for (int i = num_in_; i < num_in_ + num_out_; ++i) {
-    if ((reinterpret_cast<uintptr_t>(ptrs[i]) % align) != 0) return false;
-  }
-  return true;
-}
-
 // Every streamed operand is unit-stride from ptrs[i]: full vectors straight
 // from memory, the remainder through one padded vector.
 void X86Kernel::run_unit(void* const* ptrs, int64_t n) const {
   const int64_t nv = n - n % lanes_;
-  if (nv > 0) fn_(ptrs, nv, use_streaming_stores(ptrs, nv) ? 1 : 0);
+  if (nv > 0) fn_(ptrs, nv);
   const int64_t rem = n - nv;
   if (rem == 0) return;
   alignas(64) float stage[kMaxOperands][16];
@@ -152,7 +137,7 @@ void X86Kernel::run_unit(void* const* ptrs, int64_t n) const {
     if (i < num_in_) std::memcpy(stage[i], static_cast<const float*>(ptrs[i]) + nv, bytes);
     tp[i] = stage[i];
   }
-  fn_(tp, lanes_, 0);
+  fn_(tp, lanes_);
   for (int i = num_in_; i < nops; ++i) std::memcpy(static_cast<float*>(ptrs[i]) + nv, stage[i], bytes);
 }
 
@@ -177,7 +162,7 @@ void X86Kernel::run_gather(void* const* ptrs, const int64_t* inner_stride, int64
       for (int64_t j = 0; j < c; ++j) buf[i][j] = src[j * s];
       for (int64_t j = c; j < cp; ++j) buf[i][j] = 0.0f;
     }
-    fn_(tp, cp, 0);
+    fn_(tp, cp);
     for (int i = num_in_; i < nops; ++i) {
       const int64_t s = inner_stride[i];
       float* dst = static_cast<float*>(ptrs[i]) + c0 * s;
