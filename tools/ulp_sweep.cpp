@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/contiguous_call.h"
 #include "backends/x86/x86_backend.h"
 #include "fuze/backend.h"
 #include "fuze/ir/kernel.h"
@@ -117,18 +118,8 @@ int main(int argc, char** argv) {
       in[static_cast<size_t>(n++)] = f;
     }
     if (n == 0) continue;
-    const int64_t sizes[1] = {n};
-    const int64_t strides[2] = {1, 1};
     void* data[2] = {in.data(), out.data()};
-    const double scalars[1] = {0.0};
-    fuze::KernelArgs a;
-    a.numel = n;
-    a.rank = 1;
-    a.sizes = sizes;
-    a.data = data;
-    a.strides = strides;
-    a.scalars = scalars;
-    ck->run(a, 0, n);
+    run_contiguous(*ck, data, 2, n);
     for (int64_t i = 0; i < n; ++i) {
       const float xin = in[static_cast<size_t>(i)];
       const double err = ulp_error(out[static_cast<size_t>(i)], reference(fn, xin, ex));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "backends/contiguous_call.h"
 #include "x86/x86_diff.h"
 
 namespace fuze::x86test {
@@ -165,18 +166,8 @@ TEST_P(KernelTest, AccuracyBinades) {
       for (uint64_t b0 = first; b0 < last; b0 += chunk * step) {
         int64_t n = 0;
         for (uint64_t b = b0; b < last && n < chunk; b += step) in[static_cast<size_t>(n++)] = float_of(static_cast<uint32_t>(b));
-        const int64_t sizes[1] = {n};
-        const int64_t strides[2] = {1, 1};
         void* data[2] = {in.data(), out.data()};
-        const double scalars[1] = {0};
-        KernelArgs a;
-        a.numel = n;
-        a.rank = 1;
-        a.sizes = sizes;
-        a.data = data;
-        a.strides = strides;
-        a.scalars = scalars;
-        ck->run(a, 0, n);
+        run_contiguous(*ck, data, 2, n);
         for (int64_t i = 0; i < n; ++i) {
           const double err = ulp_error(out[static_cast<size_t>(i)], reference(fn.op, in[static_cast<size_t>(i)], fn.exponent));
           if (!(err <= max_err)) {
