@@ -3,17 +3,22 @@
 //   GroupCall      the fused graph (add + tanh) through TorchScript's
 //                  interpreter: stack handling, guard (signature of 2 inputs),
 //                  per-group lookup, output allocation, kernel run
+//   Guard          the guard alone (FusionGroupRunner::guard: input checks,
+//                  signature, table lookup) on the same inputs; Guard3D on
+//                  rank-3 inputs, one broadcast, GuardStrided on a transposed one
 //   UnfusedGraph   the same graph without fuze (two eager ops)
 //   KernelBody     the compiled kernel alone, called with prepared KernelArgs
 //   EmptyAlloc     at::empty({1}): the output allocation alone
 //   EmptyGraph     the interpreter running a graph that returns its input
-// guard + dispatch ~= GroupCall - KernelBody - EmptyAlloc - EmptyGraph.
+// The guard figure is Guard; GroupCall - KernelBody - EmptyAlloc -
+// EmptyGraph is the whole per-call dispatch overhead.
 // Run: build/bench/fuze_guard_bench --benchmark_min_time=0.2
 #include <ATen/ATen.h>
 #include <benchmark/benchmark.h>
 #include <torch/csrc/jit/ir/irparser.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 
+#include "frontend/fusion_group.h"
 #include "fuze/fuze.h"
 #include "runtime/runtime.h"
 
@@ -52,6 +57,37 @@ void BM_GroupCall(benchmark::State& state) {
   state.counters["fallbacks"] = static_cast<double>(fuze::stats().fallbacks);
 }
 BENCHMARK(BM_GroupCall);
+
+// Times FusionGroupRunner::guard on (x, y) for the graph's one fusion group.
+void run_guard(benchmark::State& state, const at::Tensor& x, const at::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  auto g = parse(kGraph);
+  fuze::fuse_graph(g);
+  const torch::jit::Node* group = nullptr;
+  for (const torch::jit::Node* n : g->nodes())
+    if (n->kind() == fuze::frontend::fusion_group_symbol()) group = n;
+  if (group == nullptr) {
+    state.SkipWithError("no fusion group");
+    return;
+  }
+  fuze::frontend::FusionGroupRunner runner(group);
+  const torch::jit::Stack stack{x, y};
+  fuze::frontend::GroupCall call;
+  if (runner.guard(stack.data(), &call) == nullptr) {
+    state.SkipWithError("the guard refused the inputs");
+    return;
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(runner.guard(stack.data(), &call));
+  }
+}
+
+void BM_Guard(benchmark::State& state) { run_guard(state, at::randn({1}), at::randn({1})); }
+BENCHMARK(BM_Guard);
+void BM_Guard3D(benchmark::State& state) { run_guard(state, at::randn({2, 3, 4}), at::randn({3, 1})); }
+BENCHMARK(BM_Guard3D);
+void BM_GuardStrided(benchmark::State& state) { run_guard(state, at::randn({4, 3}).t(), at::randn({3, 4})); }
+BENCHMARK(BM_GuardStrided);
 
 void BM_UnfusedGraph(benchmark::State& state) { run_code(state, parse(kGraph)); }
 BENCHMARK(BM_UnfusedGraph);

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -47,14 +48,30 @@ Options default_options() {
   return o;
 }
 
+// options() is on every fused call's path: each thread keeps a copy and takes
+// the lock only when set_options() has bumped the generation since.
+namespace {
+std::atomic<uint64_t>& generation() {
+  static std::atomic<uint64_t> g{1};
+  return g;
+}
+}  // namespace
+
 Options options() {
-  std::lock_guard<std::mutex> lock(options_mu());
-  return current();
+  thread_local uint64_t seen = 0;
+  thread_local Options copy;
+  if (generation().load(std::memory_order_acquire) != seen) {
+    std::lock_guard<std::mutex> lock(options_mu());
+    copy = current();
+    seen = generation().load(std::memory_order_relaxed);
+  }
+  return copy;
 }
 
 void set_options(const Options& o) {
   std::lock_guard<std::mutex> lock(options_mu());
   current() = o;
+  generation().fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace fuze::runtime

@@ -10,14 +10,29 @@
 namespace fuze::runtime {
 namespace {
 
-struct Counters {
-  std::atomic<uint64_t> hits{0}, misses{0}, compiles{0}, compile_failures{0}, fallbacks{0}, evictions{0},
-      kernel_calls{0}, compile_ns{0};
+// The counters, sharded: each thread increments its own cache line (picked
+// round-robin on first use), so 8 threads calling fused groups do not contend
+// on one atomic; stats() sums the shards.
+enum Counter { kHits, kMisses, kCompiles, kCompileFailures, kFallbacks, kEvictions, kKernelCalls, kCompileNs, kNumCounters };
+constexpr size_t kShards = 16;
+struct alignas(64) Shard {
+  std::atomic<uint64_t> c[kNumCounters];
 };
-
-Counters& counters() {
-  static Counters c;
-  return c;
+Shard* shards() {
+  static Shard s[kShards];
+  return s;
+}
+void add(Counter c, uint64_t v) {
+  thread_local Shard* mine = [] {
+    static std::atomic<size_t> next{0};
+    return &shards()[next.fetch_add(1, std::memory_order_relaxed) % kShards];
+  }();
+  mine->c[c].fetch_add(v, std::memory_order_relaxed);
+}
+uint64_t sum(Counter c) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < kShards; ++i) total += shards()[i].c[c].load(std::memory_order_relaxed);
+  return total;
 }
 
 std::mutex& reasons_mu() {
@@ -32,30 +47,27 @@ std::set<std::string>& reasons_seen() {
 }  // namespace
 
 Stats stats() {
-  Counters& c = counters();
   Stats s;
-  s.hits = c.hits.load();
-  s.misses = c.misses.load();
-  s.compiles = c.compiles.load();
-  s.compile_failures = c.compile_failures.load();
-  s.fallbacks = c.fallbacks.load();
-  s.evictions = c.evictions.load();
-  s.kernel_calls = c.kernel_calls.load();
-  s.compile_us = static_cast<double>(c.compile_ns.load()) / 1000.0;
+  s.hits = sum(kHits);
+  s.misses = sum(kMisses);
+  s.compiles = sum(kCompiles);
+  s.compile_failures = sum(kCompileFailures);
+  s.fallbacks = sum(kFallbacks);
+  s.evictions = sum(kEvictions);
+  s.kernel_calls = sum(kKernelCalls);
+  s.compile_us = static_cast<double>(sum(kCompileNs)) / 1000.0;
   return s;
 }
 
 void reset_stats() {
-  Counters& c = counters();
-  for (auto* a : {&c.hits, &c.misses, &c.compiles, &c.compile_failures, &c.fallbacks, &c.evictions,
-                  &c.kernel_calls, &c.compile_ns})
-    a->store(0);
+  for (size_t i = 0; i < kShards; ++i)
+    for (auto& a : shards()[i].c) a.store(0, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(reasons_mu());
   reasons_seen().clear();
 }
 
 void count_fallback(const std::string& reason) {
-  counters().fallbacks.fetch_add(1, std::memory_order_relaxed);
+  add(kFallbacks, 1);
   bool first = false;
   {
     std::lock_guard<std::mutex> lock(reasons_mu());
@@ -66,18 +78,18 @@ void count_fallback(const std::string& reason) {
   }
 }
 
-void count_kernel_call() { counters().kernel_calls.fetch_add(1, std::memory_order_relaxed); }
-void count_cache_hit() { counters().hits.fetch_add(1, std::memory_order_relaxed); }
+void count_kernel_call() { add(kKernelCalls, 1); }
+void count_cache_hit() { add(kHits, 1); }
 
 namespace internal {
-void count_hit() { counters().hits.fetch_add(1, std::memory_order_relaxed); }
-void count_miss() { counters().misses.fetch_add(1, std::memory_order_relaxed); }
+void count_hit() { add(kHits, 1); }
+void count_miss() { add(kMisses, 1); }
 void count_compile(double us) {
-  counters().compiles.fetch_add(1, std::memory_order_relaxed);
-  counters().compile_ns.fetch_add(static_cast<uint64_t>(us * 1000.0), std::memory_order_relaxed);
+  add(kCompiles, 1);
+  add(kCompileNs, static_cast<uint64_t>(us * 1000.0));
 }
-void count_compile_failure() { counters().compile_failures.fetch_add(1, std::memory_order_relaxed); }
-void count_eviction() { counters().evictions.fetch_add(1, std::memory_order_relaxed); }
+void count_compile_failure() { add(kCompileFailures, 1); }
+void count_eviction() { add(kEvictions, 1); }
 }  // namespace internal
 
 }  // namespace fuze::runtime

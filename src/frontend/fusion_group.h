@@ -1,0 +1,128 @@
+// One fuze::FusionGroup node at run time (src/frontend/fusion_group_op.cpp).
+//
+// A call is two steps:
+//   guard   checks the inputs (device, dtype, grad, broadcastable shapes),
+//           computes the call's Signature and finds its kernel: the group's own
+//           lock-free table first, then the process-wide KernelCache, then a
+//           compile. Nothing is allocated on a hit.
+//   launch  allocates the outputs as eager would and runs the kernel.
+// Anything the guard refuses runs the group's original subgraph through
+// TorchScript's interpreter (the fallback), so results always equal
+// TorchScript's. The split lets bench/guard_bench.cpp time the guard alone.
+//
+// Signature (what a kernel is specialised on; never sizes): per input its
+// dtype, its layout over the iteration space (contiguous, strided, broadcast,
+// scalar) and whether it is a 0-dim tensor (type promotion treats those
+// differently); the iteration rank; the backend; whether the outputs follow a
+// permuted input. A fixed-size POD compared with memcmp.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <ATen/core/stack.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "frontend/frontend.h"
+#include "fuze/backend.h"
+
+namespace fuze::frontend {
+
+constexpr int kMaxGroupInputs = 32;
+constexpr int kMaxGroupRank = 16;
+constexpr int kMaxGroupOutputs = 8;
+// Signatures one group keeps in its table (runtime::Options::max_signatures_per_group
+// is capped to this).
+constexpr int kMaxGroupSignatures = 64;
+
+struct Signature {
+  uint8_t input[kMaxGroupInputs];  // dtype | layout << 3 | 0-dim << 5
+  uint8_t rank;
+  uint8_t backend;
+  uint8_t num_inputs;
+  uint8_t strided_outputs;  // 1: outputs follow a permuted (TensorIterator) layout
+  bool operator==(const Signature& o) const { return std::memcmp(this, &o, sizeof(Signature)) == 0; }
+};
+static_assert(std::is_trivially_copyable_v<Signature>, "Signature is compared with memcmp");
+
+// "x86|r2:float32.contiguous,float64.scalar," (the KernelCache key's tail).
+std::string signature_text(const Signature& s);
+
+// One signature a group has seen: its kernel, or nullptr and why (the fallback).
+struct GroupKernel {
+  Signature sig;
+  std::shared_ptr<const CompiledKernel> kernel;
+  std::vector<ir::DType> output_dtypes;
+  std::string why;
+};
+
+// What the guard works out for one call; lives on the caller's stack.
+struct GroupCall {
+  Signature sig{};
+  int rank = 0;
+  bool contiguous_outputs = true;
+  int64_t iter[kMaxGroupRank];       // the iteration (output) shape
+  int64_t out_strides[kMaxGroupRank];  // the outputs' strides when !contiguous_outputs
+  double scalars[kMaxGroupInputs];
+  const at::Tensor* tensors[kMaxGroupInputs];
+  void* data[kMaxGroupInputs + kMaxGroupOutputs];
+  int64_t strides[(kMaxGroupInputs + kMaxGroupOutputs) * kMaxGroupRank];
+  // Why the guard refused: a static text (no allocation) or a built one.
+  const char* why_static = nullptr;
+  std::string why;
+};
+
+class FusionGroupRunner {
+ public:
+  explicit FusionGroupRunner(const torch::jit::Node* group);
+
+  // The operator: kernel path when the guard passes, else the fallback.
+  void run(torch::jit::Stack& stack);
+
+  // The guard over the group's inputs (the last num_inputs() values of a
+  // stack). Returns the kernel to launch, or nullptr with call->why_static or
+  // call->why set.
+  const GroupKernel* guard(const c10::IValue* inputs, GroupCall* call);
+  // Allocates the outputs, runs `k`, replaces the inputs by the outputs on `stack`.
+  void launch(const GroupKernel& k, GroupCall& call, torch::jit::Stack& stack);
+  void run_fallback(torch::jit::Stack& stack);
+
+  size_t num_inputs() const { return num_inputs_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  const GroupKernel* find_kernel(const Signature& sig, int max_signatures);
+  const GroupKernel* lookup(const Signature& sig) const;
+
+  std::shared_ptr<torch::jit::Graph> subgraph_;
+  std::string identity_;  // canonical text of the subgraph (the cache key's head)
+  std::string name_;      // kernel (chain) name, e.g. "fused_add_tanh": the RecordFunction name
+  size_t num_inputs_ = 0;
+  size_t num_outputs_ = 0;
+  // For each output: the subgraph inputs it depends on (bit i = input i), and
+  // all tensor inputs some node uses. An output's shape is the broadcast of
+  // its dependencies' shapes; it must equal the iteration shape.
+  std::vector<uint64_t> output_deps_;
+  uint64_t used_inputs_ = 0;
+  bool every_output_covers_ = true;  // each output depends on every used input
+
+  std::once_flag code_once_;
+  std::unique_ptr<torch::jit::Code> fallback_;
+
+  // The signature table: readers scan the published prefix without a lock;
+  // writers (a miss) append under mu_. Entries never move or die before the runner.
+  std::array<std::atomic<const GroupKernel*>, kMaxGroupSignatures> table_{};
+  std::atomic<int> published_{0};
+  mutable std::atomic<int> last_hit_{0};  // where the last lookup hit (checked first)
+  std::mutex mu_;
+  std::vector<std::unique_ptr<GroupKernel>> owned_;
+};
+
+}  // namespace fuze::frontend
