@@ -291,7 +291,7 @@ TEST(X86Isa, EveryLevelEncodes) {
       for (bool uniform_rt : {false, true}) {
         ir::Kernel k("t", 1);
         std::vector<int> args = {k.add_input(kF, Layout::kContiguous)};
-        if (ir::op_info(op).arity == 2) {
+        for (int j = 1; j < ir::op_info(op).arity; ++j) {
           args.push_back(uniform_rt ? k.add_input(kF, Layout::kScalar) : k.add_const(kF, 2.5));
         }
         k.add_output(k.add_op(op, kF, args), Layout::kContiguous);

@@ -154,6 +154,26 @@ TEST_P(OpsTest, Layouts) {
             check(op, sizes, {In{pa, false, 1.5f}}, out_t, isa, 3, values);
             continue;
           }
+          if (info.arity == 3) {
+            // threshold(x, t, v) / lerp(a, b, w): the third operand in every
+            // pattern, the second uniform or (no kUniformRhs) in every pattern.
+            for (Pattern pc : all) {
+              const auto uv = (info.flags & ir::kUniformRhs) ? uniform_values(op) : std::vector<float>{0.5f, -1.0f};
+              for (size_t vi = 0; vi < uv.size(); vi += (info.flags & ir::kUniformRhs) ? 7 : 1) {
+                const float v = uv[vi];
+                check(op, sizes, {In{pa, false, 0.75f}, In{Pattern::kScalar, false, v}, In{pc, false, 0.3f}}, out_t,
+                      isa, 5, values);
+                check(op, sizes, {In{pa, false, 0.75f}, In{Pattern::kContiguous, true, v}, In{pc, false, -0.7f}},
+                      out_t, isa, 7, values);
+              }
+              if (info.flags & ir::kUniformRhs) continue;
+              for (Pattern pb : all) {
+                check(op, sizes, {In{pa, false, -2.5f}, In{pb, false, 0.25f}, In{pc, false, 0.6f}}, out_t, isa, 9,
+                      values);
+              }
+            }
+            continue;
+          }
           if (info.flags & ir::kUniformRhs) {
             for (float v : uniform_values(op)) {
               check(op, sizes, {In{pa, false, 0.75f}, In{Pattern::kScalar, false, v}}, out_t, isa, 5, values);
@@ -180,9 +200,9 @@ TEST_P(OpsTest, RankZeroAndEmpty) {
       for (size_t s = 0; s < values.size(); s += 5) {
         std::vector<In> ins(static_cast<size_t>(info.arity));
         ins[0].pattern = sizes.size() == 2 ? Pattern::kTransposed : Pattern::kContiguous;
-        if (info.arity == 2) {
-          ins[1].pattern = Pattern::kScalar;
-          ins[1].value = uniform_values(op)[s % uniform_values(op).size()];
+        for (int j = 1; j < info.arity; ++j) {
+          ins[static_cast<size_t>(j)].pattern = Pattern::kScalar;
+          ins[static_cast<size_t>(j)].value = uniform_values(op)[(s + static_cast<size_t>(j)) % uniform_values(op).size()];
         }
         check(op, sizes, ins, false, isa, static_cast<uint32_t>(s), values);
       }
@@ -206,10 +226,10 @@ TEST_P(OpsTest, RandomLarge) {
       ins[1].value = op == ir::Op::kPow ? 1.37f : 0.5f;
     }
     check(op, {2053}, ins, false, isa, 11, values);
-    check(op, {37, 41}, std::vector<In>(ins.size(), In{Pattern::kTransposed}).size() == 1
-                             ? std::vector<In>{In{Pattern::kTransposed}}
-                             : std::vector<In>{In{Pattern::kTransposed}, ins[1]},
-          true, isa, 12, values);
+    std::vector<In> tins = ins;
+    tins[0] = In{Pattern::kTransposed};
+    if (tins.size() > 2) tins[2] = In{Pattern::kTransposed};
+    check(op, {37, 41}, tins, true, isa, 12, values);
   }
 }
 

@@ -33,7 +33,10 @@ std::vector<float> special_values() {
                           1.0f, -1.0f, 0.5f, -0.5f, 2.0f, -2.0f, 3.0f, -3.0f, 1e30f, -1e30f,
                           1e-30f, -1e-30f, 88.72f, 88.73f, -87.3f, -103.9f, -104.0f, 20.0f, -20.0f,
                           9.0f, -9.0f, 0.1f, -0.1f, 1e-4f, -1e-4f, 1e-8f, 0.693147f, 1.0000001f,
-                          0.99999994f, 7.5f, -7.5f, 15.0f, 44.4f, -44.4f, 100.0f, -100.0f};
+                          0.99999994f, 7.5f, -7.5f, 15.0f, 44.4f, -44.4f, 100.0f, -100.0f,
+                          // rounding: halfway cases (to even), just below a half, 2^23 +- 0.5 / 1
+                          1.5f, 2.5f, -2.5f, -3.5f, 0.49999997f, -0.49999997f, 8388607.5f, -8388607.5f,
+                          8388609.0f, 16777215.0f, -4.75f};
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> u(-6.0f, 6.0f);
   for (int i = 0; i < 14; ++i) v.push_back(u(rng));

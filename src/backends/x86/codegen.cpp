@@ -23,6 +23,7 @@ Vec keep_nan_of(VecEmitter& e, const Vec& r, const Vec& nan_src) {
 Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::vector<Vec>& val) {
   const Vec& a = val[static_cast<size_t>(n.args[0])];
   const Vec& b = n.args.size() > 1 ? val[static_cast<size_t>(n.args[1])] : a;
+  const Vec& c = n.args.size() > 2 ? val[static_cast<size_t>(n.args[2])] : b;
   switch (n.op) {
     case ir::Op::kAdd: return e.add(kS, a, b);
     case ir::Op::kSub: return e.sub(kS, a, b);
@@ -46,6 +47,46 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
     case ir::Op::kClampMax: return keep_nan_of(e, e.min(kS, b, a), b);
     // relu(x) = x < 0 ? 0 : x = max_ps(0, x): NaN and -0.0 pass through.
     case ir::Op::kRelu: return e.max(kS, e.const_f32(0.0f), a);
+    // Rounding: roundps/vrndscaleps immediates 1 (down), 2 (up), 0 (nearest
+    // even, std::nearbyint in the default mode), 3 (toward zero).
+    case ir::Op::kFloor: return e.round(kS, a, 1);
+    case ir::Op::kCeil: return e.round(kS, a, 2);
+    case ir::Op::kRound: return e.round(kS, a, 0);
+    case ir::Op::kTrunc: return e.round(kS, a, 3);
+    case ir::Op::kFrac: return e.sub(kS, a, e.round(kS, a, 3));  // x - trunc(x)
+    case ir::Op::kSign: {
+      // (0 < x) - (x < 0): +1, -1, else +0 (NaN and both zeros).
+      Vec zero = e.const_f32(0.0f);
+      Vec r = e.select(kS, e.cmp(kS, zero, a, Cmp::kLt), zero, e.const_f32(1.0f));
+      return e.select(kS, e.cmp(kS, a, zero, Cmp::kLt), r, e.const_f32(-1.0f));
+    }
+    case ir::Op::kHardsigmoid:
+    case ir::Op::kHardswish: {
+      // std::min(std::max(x + 3, 0), 6) = min_ps(6, max_ps(0, x + 3)) (NaN passes), / 6
+      // (a division, as the interpreter); hardswish multiplies by x first.
+      Vec m = e.max(kS, e.const_f32(0.0f), e.add(kS, a, e.pool_f32(3.0f)));
+      m = e.min(kS, e.const_f32(6.0f), m);
+      if (n.op == ir::Op::kHardswish) m = e.mul(kS, a, m);
+      return e.div(kS, m, e.pool_f32(6.0f));
+    }
+    // x > 0 ? x : x * slope
+    case ir::Op::kLeakyRelu:
+      return e.select(kS, e.cmp(kS, e.const_f32(0.0f), a, Cmp::kLt), e.mul(kS, a, b), a);
+    // x <= t ? v : x (a NaN x or t keeps x)
+    case ir::Op::kThreshold: return e.select(kS, e.cmp(kS, a, b, Cmp::kLe), a, c);
+    case ir::Op::kLerp: {
+      // |w| < 0.5 ? a + w (b - a) : b - (b - a)(1 - w), separate roundings (no FMA).
+      Vec d = e.sub(kS, b, a);
+      Vec lo = e.add(kS, a, e.mul(kS, c, d));
+      Vec hi = e.sub(kS, b, e.mul(kS, d, e.sub(kS, e.const_f32(1.0f), c)));
+      Mask small = e.cmp(kS, e.bit_and(c, e.pool_u32(0x7FFFFFFFu)), e.pool_f32(0.5f), Cmp::kLt);
+      return e.select(kS, small, hi, lo);
+    }
+    case ir::Op::kNanToNum: {
+      Vec r = e.zero_where(e.cmp(kS, a, a, Cmp::kUnord), a);
+      r = e.select(kS, e.cmp(kS, a, e.pool_u32(0x7F800000u), Cmp::kEq), r, e.load_aligned(e.pool_u32(0x7F7FFFFFu)));
+      return e.select(kS, e.cmp(kS, a, e.pool_u32(0xFF800000u), Cmp::kEq), r, e.load_aligned(e.pool_u32(0xFF7FFFFFu)));
+    }
     case ir::Op::kExp: return emit_exp(e, a);
     case ir::Op::kLog: return emit_log(e, a);
     case ir::Op::kTanh: return emit_tanh(e, a);
@@ -72,6 +113,9 @@ bool op_supported(ir::Op op) {
     case ir::Op::kRsqrt: case ir::Op::kMaximum: case ir::Op::kMinimum: case ir::Op::kClampMin:
     case ir::Op::kClampMax: case ir::Op::kRelu: case ir::Op::kExp: case ir::Op::kLog:
     case ir::Op::kTanh: case ir::Op::kSigmoid: case ir::Op::kPow:
+    case ir::Op::kFloor: case ir::Op::kCeil: case ir::Op::kRound: case ir::Op::kTrunc:
+    case ir::Op::kFrac: case ir::Op::kSign: case ir::Op::kHardsigmoid: case ir::Op::kHardswish:
+    case ir::Op::kLeakyRelu: case ir::Op::kThreshold: case ir::Op::kLerp: case ir::Op::kNanToNum:
       return true;
     default:
       return false;  // ops.def grows: anything not listed here falls back to the interpreter
