@@ -61,6 +61,15 @@ struct GroupKernel {
   std::shared_ptr<const CompiledKernel> kernel;
   std::vector<ir::DType> output_dtypes;
   std::string why;
+  // float16/bfloat16 kernels: whether eager has these ops for these dtypes
+  // (libtorch 1.13 raises "not implemented for 'Half'" for many CPU ops).
+  // The first call runs the fallback to find out; where it raises, every call
+  // does, so fuze raises TorchScript's error. The answer is kept process-wide
+  // under `key` (a group recreated by a new Code does not ask again).
+  enum EagerState : uint8_t { kUnknown, kEagerRuns, kEagerRaises };
+  bool check_eager = false;
+  std::string key;  // the KernelCache key: group identity + signature
+  mutable std::atomic<uint8_t> eager{kUnknown};
 };
 
 // What the guard works out for one call; lives on the caller's stack.
@@ -100,6 +109,9 @@ class FusionGroupRunner {
  private:
   const GroupKernel* find_kernel(const Signature& sig, int max_signatures);
   const GroupKernel* lookup(const Signature& sig) const;
+  // The first call of a check_eager kernel (see GroupKernel): true when the
+  // fallback has run (its outputs are on the stack) or must run.
+  bool check_eager_first(const GroupKernel& k, torch::jit::Stack& stack, GroupCall* call);
 
   std::shared_ptr<torch::jit::Graph> subgraph_;
   std::string identity_;  // canonical text of the subgraph (the cache key's head)

@@ -147,7 +147,10 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
                             sig.strided_outputs ? ir::Layout::kStrided : ir::Layout::kContiguous, &lowered);
   if (s) {
     for (const ir::Output& o : lowered.outputs()) gk->output_dtypes.push_back(lowered.node(o.value).dtype);
-    const std::string key = identity_ + "|" + signature_text(sig);
+    for (const ir::Node& node : lowered.nodes()) {
+      if (node.dtype == ir::DType::kFloat16 || node.dtype == ir::DType::kBFloat16) gk->check_eager = true;
+    }
+    const std::string& key = gk->key = identity_ + "|" + signature_text(sig);
     gk->kernel = runtime::KernelCache::global().lookup_or_compile(
         key, static_cast<BackendKind>(sig.backend),
         [&](ir::Kernel* k) {
@@ -197,14 +200,6 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       if (t.layout() != c10::kStrided) { call->why_static = "non-strided tensor input"; return nullptr; }
       const c10::ScalarType st = t.scalar_type();
       ir::DType dt;
-      if (st == c10::ScalarType::Half || st == c10::ScalarType::BFloat16) {
-        // The kernels compute f16/bf16 like eager's float-opmath ops (see
-        // tests/unit/interp_dtype_test.cpp), but libtorch 1.13's CPU kernels for
-        // them are partial (many raise for Half) and some differ in rounding
-        // (bf16 rsqrt): until each op is checked per dtype, TorchScript runs them.
-        call->why_static = "float16/bfloat16 inputs run the fallback on CPU";
-        return nullptr;
-      }
       if (!dtype_of_scalar_type(st, &dt)) {
         call->why = std::string("unsupported input dtype ") + c10::toString(st);
         return nullptr;
@@ -361,19 +356,68 @@ void FusionGroupRunner::run_fallback(Stack& stack) {
   torch::jit::InterpreterState(*fallback_).run(stack);
 }
 
+namespace {
+// What check_eager_first learnt, by KernelCache key, for every runner.
+std::mutex g_eager_mu;
+std::unordered_map<std::string, uint8_t> g_eager_known;
+
+uint8_t eager_known(const std::string& key) {
+  std::lock_guard<std::mutex> lock(g_eager_mu);
+  auto it = g_eager_known.find(key);
+  return it == g_eager_known.end() ? GroupKernel::kUnknown : it->second;
+}
+void set_eager_known(const GroupKernel& k, uint8_t state) {
+  k.eager.store(state, std::memory_order_release);
+  std::lock_guard<std::mutex> lock(g_eager_mu);
+  g_eager_known[k.key] = state;
+}
+}  // namespace
+
+bool FusionGroupRunner::check_eager_first(const GroupKernel& k, Stack& stack, GroupCall* call) {
+  uint8_t state = k.eager.load(std::memory_order_acquire);
+  if (state == GroupKernel::kUnknown) {
+    state = eager_known(k.key);
+    if (state != GroupKernel::kUnknown) k.eager.store(state, std::memory_order_release);
+  }
+  if (state == GroupKernel::kEagerRuns) return false;
+  if (state == GroupKernel::kEagerRaises) {
+    call->why_static = "TorchScript raises for this float16/bfloat16 signature";
+    return true;
+  }
+  runtime::count_fallback("first call of a float16/bfloat16 signature: checking that TorchScript runs it");
+  try {
+    run_fallback(stack);
+  } catch (...) {
+    set_eager_known(k, GroupKernel::kEagerRaises);
+    throw;
+  }
+  set_eager_known(k, GroupKernel::kEagerRuns);
+  return true;
+}
+
 void FusionGroupRunner::run(Stack& stack) {
   GroupCall call;
   bool done = false;
   if (stack.size() < num_inputs_) {
     call.why_static = "stack underflow";
   } else {
+    const GroupKernel* k = nullptr;
     try {
-      if (const GroupKernel* k = guard(&*(stack.end() - static_cast<long>(num_inputs_)), &call)) {
-        launch(*k, call, stack);
-        done = true;
-      }
+      k = guard(&*(stack.end() - static_cast<long>(num_inputs_)), &call);
     } catch (const std::exception& e) {
       call.why = std::string("kernel path failed: ") + e.what();
+    }
+    if (k != nullptr && k->check_eager && check_eager_first(*k, stack, &call)) {
+      if (call.why_static == nullptr) return;  // the check ran the fallback: its outputs are this call's
+      k = nullptr;
+    }
+    if (k != nullptr) {
+      try {
+        launch(*k, call, stack);
+        done = true;
+      } catch (const std::exception& e) {
+        call.why = std::string("kernel path failed: ") + e.what();
+      }
     }
   }
   if (done) return;
