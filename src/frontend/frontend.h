@@ -85,6 +85,8 @@ Status lower_subgraph(const torch::jit::Graph& subgraph, const std::vector<Input
 // Kinds the fusion pass takes that are not ops.def symbols: lowered to
 // several ops (aten::clamp, hardtanh, relu6, addcmul, addcdiv, square, masked_fill).
 bool is_composite_kind(c10::Symbol kind);
+// aten::to (dtype overloads) and aten::type_as: lowered to casts.
+bool is_cast_kind(c10::Symbol kind);
 
 // A canonical text of a subgraph (kinds, operand indices, constant values; no
 // value names, no types): equal for structurally equal groups.

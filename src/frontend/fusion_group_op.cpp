@@ -10,6 +10,7 @@
 
 #include "frontend/fusion_group.h"
 #include "runtime/runtime.h"
+#include "support/fault.h"
 #include "support/log.h"
 
 namespace fuze::frontend {
@@ -85,8 +86,10 @@ FusionGroupRunner::FusionGroupRunner(const Node* node) {
   for (size_t i = 0; i < ins.size() && i < 64; ++i) deps[ins[i]] = uint64_t(1) << i;
   for (const Node* n : subgraph_->nodes()) {
     uint64_t d = 0;
-    for (const Value* v : n->inputs()) {
-      auto it = deps.find(v);
+    // type_as(x, other) takes only other's dtype: other's shape does not broadcast.
+    const size_t shaping = n->kind() == c10::aten::type_as ? 1 : n->inputs().size();
+    for (size_t i = 0; i < shaping; ++i) {
+      auto it = deps.find(n->input(i));
       if (it != deps.end()) d |= it->second;
     }
     used_inputs_ |= d;
@@ -254,6 +257,12 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
     std::fill(s, s + r, 0);
     const at::Tensor* tp = call->tensors[i];
     if (tp == nullptr) continue;
+    if (((used_inputs_ >> i) & 1u) == 0) {  // only its dtype counts (type_as): never read
+      static const double kNothing[8] = {};
+      sig.input[i] = with_layout(sig.input[i], ir::Layout::kBroadcast);
+      call->data[i] = const_cast<double*>(kNothing);
+      continue;
+    }
     const c10::IntArrayRef sizes = tp->sizes(), tstrides = tp->strides();
     const size_t dim = sizes.size();
     int64_t* ti = ti_strides + static_cast<size_t>(num_ti) * r;
@@ -316,6 +325,7 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
   c10::SmallVector<at::Tensor, 2> outputs;
   for (size_t o = 0; o < num_outputs_; ++o) {
     const c10::ScalarType dtype = scalar_type_of(gk.output_dtypes[o]);
+    TORCH_CHECK(!support::fault(support::Fault::kOutputAlloc), "DefaultCPUAllocator: injected fault output_alloc");
     outputs.emplace_back(call.contiguous_outputs
                              ? at::detail::empty_cpu(shape, dtype)
                              : at::detail::empty_strided_cpu(shape, c10::IntArrayRef(call.out_strides, r), dtype));

@@ -141,10 +141,11 @@ std::optional<ir::Op> op_for_kind(c10::Symbol kind) {
 }
 
 bool is_composite_kind(c10::Symbol kind) { return composite_patterns().count(kind) != 0; }
+bool is_cast_kind(c10::Symbol kind) { return kind == aten::to || kind == aten::type_as; }
 
 bool is_elementwise_kind(c10::Symbol kind) {
   if (!kind.is_aten()) return false;
-  if (is_composite_kind(kind) || op_for_kind(kind)) return true;
+  if (is_composite_kind(kind) || is_cast_kind(kind) || op_for_kind(kind)) return true;
   std::string name = kind.toUnqualString();
   if (name.size() > 1 && name.back() == '_') {
     auto base = c10::Symbol::aten(name.substr(0, name.size() - 1));
@@ -153,8 +154,38 @@ bool is_elementwise_kind(c10::Symbol kind) {
   return false;
 }
 
+// aten::to(Tensor, ScalarType dtype, bool non_blocking, bool copy, MemoryFormat? None),
+// aten::to(Tensor, int? dtype, bool non_blocking, bool copy) with a constant
+// dtype, and aten::type_as(Tensor, Tensor): casts. "" when fusible.
+std::string cast_fusibility(const Node* node, const ProfiledDtypes* profiled) {
+  const size_t n = node->inputs().size();
+  if (node->outputs().size() != 1 || !is_tensor(node->output()) || n == 0 || !is_tensor(node->input(0))) {
+    return std::string("not the tensor overload of ") + node->kind().toQualString();
+  }
+  if (node->kind() == aten::type_as) {
+    if (n != 2 || !is_tensor(node->input(1))) return "unsupported overload of aten::type_as";
+  } else {
+    double dtype = 0, flag = 0;
+    const bool dtype_ok = n >= 4 && constant_number(node->input(1), &dtype) && dtype >= 0 &&
+                          dtype < static_cast<double>(c10::NumScalarTypes) &&
+                          fusible_dtype(static_cast<c10::ScalarType>(static_cast<int>(dtype)));
+    if (!dtype_ok) return "aten::to without a constant fusible dtype (device or tensor overload)";
+    if (!constant_number(node->input(2), &flag) || !constant_number(node->input(3), &flag) ||
+        (n == 5 && !is_none(node->input(4))) || n > 5) {
+      return "aten::to with a memory format or non-constant flags";
+    }
+  }
+  for (const Value* v : node->inputs()) {
+    if (is_tensor(v)) {
+      if (std::string why = check_tensor_value(v, profiled, "input"); !why.empty()) return why;
+    }
+  }
+  return check_tensor_value(node->output(), profiled, "output");
+}
+
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
+  if (is_cast_kind(kind)) return cast_fusibility(node, profiled);
   std::optional<ir::Op> op = op_for_kind(kind);
   const bool composite = is_composite_kind(kind);
   if (!op && !composite) {
@@ -235,7 +266,14 @@ class Fuser {
 
  private:
   bool is_group(const Node* n) const { return n->kind() == fusion_group_symbol(); }
-  bool is_member(const Node* n) const { return is_group(n) || fusibility(n, profiled_).empty(); }
+  bool is_member(const Node* n) const {
+    if (is_group(n)) return true;
+    if (!fusibility(n, profiled_).empty()) return false;
+    // aten::to returns its input itself when the dtype already matches; a
+    // group returns a new tensor. Equal unless the alias is written to later.
+    if (is_cast_kind(n->kind()) && (db_.hasWriters(n->input(0)) || db_.hasWriters(n->output()))) return false;
+    return true;
+  }
 
   // Merges producer `p` into consumer `g` (a node or a group) when both can be
   // made adjacent; returns the group, or nullptr when they cannot.

@@ -318,6 +318,27 @@ class Lowerer {
       return v;
     };
 
+    // Casts: aten::to(x, dtype, ...) and aten::type_as(x, other).
+    if (is_cast_kind(kind)) {
+      FUZE_TRY(load(1));
+      DType t;
+      if (kind == aten::type_as) {
+        Val other;
+        FUZE_TRY(get(n->input(1), &other));
+        t = other.dtype;
+      } else {
+        double code = 0;
+        FUZE_TRY(num_attr(1, &code));
+        if (!dtype_of_scalar_type(static_cast<c10::ScalarType>(static_cast<int>(code)), &t)) {
+          return unsupported(n, "target dtype");
+        }
+      }
+      // Always a node (a cast to the same dtype copies), so that a group
+      // output is never one of its inputs.
+      const int id = k_.add_op(Op::kCast, t, {as(in[0], in[0].dtype)});
+      *out = make(id, t, in[0].cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim);
+      return Status::ok();
+    }
     // Kinds lowered to several ops (not in ops.def).
     if (kind == aten::clamp || kind == aten::hardtanh || kind == aten::relu6) {
       FUZE_TRY(load(1));
