@@ -415,6 +415,15 @@ class Lowerer {
           double alpha = 1.0;
           FUZE_TRY(num_attr(2, &alpha));
           if (!ir::is_floating(t) && std::trunc(alpha) != alpha) return unsupported(n, "fractional alpha");
+          if (alpha != 1.0 && op == Op::kSub) {
+            // Eager: sub(a, b, alpha) = add(a, b, -alpha) = a + (-alpha) * b, with
+            // an integer alpha negated as an integer: alpha 0 gives a + 0 * b, whose
+            // zero sign differs from a - 0 * b (fuzzer, seed 379).
+            auto iv = torch::jit::toIValue(n->input(2));
+            const double neg = iv && iv->isInt() ? static_cast<double>(-iv->toInt()) : -alpha;
+            *out = emit(Op::kAdd, t, {in[0], emit(Op::kMul, t, {b, cval(neg)})});
+            return Status::ok();
+          }
           if (alpha != 1.0) b = emit(Op::kMul, t, {b, cval(alpha)});
         }
         *out = emit(op, t, {in[0], b});
