@@ -30,7 +30,11 @@
 //    So error compounding through the chain (cancellation, a comparison or
 //    floor after exp...) is measured on eager itself, not guessed.
 //
+// Output strides (of dims of size > 1) are compared too; a difference with
+// equal values is counted and printed, and is a mismatch with --strict-strides.
+//
 // Usage: fuze_fuzz [--seed S] [--graphs N] [--threads T] [--grain G] [--verbose] [--max-ops K]
+//                  [--f32-share P (0.4)] [--strict-strides]
 // Backend and ISA: FUZE_BACKEND=interp|x86, FUZE_X86_ISA=sse|avx2|avx512.
 // A mismatch prints the seed, the graph, the inputs and the first differing
 // element; `--seed S --graphs 1 --verbose` regenerates exactly that graph.
@@ -290,7 +294,13 @@ std::vector<c10::IValue> run_graph(const std::shared_ptr<torch::jit::Graph>& g, 
 
 class Generator {
  public:
-  Generator(uint64_t seed, int max_ops) : r_(seed), max_ops_(max_ops) {}
+  // f32_share: the probability that the graph is float32-only (inputs) and
+  // draws only from the float arithmetic/math/activation ops: graphs that
+  // today's x86 backend (f32, a subset of ops) compiles whole more often.
+  Generator(uint64_t seed, int max_ops, double f32_share) : r_(seed), max_ops_(max_ops) {
+    f32_only_ = r_.chance(f32_share);
+  }
+  bool f32_only() const { return f32_only_; }
 
   Graph g;
   bool expect_error = false;  // the graph ends with an op eager rejects
@@ -412,6 +422,7 @@ class Generator {
  private:
   Rng r_;
   int max_ops_;
+  bool f32_only_ = false;
   std::vector<int64_t> base_;
   std::map<std::string, std::string> layouts_;
 
@@ -431,9 +442,9 @@ class Generator {
                                                        c10::kHalf,  c10::kBFloat16};
     const int n_tensors = 1 + r_.uni(4);
     // Graphs are mostly single-dtype (what fuses), sometimes mixed.
-    const c10::ScalarType main = r_.pick(types);
+    const c10::ScalarType main = f32_only_ ? c10::kFloat : r_.pick(types);
     for (int i = 0; i < n_tensors; ++i) {
-      const c10::ScalarType t = r_.chance(0.7) ? main : r_.pick(types);
+      const c10::ScalarType t = f32_only_ || r_.chance(0.7) ? main : r_.pick(types);
       std::vector<int64_t> shape;
       if (!r_.chance(0.08)) {  // else 0-dim
         const int drop = base_.empty() ? 0 : r_.uni(static_cast<int>(base_.size()) + 1) / 2 * (r_.chance(0.3) ? 1 : 0);
@@ -658,6 +669,12 @@ class Generator {
       c.args = {r_.pick(ok), cint(c, 0), cint(c, -1)};
     }
     const std::string base = c.kind;
+    static const std::set<std::string> not_f32 = {
+        "aten::logical_not", "aten::bitwise_not", "aten::isnan", "aten::isinf", "aten::isfinite", "aten::eq",
+        "aten::ne", "aten::lt", "aten::le", "aten::gt", "aten::ge", "aten::bitwise_and", "aten::bitwise_or",
+        "aten::bitwise_xor", "aten::logical_and", "aten::logical_or", "aten::logical_xor", "aten::where",
+        "aten::masked_fill", "aten::to", "aten::floor_divide", "aten::remainder", "aten::fmod"};
+    if (f32_only_ && not_f32.count(base)) return Cand();
     if (approx_ops().count(base)) c.approx = true;
     if (base == "aten::mish") c.ulp = 16;
     return c;
@@ -784,7 +801,7 @@ std::string elem_text(const at::Tensor& flat, int64_t i) {
 // Compares fuze's output `got` with the reference `ref`; `runs` are the
 // perturbed reference runs (empty: bit for bit). Returns "" or the first mismatch.
 std::string compare(const at::Tensor& got, const at::Tensor& ref, const std::vector<at::Tensor>& runs, int n_approx,
-                    bool check_strides) {
+                    std::string* stride_diff) {
   std::ostringstream o;
   if (got.sizes() != ref.sizes()) {
     o << "shape " << got.sizes() << " vs eager " << ref.sizes();
@@ -794,15 +811,16 @@ std::string compare(const at::Tensor& got, const at::Tensor& ref, const std::vec
     o << "dtype " << got.scalar_type() << " vs eager " << ref.scalar_type();
     return o.str();
   }
-  if (check_strides && got.numel() > 1) {
+  if (got.numel() > 1) {
     // Strides of dims of size > 1 (size-1 dims' strides do not matter).
     bool same = true;
     for (int64_t d = 0; d < got.dim(); ++d) {
       if (got.size(d) > 1 && got.stride(d) != ref.stride(d)) same = false;
     }
     if (!same) {
-      o << "strides " << got.strides() << " vs eager " << ref.strides() << " (sizes " << got.sizes() << ")";
-      return o.str();
+      std::ostringstream so;
+      so << "strides " << got.strides() << " vs eager " << ref.strides() << " (sizes " << got.sizes() << ")";
+      *stride_diff = so.str();
     }
   }
   const int64_t n = got.numel();
@@ -868,11 +886,61 @@ std::string compare(const at::Tensor& got, const at::Tensor& ref, const std::vec
   return "";
 }
 
+// ---- regressions: graphs the fuzzer found wrong once, kept as fixed IR ----------
+
+struct Regression {
+  const char* name;
+  const char* ir;
+  std::function<std::vector<c10::IValue>()> inputs;
+};
+
+const std::vector<Regression>& regressions() {
+  static const std::vector<Regression> r = {
+      // sub with an integer alpha 0: eager computes a + 0 * b (the negated
+      // alpha), not a - 0 * b; the zero's sign differs (random seed 379).
+      {"sub_int_alpha_zero",
+       R"IR(graph(%a : Tensor, %b : Tensor):
+  %zero : int = prim::Constant[value=0]()
+  %v : Tensor = aten::sub(%a, %b, %zero)
+  %r : Tensor = aten::neg(%v)
+  return (%r, %v))IR",
+       [] {
+         return std::vector<c10::IValue>{torch::tensor({-0.f, -0.f, 0.f, 0.f, -0.f}),
+                                         torch::tensor({-1.f, 1.f, -1.f, 1.f, -0.f})};
+       }},
+  };
+  return r;
+}
+
+int run_regressions() {
+  int bad = 0;
+  for (const Regression& reg : regressions()) {
+    auto original = parse(reg.ir);
+    auto fused = original->copy();
+    const int groups = fuze::fuse_graph(fused);
+    fuze::reset_stats();
+    auto ref = run_graph(original, reg.inputs());
+    auto out = run_graph(fused, reg.inputs());
+    std::string why = groups == 0 || fuze::stats().kernel_calls == 0 ? "no kernel ran" : "";
+    for (size_t i = 0; i < ref.size() && why.empty(); ++i) {
+      std::string strides;
+      why = compare(out[i].toTensor(), ref[i].toTensor(), {}, 0, &strides);
+      if (!why.empty()) why = "output " + std::to_string(i) + ": " + why;
+    }
+    if (!why.empty()) {
+      std::cout << "MISMATCH regression " << reg.name << ": " << why << "\ngraph:\n" << reg.ir << "\n";
+      ++bad;
+    }
+  }
+  std::cout << "regressions: " << regressions().size() << " fixed graphs, " << bad << " mismatches\n";
+  return bad;
+}
+
 // ---- main -------------------------------------------------------------------
 
 struct Totals {
   uint64_t graphs = 0, with_groups = 0, ran_kernels = 0, with_fallbacks = 0, groups = 0, kernel_calls = 0,
-           fallbacks = 0, error_graphs = 0, rejected = 0, ops = 0, approx_graphs = 0, mismatches = 0, compiles = 0,
+           fallbacks = 0, error_graphs = 0, rejected = 0, ops = 0, approx_graphs = 0, mismatches = 0, stride_diffs = 0, f32_graphs = 0, compiles = 0,
            compile_failures = 0;
 };
 
@@ -901,24 +969,26 @@ at::Tensor perturbation(Rng& r, const at::Tensor& like, int mode, double k, bool
   return torch::from_blob(v.data(), {n}, torch::kDouble).clone().to(like.scalar_type()).reshape(like.sizes());
 }
 
-int run(uint64_t seed0, int graphs, int max_ops, bool verbose, bool check_strides) {
+int run(uint64_t seed0, int graphs, int max_ops, double f32_share, bool verbose, bool strict_strides) {
   Totals tot;
   const auto start = std::chrono::steady_clock::now();
   for (int gi = 0; gi < graphs; ++gi) {
     const uint64_t seed = seed0 + static_cast<uint64_t>(gi);
     if (std::getenv("FUZE_FUZZ_TRACE") != nullptr) std::cerr << "seed " << seed << std::endl;
-    Generator gen(seed, max_ops);
+    Generator gen(seed, max_ops, f32_share);
     gen.build();
     const std::string ir = gen.text();
     tot.graphs++;
     tot.rejected += static_cast<uint64_t>(gen.rejected);
     tot.ops += gen.g.nodes.size();
+    tot.f32_graphs += gen.f32_only();
     auto report = [&](const std::string& what) {
       tot.mismatches++;
       std::cout << "MISMATCH seed " << seed << ": " << what << "\n"
                 << "reproduce: FUZE_BACKEND=" << fuze::backend_name(fuze::runtime::options().backend)
                 << (std::getenv("FUZE_X86_ISA") ? std::string(" FUZE_X86_ISA=") + std::getenv("FUZE_X86_ISA") : "")
-                << " fuze_fuzz --seed " << seed << " --graphs 1 --max-ops " << max_ops << " --verbose\n"
+                << " fuze_fuzz --seed " << seed << " --graphs 1 --max-ops " << max_ops << " --f32-share " << f32_share
+                << " --verbose\n"
                 << "graph:\n" << ir << "inputs:\n" << gen.describe_inputs() << std::flush;
     };
     std::shared_ptr<torch::jit::Graph> original, fused;
@@ -1009,7 +1079,19 @@ int run(uint64_t seed0, int graphs, int max_ops, bool verbose, bool check_stride
       if (v.approx > 0) {
         for (const auto& run : runs) rs.push_back(run[i].toTensor());
       }
-      const std::string why = compare(out[i].toTensor(), ref[i].toTensor(), rs, v.approx, check_strides);
+      std::string stride_diff;
+      const std::string why = compare(out[i].toTensor(), ref[i].toTensor(), rs, v.approx, &stride_diff);
+      if (!stride_diff.empty() && why.empty()) {
+        tot.stride_diffs++;
+        if (strict_strides) {
+          report("output " + std::to_string(i) + " (%" + gen.g.outputs[i] + "): " + stride_diff);
+          break;
+        }
+        if (tot.stride_diffs <= 3 || verbose) {
+          std::cout << "strides differ, seed " << seed << ": output " << i << " (%" << gen.g.outputs[i]
+                    << "): " << stride_diff << " (values equal; --strict-strides makes this a mismatch)\n";
+        }
+      }
       if (!why.empty()) {
         report("output " + std::to_string(i) + " (%" + gen.g.outputs[i] + "): " + why);
         break;
@@ -1023,11 +1105,13 @@ int run(uint64_t seed0, int graphs, int max_ops, bool verbose, bool check_stride
             << ", seeds " << seed0 << ".." << seed0 + static_cast<uint64_t>(graphs) - 1 << "\n"
             << "graphs: " << tot.graphs << " (" << tot.ops << " ops, " << tot.rejected
             << " candidate ops redrawn after eager rejected them, " << tot.error_graphs
-            << " graphs ending in an error both sides raised, " << tot.approx_graphs << " with transcendentals)\n"
+            << " graphs ending in an error both sides raised, " << tot.approx_graphs << " with transcendentals, "
+            << tot.f32_graphs << " float32-only)\n"
             << "fused: " << tot.with_groups << " graphs with groups (" << tot.groups << " groups), " << tot.ran_kernels
             << " ran kernels, " << tot.with_fallbacks << " had fallbacks; kernel calls " << tot.kernel_calls
             << ", fallbacks " << tot.fallbacks << ", compiles " << tot.compiles << " (" << tot.compile_failures
             << " failed)\n"
+            << "outputs with values equal but strides unlike eager's: " << tot.stride_diffs << "\n"
             << "mismatches: " << tot.mismatches << "\n"
             << "time: " << secs << " s\n";
   return tot.mismatches == 0 ? 0 : 1;
@@ -1039,7 +1123,8 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   int graphs = 100, max_ops = 12, threads = 1;
   int64_t grain = -1;
-  bool verbose = false, strides = true;
+  double f32_share = 0.4;
+  bool verbose = false, strides = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -1054,14 +1139,22 @@ int main(int argc, char** argv) {
     else if (a == "--max-ops") max_ops = std::max(1, std::stoi(next()));
     else if (a == "--threads") threads = std::stoi(next());
     else if (a == "--grain") grain = std::stoll(next());
+    else if (a == "--f32-share") f32_share = std::stod(next());
     else if (a == "--verbose") verbose = true;
-    else if (a == "--no-strides") strides = false;
+    else if (a == "--strict-strides") strides = true;
     else {
-      std::cerr << "usage: fuze_fuzz [--seed S] [--graphs N] [--max-ops K] [--threads T] [--grain G] [--verbose] "
-                   "[--no-strides]\n";
+      std::cerr << "usage: fuze_fuzz [--seed S] [--graphs N] [--max-ops K] [--f32-share P] [--threads T] [--grain G] [--verbose] "
+                   "[--strict-strides]\n";
       return 2;
     }
   }
+  // Eager's reference kernels: ATen's DEFAULT capability unless the caller
+  // chose one. Its AVX2/AVX512 kernels are compiled with FMA contraction, so
+  // add/sub with alpha, addcmul, addcdiv and lerp round once where the
+  // op-by-op definition (and fuze) round twice: on this CPU eager gives two
+  // answers for one graph depending on ATEN_CPU_CAPABILITY. Must be set before
+  // ATen's first dispatch.
+  setenv("ATEN_CPU_CAPABILITY", "default", 0);
   at::set_num_threads(threads);
   torch::NoGradGuard no_grad;
   fuze::Options o = fuze::default_options();
@@ -1072,5 +1165,6 @@ int main(int argc, char** argv) {
     ro.grain = grain;
     fuze::runtime::set_options(ro);
   }
-  return run(seed, graphs, max_ops, verbose, strides);
+  const int bad = run_regressions();
+  return run(seed, graphs, max_ops, f32_share, verbose, strides) != 0 || bad != 0 ? 1 : 0;
 }
