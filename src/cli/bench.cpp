@@ -286,12 +286,12 @@ int bench_main(int argc, char** argv) {
 
     // Load: once untimed (checks the file with fuze's clear messages and pays the
     // process's one-time costs), then each side timed.
-    { Module check = load(b.common.model); }
+    { Module check = load_model(b.common.model); }
     int64_t t0 = wall_ns();
-    torch::jit::Module plain = torch::jit::load(b.common.model);
+    torch::jit::Module plain = load_plain(b.common.model);
     const double ts_load = static_cast<double>(wall_ns() - t0);
     t0 = wall_ns();
-    Module fused = load(b.common.model);
+    Module fused = load_model(b.common.model);
     const double fuze_load = static_cast<double>(wall_ns() - t0);
     Inputs in = make_inputs(b.common);
 

@@ -4,7 +4,15 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -151,7 +159,9 @@ std::vector<torch::jit::IValue> load_inputs(const std::string& path) {
 Inputs make_inputs(const CommonArgs& a) {
   Inputs in;
   if (!a.inputs_file.empty()) {
+    set_stage("reading the inputs '" + a.inputs_file + "'");
     in.values = load_inputs(a.inputs_file);
+    set_stage("running '" + a.model + "'");
     in.text = a.inputs_file;
     return in;
   }
@@ -241,14 +251,124 @@ Coverage fusion_coverage(const Module& m) {
   return c;
 }
 
+namespace {
+
+// An error raised inside TorchScript's interpreter reads "The following
+// operation failed in the TorchScript interpreter.", a TorchScript traceback,
+// then the error itself ("RuntimeError: The size of tensor a ..."): its last
+// line is the one to show. Other messages keep their first line (fail()).
+std::string error_line(const std::string& message) {
+  if (message.rfind("The following operation failed in the TorchScript interpreter", 0) != 0) return message;
+  size_t end = message.find_last_not_of("\n ");
+  if (end == std::string::npos) return message;
+  size_t begin = message.rfind('\n', end);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  return message.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
 int guarded(const std::function<int()>& body) {
   try {
     return body();
   } catch (const c10::Error& e) {
-    return fail(e.what_without_backtrace());
+    return fail(error_line(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    return fail(e.what());
+    return fail(error_line(e.what()));
   }
+}
+
+// ---- crash isolation -------------------------------------------------------
+
+namespace {
+
+constexpr size_t kStageBytes = 4096;
+char* g_stage = nullptr;  // a page shared with the parent; null when not isolated
+volatile pid_t g_child = 0;
+volatile sig_atomic_t g_forwarded = 0;
+
+// The parent passes termination signals on to the child (which has its own
+// copy of the model command) and then ends the same way once it is gone.
+void forward_signal(int sig) {
+  g_forwarded = sig;
+  if (g_child > 0) kill(g_child, sig);
+}
+
+// Signals that mean "stop" from outside (Ctrl-C, timeout, a closed pipe): the
+// parent ends by the same signal, silently, as a plain process would.
+bool is_termination(int sig) {
+  return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE;
+}
+
+}  // namespace
+
+void set_stage(const std::string& what) {
+  if (g_stage == nullptr) return;
+  std::snprintf(g_stage, kStageBytes, "%s", what.c_str());
+}
+
+Module load_model(const std::string& path) {
+  set_stage("loading '" + path + "'");
+  Module m = load(path);
+  set_stage("running '" + path + "'");
+  return m;
+}
+
+torch::jit::Module load_plain(const std::string& path) {
+  set_stage("loading '" + path + "'");
+  torch::jit::Module m = torch::jit::load(path);
+  set_stage("running '" + path + "'");
+  return m;
+}
+
+int run_isolated(int (*command)(int, char**), int argc, char** argv) {
+  const char* in_process = std::getenv("FUZE_CLI_IN_PROCESS");
+  if (in_process != nullptr && std::strcmp(in_process, "1") == 0) return command(argc, argv);
+  void* page = mmap(nullptr, kStageBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return command(argc, argv);
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {  // no fork (limits): run here, unprotected
+    munmap(page, kStageBytes);
+    return command(argc, argv);
+  }
+  if (pid == 0) {
+    g_stage = static_cast<char*>(page);
+    set_stage("starting");
+    std::exit(command(argc, argv));  // as returning from main: flushes stdio, runs atexit
+  }
+  g_child = pid;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  const std::string stage(static_cast<const char*>(page), strnlen(static_cast<const char*>(page), kStageBytes));
+  munmap(page, kStageBytes);
+  if (r < 0) return fail(std::string("lost the command's process: ") + std::strerror(errno));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (!WIFSIGNALED(status)) return fail("the command's process ended abnormally");
+  const int sig = WTERMSIG(status);
+  if (g_forwarded != 0 || is_termination(sig)) {
+    const int again = g_forwarded != 0 ? static_cast<int>(g_forwarded) : sig;
+    std::signal(again, SIG_DFL);
+    std::raise(again);
+    return 128 + again;
+  }
+  const char* name = strsignal(sig);
+  const std::string what = "signal " + std::to_string(sig) + ", " + (name ? name : "unknown");
+  if (stage.rfind("loading ", 0) == 0) {
+    fail("cannot load " + stage.substr(8) + ": TorchScript's loader crashed on it (" + what +
+         "); the file is corrupt or not a TorchScript model");
+  } else {
+    fail("crashed (" + what + ") while " + stage + "; the model file may be corrupt");
+  }
+  return kCrashExit;
 }
 
 }  // namespace fuze::cli

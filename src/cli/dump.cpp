@@ -145,7 +145,7 @@ int dump_main(int argc, char** argv) {
   return guarded([&] {
     torch::NoGradGuard no_grad;
     apply_fuze_options(d.common);
-    Module fused = load(d.common.model);
+    Module fused = load_model(d.common.model);
     Inputs in = make_inputs(d.common);
     reset_stats();
     with_stderr_silenced(want_asm && !user_dump && !user_log,

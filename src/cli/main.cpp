@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 
 namespace fuze::cli {
 
@@ -54,7 +55,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Command& c : kCommands) {
-    if (cmd == c.name) return c.main(argc - 1, argv + 1);
+    // Model commands run in a child process: a corrupt .pt cannot crash fuze.
+    if (cmd == c.name) return run_isolated(c.main, argc - 1, argv + 1);
   }
   return fail("unknown command '" + cmd + "' (try fuze --help)");
 }

@@ -171,7 +171,7 @@ int profile_main(int argc, char** argv) {
   return guarded([&] {
     torch::NoGradGuard no_grad;
     apply_fuze_options(p.common);
-    Module fused = load(p.common.model);
+    Module fused = load_model(p.common.model);
     Inputs in = make_inputs(p.common);
     const char* backend = backend_name(options().backend);
 

@@ -67,7 +67,7 @@ int run_main(int argc, char** argv) {
   return guarded([&] {
     torch::NoGradGuard no_grad;
     apply_fuze_options(a);
-    Module fused = load(a.model);
+    Module fused = load_model(a.model);
     Inputs in = make_inputs(a);
     const std::vector<torch::jit::IValue>& inputs = in.values;
     const std::string& input_text = in.text;
@@ -76,7 +76,7 @@ int run_main(int argc, char** argv) {
     reset_stats();
     torch::jit::IValue out = fused.forward(copy_inputs());
     Stats st = stats();
-    torch::jit::Module reference = torch::jit::load(a.model);
+    torch::jit::Module reference = load_plain(a.model);
     torch::jit::IValue ref = reference.forward(copy_inputs());
 
     std::vector<at::Tensor> outs, refs;

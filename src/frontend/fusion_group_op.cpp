@@ -415,7 +415,7 @@ void FusionGroupRunner::run(Stack& stack) {
     try {
       k = guard(&*(stack.end() - static_cast<long>(num_inputs_)), &call);
     } catch (const std::exception& e) {
-      call.why = std::string("kernel path failed: ") + e.what();
+      call.why = std::string("kernel path failed: ") + (dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what());
     }
     if (k != nullptr && k->check_eager && check_eager_first(*k, stack, &call)) {
       if (call.why_static == nullptr) return;  // the check ran the fallback: its outputs are this call's
@@ -426,7 +426,7 @@ void FusionGroupRunner::run(Stack& stack) {
         launch(*k, call, stack);
         done = true;
       } catch (const std::exception& e) {
-        call.why = std::string("kernel path failed: ") + e.what();
+        call.why = std::string("kernel path failed: ") + (dynamic_cast<const c10::Error*>(&e) ? static_cast<const c10::Error&>(e).what_without_backtrace() : e.what());
       }
     }
   }

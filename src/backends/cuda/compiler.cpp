@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "backends/cuda/cuda_api.h"
+#include "support/fault.h"
 #include "support/log.h"
 
 #ifndef FUZE_VERSION_STRING
@@ -46,6 +47,7 @@ std::string cache_key(const std::string& source, const std::string& arch, bool c
 
 Status nvrtc_compile(const std::string& source, const std::string& program_name, const std::string& arch, bool cubin,
                      ProgramBinary* out) {
+  if (support::fault(support::Fault::kNvrtcMissing)) return Status::error("cuda: libnvrtc not found (injected fault nvrtc_missing)");
   const NvrtcApi& api = nvrtc_api();
   if (!api.loaded) return Status::error(api.error);
   int arch_number = 0;
@@ -58,6 +60,7 @@ Status nvrtc_compile(const std::string& source, const std::string& program_name,
   std::vector<const char*> argv;
   for (const std::string& o : opts) argv.push_back(o.c_str());
   r = api.compile_program(prog, static_cast<int>(argv.size()), argv.data());
+  if (r == 0 && support::fault(support::Fault::kNvrtcFail)) r = 6;  // NVRTC_ERROR_COMPILATION (test-only)
   count_nvrtc_compile();
   std::string log;
   size_t log_size = 0;
@@ -93,6 +96,7 @@ Status nvrtc_compile(const std::string& source, const std::string& program_name,
 
 Status compile_cached(DiskCache* cache, const std::string& source, const std::string& program_name,
                       const std::string& arch, bool cubin, ProgramBinary* out) {
+  if (support::fault(support::Fault::kNvrtcMissing)) return Status::error("cuda: libnvrtc not found (injected fault nvrtc_missing)");
   const NvrtcApi& api = nvrtc_api();
   if (!api.loaded) return Status::error(api.error);  // the key needs NVRTC's version
   std::string key = cache_key(source, arch, cubin);

@@ -13,6 +13,7 @@
 #include "backends/cuda/compiler.h"
 #include "backends/cuda/cuda_api.h"
 #include "backends/cuda/emitter.h"
+#include "support/fault.h"
 #include "support/log.h"
 
 namespace fuze {
@@ -234,11 +235,13 @@ Status cuda_compile_only(const ir::Kernel& kernel, const CudaCompileOptions& opt
 }
 
 Status cuda_nvrtc_status() {
+  if (support::fault(support::Fault::kNvrtcMissing)) return Status::error("cuda: libnvrtc not found (injected fault nvrtc_missing)");
   const NvrtcApi& api = nvrtc_api();
   return api.loaded ? Status::ok() : Status::error(api.error);
 }
 
 Status cuda_device_status() {
+  if (support::fault(support::Fault::kDriverLoad)) return Status::error("cuda: libcuda.so.1 not found (injected fault driver_load)");
   FUZE_TRY(cuda_nvrtc_status());
   return device().status;
 }

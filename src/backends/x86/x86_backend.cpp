@@ -11,6 +11,7 @@
 
 #include "backends/x86/codegen.h"
 #include "backends/x86/isa.h"
+#include "support/fault.h"
 #include "support/log.h"
 
 namespace fuze {
@@ -288,6 +289,7 @@ Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>*
   err = cc.finalize();
   if (!err) err = code.flatten();
   if (!err) err = code.resolveUnresolvedLinks();
+  if (!err && support::fault(support::Fault::kX86Emit)) err = asmjit::kErrorInvalidState;  // test-only
   if (err || errors.failed()) {
     return Status::error("x86 backend: asmjit failed on " + k.name() + ": " +
                          (errors.failed() ? errors.text() : asmjit::DebugUtils::errorAsString(err)));
@@ -298,6 +300,7 @@ Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>*
   const size_t page = asmjit::VirtMem::info().pageSize;
   const size_t mem_size = (code_size + page - 1) / page * page;
   void* mem = nullptr;
+  if (support::fault(support::Fault::kExecMem)) return Status::error("x86 backend: out of code memory: injected fault exec_mem");
   err = asmjit::VirtMem::alloc(&mem, mem_size, asmjit::VirtMem::MemoryFlags::kAccessRW);
   if (err) return Status::error(std::string("x86 backend: out of code memory: ") + asmjit::DebugUtils::errorAsString(err));
   err = code.relocateToBase(reinterpret_cast<uint64_t>(mem));
