@@ -254,7 +254,8 @@ class Lowerer {
   // Nodes whose eager CPU kernel (libtorch 1.13) computes float16/bfloat16
   // other than as fuze does (float32 math, one rounding per op): bf16 ops with
   // their own reduced-precision formulas or overflowing intermediates, bf16
-  // rsqrt (eager's vector and scalar loops disagree), Half's floor_divide. Found by the exhaustive tests/frontend/fusion_half_test.cpp,
+  // rsqrt (eager's vector and scalar loops disagree), bf16 logit, Half's
+  // floor_divide. Found by the exhaustive tests/frontend/fusion_half_test.cpp,
   // which fails if any other 16-bit op differs; these run the fallback.
   static std::string half_mismatch(const Node* n, DType t) {
     if (t != DType::kFloat16 && t != DType::kBFloat16) return "";
@@ -263,7 +264,7 @@ class Lowerer {
     if (k == aten::floor_divide) return why;
     if (t != DType::kBFloat16) return "";
     for (c10::Symbol s : {aten::rsqrt, aten::log1p, aten::sinh, aten::cosh, aten::silu, aten::remainder, aten::fmod,
-                          aten::leaky_relu, aten::gelu, aten::lerp, aten::addcmul, aten::addcdiv}) {
+                          aten::leaky_relu, aten::gelu, aten::lerp, aten::addcmul, aten::addcdiv, aten::logit}) {
       if (k == s) return why;
     }
     double alpha = 1.0;
