@@ -908,6 +908,20 @@ const std::vector<Regression>& regressions() {
          return std::vector<c10::IValue>{torch::tensor({-0.f, -0.f, 0.f, 0.f, -0.f}),
                                          torch::tensor({-1.f, 1.f, -1.f, 1.f, -0.f})};
        }},
+      // lerp: libtorch 1.13 takes a + w (b - a) for every w < 0.5 (not |w| < 0.5):
+      // lerp(0, -inf, -inf) = +inf, and w = -1.3 rounds like the small form
+      // (random seed 1000158).
+      {"lerp_negative_weight",
+       R"IR(graph(%a : Tensor, %b : Tensor, %w : Tensor):
+  %l : Tensor = aten::lerp(%a, %b, %w)
+  %r : Tensor = aten::neg(%l)
+  return (%r))IR",
+       [] {
+         const float inf = std::numeric_limits<float>::infinity();
+         return std::vector<c10::IValue>{torch::tensor({0.f, 0.1f, 0.3f, -2.7f, 1.f, 0.f}),
+                                         torch::tensor({-inf, 0.7f, 0.9f, 3.1f, 2.f, inf}),
+                                         torch::tensor({-inf, -1.3f, -0.7f, -2.9f, 0.5f, -inf})};
+       }},
   };
   return r;
 }
