@@ -16,17 +16,20 @@
 // The unfused graph runs through TorchScript's interpreter (op by op ATen:
 // the reference); a copy goes through fuze::fuse_graph and runs the same way.
 // Per output: same shape, dtype and strides, then values:
-//  - an output that depends on no transcendental (kApprox) op: bit for bit,
-//    NaN matched by isnan, the sign of zero included;
-//  - otherwise: the reference graph is re-run six times with the result of
-//    every float32/float64 kApprox op perturbed by its ULP bound (4 ULP; mish
-//    16; gelu also +-4 eps absolute, see tests/eager): all up, all down, two
-//    random per-element signs, and twice by the smallest denormal alone (+, -:
-//    it gives an underflowed zero either sign). fuze must lie in the spread of
-//    those runs and the reference, widened by 4 ULP of the value per kApprox
-//    op on the path (plus the smallest normal, for results that cancel to ~0);
-//    a bool or integer result must equal one of the runs; NaN must be NaN in
-//    some run.
+//  - an output that depends on no transcendental (kApprox) op and no
+//    maximum/minimum: bit for bit, NaN matched by isnan, the sign of zero
+//    included;
+//  - otherwise: the reference graph is re-run seven times: six with the result
+//    of every float32/float64 kApprox op perturbed by its ULP bound (4 ULP;
+//    mish 16; gelu also +-4 eps absolute, see tests/eager): all up, all down,
+//    two random per-element signs, twice by the smallest denormal alone (+, -);
+//    and once with every zero result of a kApprox op or of maximum/minimum
+//    flipped in sign (eager's maximum/minimum answer a +-0 tie either way:
+//    vector body vs scalar tail). fuze must lie in the spread of those runs and
+//    the reference, widened by 4 ULP of the value per kApprox op on the path
+//    plus the smallest normal (results that cancel to ~0); with no kApprox op
+//    on the path, not widened at all. A bool or integer result must equal one
+//    of the runs; NaN must be NaN in some run.
 //    So error compounding through the chain (cancellation, a comparison or
 //    floor after exp...) is measured on eager itself, not guessed.
 //
@@ -98,6 +101,7 @@ struct Val {
   c10::IValue value;      // eager value (tensor or number)
   bool input = false;     // graph input
   int approx = 0;         // kApprox ops on the longest path to this value
+  int ambig = 0;          // maximum/minimum on a path to it (zero sign ambiguous in eager)
 };
 
 std::string type_name(char k) {
@@ -122,6 +126,7 @@ struct NodeRec {
   std::string line;
   std::string out;      // output name
   bool approx = false;  // a kApprox op with a float32/float64 result: perturbed in the envelope runs
+  bool zero_sign = false;  // maximum/minimum with a float result: only its zeros' signs are perturbed
   int ulp = 4;          // its bound
   double abs_eps = 0;   // absolute bound in units of eps (gelu)
 };
@@ -347,7 +352,9 @@ class Generator {
     }
   }
 
-  std::string text(bool perturbed = false, std::vector<std::string>* pert_inputs = nullptr) const {
+  // perturbed: each kApprox result r becomes r * %f + %a (extra inputs);
+  // flip: each kApprox or maximum/minimum result that is zero flips its sign.
+  std::string text(bool perturbed = false, std::vector<std::string>* pert_inputs = nullptr, bool flip = false) const {
     std::string s = "graph(";
     bool first = true;
     for (const Val& v : g.vals) {
@@ -355,7 +362,7 @@ class Generator {
       s += (first ? "%" : ",\n      %") + v.name + " : " + type_name(v.kind);
       first = false;
     }
-    if (perturbed) {
+    if (perturbed && !flip) {
       for (const NodeRec& n : g.nodes) {
         if (!n.approx) continue;
         s += (first ? "%" : ",\n      %") + n.out + "__f : Tensor";
@@ -369,11 +376,18 @@ class Generator {
       if (v.is_const) s += v.const_line;
     }
     for (const NodeRec& n : g.nodes) {
-      if (perturbed && n.approx) {
+      if (perturbed && (flip ? n.approx || n.zero_sign : n.approx)) {
         std::string line = n.line;
         const std::string from = "%" + n.out + " :", to = "%" + n.out + "__r :";
         line.replace(line.find(from), from.size(), to);
         s += line;
+        if (flip) {
+          s += "  %" + n.out + "__zero : int = prim::Constant[value=0]()\n";
+          s += "  %" + n.out + "__z : Tensor = aten::eq(%" + n.out + "__r, %" + n.out + "__zero)\n";
+          s += "  %" + n.out + "__n : Tensor = aten::neg(%" + n.out + "__r)\n";
+          s += "  %" + n.out + " : Tensor = aten::where(%" + n.out + "__z, %" + n.out + "__n, %" + n.out + "__r)\n";
+          continue;
+        }
         s += "  %" + n.out + "__m : Tensor = aten::mul(%" + n.out + "__r, %" + n.out + "__f)\n";
         s += "  %" + n.out + "__one : int = prim::Constant[value=1]()\n";
         s += "  %" + n.out + " : Tensor = aten::add(%" + n.out + "__m, %" + n.out + "__a, %" + n.out + "__one)\n";
@@ -748,16 +762,19 @@ class Generator {
   }
 
   void add(const Cand& c, const at::Tensor& result) {
-    int approx = 0;
+    int approx = 0, ambig = 0;
     for (const std::string& a : c.args) {
       const Val& v = find(c, a);
       approx = std::max(approx, v.approx);
+      ambig = std::max(ambig, v.ambig);
     }
     for (const Val& v : c.consts) g.vals.push_back(v);
     NodeRec n;
     n.out = g.fresh("v");
     n.line = node_line(c, n.out);
-    n.approx = c.approx && result.defined() && (result.scalar_type() == c10::kFloat || result.scalar_type() == c10::kDouble);
+    const bool fl = result.defined() && (result.scalar_type() == c10::kFloat || result.scalar_type() == c10::kDouble);
+    n.approx = c.approx && fl;
+    n.zero_sign = fl && (c.kind == "aten::maximum" || c.kind == "aten::minimum");
     n.ulp = c.ulp;
     n.abs_eps = c.abs_eps;
     g.nodes.push_back(n);
@@ -766,6 +783,7 @@ class Generator {
     v.kind = 'T';
     v.value = result.defined() ? c10::IValue(result) : c10::IValue();
     v.approx = approx + (c.approx ? 1 : 0);
+    v.ambig = ambig + (n.zero_sign ? 1 : 0);
     g.vals.push_back(v);
   }
 };
@@ -867,7 +885,8 @@ std::string compare(const at::Tensor& got, const at::Tensor& ref, const std::vec
         ok = false;
       } else {
         const double tiny = t == c10::kDouble ? std::numeric_limits<double>::min() : std::numeric_limits<float>::min();
-        const double slack = 4.0 * std::max(1, n_approx) * std::max(ulp_of(lo, t), ulp_of(hi, t)) + tiny;
+        // No transcendental on the path (only maximum/minimum zero signs): no slack.
+        const double slack = n_approx == 0 ? 0.0 : 4.0 * n_approx * std::max(ulp_of(lo, t), ulp_of(hi, t)) + tiny;
         ok = (gv >= lo - slack && gv <= hi + slack) || gv == lo || gv == hi;
       }
       rule = "within the perturbed runs' spread +- 4 ULP per transcendental";
@@ -958,9 +977,10 @@ struct Totals {
            compile_failures = 0;
 };
 
-at::Tensor perturbation(Rng& r, const at::Tensor& like, int mode, double k, bool absolute) {
+at::Tensor perturbation(Rng& r, const at::Tensor& like, int mode, double k, bool absolute, bool zero_sign_only) {
   const int64_t n = like.numel();
   std::vector<double> v(static_cast<size_t>(n));
+  (void)zero_sign_only;
   const double eps = like.scalar_type() == c10::kDouble ? std::numeric_limits<double>::epsilon()
                                                         : static_cast<double>(std::numeric_limits<float>::epsilon());
   for (auto& x : v) {
@@ -1059,7 +1079,7 @@ int run(uint64_t seed0, int graphs, int max_ops, double f32_share, bool verbose,
     }
     // Perturbed reference runs when an output depends on a kApprox op.
     bool any_approx = false;
-    for (const NodeRec& n : gen.g.nodes) any_approx = any_approx || n.approx;
+    for (const NodeRec& n : gen.g.nodes) any_approx = any_approx || n.approx || n.zero_sign;
     std::vector<std::vector<c10::IValue>> runs;
     if (any_approx) {
       tot.approx_graphs++;
@@ -1075,8 +1095,8 @@ int run(uint64_t seed0, int graphs, int max_ops, double f32_share, bool verbose,
             if (n.out == name) rec = &n;
           }
           const at::Tensor like = gen.g.get(name).value.toTensor();
-          in.push_back(perturbation(pr, like, mode, rec->ulp, false));
-          in.push_back(perturbation(pr, like, mode, rec->abs_eps, true));
+          in.push_back(perturbation(pr, like, mode, rec->ulp, false, rec->zero_sign));
+          in.push_back(perturbation(pr, like, mode, rec->abs_eps, true, rec->zero_sign));
         }
         try {
           runs.push_back(run_graph(pg, in));
@@ -1086,11 +1106,24 @@ int run(uint64_t seed0, int graphs, int max_ops, double f32_share, bool verbose,
           break;
         }
       }
+      // Run 7: every zero result of a kApprox op or of maximum/minimum flips
+      // its sign, nothing else moves (eager's maximum/minimum answer a +-0 tie
+      // either way: vector body vs scalar tail; approximations differ in the
+      // sign of an underflowed zero).
+      if (!runs.empty()) {
+        try {
+          std::vector<std::string> unused;
+          runs.push_back(run_graph(parse(gen.text(true, &unused, true)), gen.inputs()));
+        } catch (const std::exception& e) {
+          report(std::string("zero-sign reference run failed: ") + e.what());
+          runs.clear();
+        }
+      }
     }
     for (size_t i = 0; i < ref.size(); ++i) {
       const Val& v = gen.g.get(gen.g.outputs[i]);
       std::vector<at::Tensor> rs;
-      if (v.approx > 0) {
+      if (v.approx > 0 || v.ambig > 0) {
         for (const auto& run : runs) rs.push_back(run[i].toTensor());
       }
       std::string stride_diff;
