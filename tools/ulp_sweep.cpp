@@ -3,7 +3,7 @@
 // reference; prints the max error in ULP, where it occurs, and mismatched
 // special values. On demand, not in CI (a full sweep takes minutes).
 //
-//   ulp_sweep exp|log|tanh|sigmoid|pow:<exponent> [--isa sse|avx2|avx512] [--step N]
+//   ulp_sweep exp|log|tanh|sigmoid|silu|exp2|expm1|log2|log10|log1p|softplus|mish|logit|pow:<exponent> [--isa sse|avx2|avx512] [--step N]
 //             [--range LO HI]   (only inputs x with LO <= x <= HI, in float order)
 #include <cmath>
 #include <cstdint>
@@ -32,12 +32,29 @@ double ulp_error(float y, double ref) {
   return std::fabs(static_cast<double>(y) - ref) / std::ldexp(1.0, std::max(e - 1, -126) - 23);
 }
 
+// The float64 reference of the interpreter's definition (tests/x86's
+// reference(): float32 intermediates where they decide the result).
 double reference(const std::string& fn, float xf, double ex) {
   const double x = xf;
   if (fn == "exp") return std::exp(x);
   if (fn == "log") return std::log(x);
   if (fn == "tanh") return std::tanh(x);
   if (fn == "sigmoid") return x <= -88.72283935546875 ? 0.0 : 1.0 / (1.0 + std::exp(-x));
+  if (fn == "silu") {
+    if (std::isinf(x) && x < 0) return std::nan("");
+    return x <= -88.72283935546875 ? -0.0 : x / (1.0 + std::exp(-x));
+  }
+  if (fn == "exp2") return std::exp2(x);
+  if (fn == "expm1") return std::expm1(x);
+  if (fn == "log2") return std::log2(x);
+  if (fn == "log10") return std::log10(x);
+  if (fn == "log1p") return std::log1p(x);
+  if (fn == "softplus") return x > 20 ? x : std::log1p(std::exp(x));
+  if (fn == "mish") return x * std::tanh(std::log1p(static_cast<double>(static_cast<float>(std::exp(x)))));
+  if (fn == "logit") return std::log(static_cast<double>(xf / (1.0f - xf)));
+  if (fn == "erf") return std::erf(x);
+  if (fn == "erfc") return std::erfc(x);
+  if (fn == "gelu") return x * 0.5 * (1.0 + std::erf(x * M_SQRT1_2));
   return std::pow(x, ex);
 }
 

@@ -66,6 +66,8 @@ namespace fuze::math {
 constexpr double kLn2 = 0.69314718055994530942;
 constexpr double kLog2e = 1.44269504088896340736;
 constexpr double kSqrt2 = 1.41421356237309504880;
+constexpr double kLog10e = 0.43429448190325182765;   // 1 / ln 10
+constexpr double kLog10Of2 = 0.30102999566398119521;  // log10(2)
 constexpr double kShifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
 constexpr double kExpClamp = 200.0;   // |y| beyond this: float32 exp is 0 or inf anyway
 constexpr double kSigmoidZeroBelow = -88.72283935546875;  // float 0xC2B17218: expf(-x) = inf

@@ -35,6 +35,8 @@ std::vector<std::vector<float>> diff_run(const ir::Kernel& k, const Problem& pro
       bool ok;
       if (std::isnan(a) || std::isnan(b)) {
         ok = std::isnan(a) && std::isnan(b);
+      } else if (tol.defer) {
+        ok = a == b || (a != 12345.0f && b != 12345.0f);  // 12345: make_output's sentinel
       } else if (tol.exact) {
         ok = bits_of(a) == bits_of(b);
       } else {

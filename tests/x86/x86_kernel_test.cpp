@@ -149,6 +149,15 @@ TEST_P(KernelTest, AccuracyBinades) {
       {Op::kSigmoid, 0, {binade(2.0f), binade(-64.0f), binade(-0.5f)}},
       {Op::kPow, 2.5f, {binade(1.0f), binade(1e-3f)}},
       {Op::kPow, -1.7f, {binade(8.0f), binade(-2.0f)}},
+      {Op::kExp2, 0, {binade(-64.0f)}},
+      {Op::kExpm1, 0, {binade(-1.0f / 1024)}},
+      {Op::kLog2, 0, {binade(1.0f)}},
+      {Op::kLog10, 0, {binade(1e-40f)}},
+      {Op::kLog1p, 0, {binade(-0.5f)}},
+      {Op::kSilu, 0, {binade(-64.0f)}},  // 1/den a denormal near -88
+      {Op::kSoftplus, 0, {binade(-2.0f)}},
+      {Op::kMish, 0, {binade(-64.0f)}},  // expf(x) denormal below -87.3
+      {Op::kLogit, 0, {binade(0.5f)}},
   };
   const int64_t chunk = 1 << 20;
   std::vector<float> in(chunk), out(chunk);

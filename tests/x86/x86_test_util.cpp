@@ -21,7 +21,46 @@ double reference(ir::Op op, float a, float b) {
       }
       return std::pow(x, static_cast<double>(b));
     }
+    // Composite ops: float64 with the interpreter's float32 intermediates where
+    // they decide the result (overflow / underflow of its expf, cancellation).
+    case ir::Op::kSilu:  // x / (1 + expf(-x)): -0 once expf(-x) overflows, -inf / inf = NaN
+      if (std::isinf(x) && x < 0) return std::nan("");
+      return x <= -88.72283935546875 ? -0.0 : x / (1.0 + std::exp(-x));
+    case ir::Op::kElu: {
+      if (!(a <= 0.0f)) return x;
+      const double ef = static_cast<float>(std::exp(x));  // expf, correctly rounded
+      return static_cast<double>(static_cast<float>(ef - 1.0)) * static_cast<double>(b);
+    }
+    case ir::Op::kGeluTanh: {
+      const float beta = static_cast<float>(M_SQRT2 * M_2_SQRTPI * 0.5);
+      const float kappa = static_cast<float>(0.044715);
+      const float inner = beta * (a + kappa * (a * a * a));
+      return 0.5 * x * (1.0 + std::tanh(static_cast<double>(inner)));
+    }
+    case ir::Op::kMish: {
+      const double ef = static_cast<float>(std::exp(x));
+      return x * std::tanh(std::log1p(ef));
+    }
+    case ir::Op::kLogit: return std::log(static_cast<double>(a / (1.0f - a)));
     default: return interp::apply_op<double>(op, x, static_cast<double>(b));
+  }
+}
+
+double cancel_slack(ir::Op op, float a, float b) {
+  switch (op) {
+    case ir::Op::kElu: return std::ldexp(1.0, -23) * std::fabs(static_cast<double>(b));
+    case ir::Op::kGeluTanh: return std::ldexp(1.0, -23) * 0.5 * std::fabs(static_cast<double>(a));
+    default: return 0.0;
+  }
+}
+
+bool defers_to_reference(ir::Op op) {
+  switch (op) {
+    case ir::Op::kSilu: case ir::Op::kElu: case ir::Op::kGeluTanh: case ir::Op::kMish:
+    case ir::Op::kSoftplus: case ir::Op::kLogit: case ir::Op::kXlogy:
+      return true;
+    default:
+      return false;
   }
 }
 

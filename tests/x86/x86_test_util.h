@@ -62,6 +62,15 @@ inline int64_t ulp_distance(float a, float b) {
 // std:: functions in double).
 double reference(ir::Op op, float a, float b);
 
+// Absolute error allowed on top of 2 ULP of the reference for ops whose
+// definition cancels after a transcendental (elu: exp(x) - 1 near x = 0-;
+// gelu_tanh: 1 + tanh near -1): 2 ULP of that intermediate, scaled. 0 for
+// the others.
+double cancel_slack(ir::Op op, float a, float b);
+// Ops whose interpreter result may be more than 2 ULP from the float64
+// reference (several float32 roundings): Tolerance::defer.
+bool defers_to_reference(ir::Op op);
+
 // A set of special and ordinary float32 values.
 std::vector<float> special_values();
 

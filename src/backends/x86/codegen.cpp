@@ -75,11 +75,12 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
     // x <= t ? v : x (a NaN x or t keeps x)
     case ir::Op::kThreshold: return e.select(kS, e.cmp(kS, a, b, Cmp::kLe), a, c);
     case ir::Op::kLerp: {
-      // |w| < 0.5 ? a + w (b - a) : b - (b - a)(1 - w), separate roundings (no FMA).
+      // w < 0.5 ? a + w (b - a) : b - (b - a)(1 - w) (libtorch 1.13 tests w, not
+      // |w|), separate roundings (no FMA).
       Vec d = e.sub(kS, b, a);
       Vec lo = e.add(kS, a, e.mul(kS, c, d));
       Vec hi = e.sub(kS, b, e.mul(kS, d, e.sub(kS, e.const_f32(1.0f), c)));
-      Mask small = e.cmp(kS, e.bit_and(c, e.pool_u32(0x7FFFFFFFu)), e.pool_f32(0.5f), Cmp::kLt);
+      Mask small = e.cmp(kS, c, e.pool_f32(0.5f), Cmp::kLt);
       return e.select(kS, small, hi, lo);
     }
     case ir::Op::kNanToNum: {
@@ -88,6 +89,23 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
       return e.select(kS, e.cmp(kS, a, e.pool_u32(0xFF800000u), Cmp::kEq), r, e.load_aligned(e.pool_u32(0xFF7FFFFFu)));
     }
     case ir::Op::kExp: return emit_exp(e, a);
+    case ir::Op::kExp2: return emit_exp2(e, a);
+    case ir::Op::kExpm1: return emit_expm1(e, a);
+    case ir::Op::kLog2: return emit_log2(e, a);
+    case ir::Op::kLog10: return emit_log10(e, a);
+    case ir::Op::kLog1p: return emit_log1p(e, a);
+    case ir::Op::kSoftplus: return emit_softplus(e, a);
+    case ir::Op::kMish: return emit_mish(e, a);
+    case ir::Op::kSilu: return emit_silu(e, a);
+    case ir::Op::kElu: return emit_elu(e, a, b);
+    case ir::Op::kGeluTanh: return emit_gelu_tanh(e, a);
+    // logit(x) = log(x / (1 - x)), the quotient in float32 as the interpreter.
+    case ir::Op::kLogit: return emit_log(e, e.div(kS, a, e.sub(kS, e.const_f32(1.0f), a)));
+    case ir::Op::kXlogy: {
+      // isnan(y) ? NaN : x == 0 ? +0 : x * log(y)
+      Vec r = e.zero_where(e.cmp(kS, a, e.pool_f32(0.0f), Cmp::kEq), e.mul(kS, a, emit_log(e, b)));
+      return e.select(kS, e.cmp(kS, b, b, Cmp::kUnord), r, e.load_aligned(e.pool_u32(kQuietNan)));
+    }
     case ir::Op::kLog: return emit_log(e, a);
     case ir::Op::kTanh: return emit_tanh(e, a);
     case ir::Op::kSigmoid: return emit_sigmoid(e, a);
@@ -116,6 +134,9 @@ bool op_supported(ir::Op op) {
     case ir::Op::kFloor: case ir::Op::kCeil: case ir::Op::kRound: case ir::Op::kTrunc:
     case ir::Op::kFrac: case ir::Op::kSign: case ir::Op::kHardsigmoid: case ir::Op::kHardswish:
     case ir::Op::kLeakyRelu: case ir::Op::kThreshold: case ir::Op::kLerp: case ir::Op::kNanToNum:
+    case ir::Op::kExp2: case ir::Op::kExpm1: case ir::Op::kLog2: case ir::Op::kLog10:
+    case ir::Op::kLog1p: case ir::Op::kSoftplus: case ir::Op::kMish: case ir::Op::kSilu:
+    case ir::Op::kElu: case ir::Op::kGeluTanh: case ir::Op::kLogit: case ir::Op::kXlogy:
       return true;
     default:
       return false;  // ops.def grows: anything not listed here falls back to the interpreter

@@ -318,4 +318,29 @@ Vec VecEmitter::f64_to_f32(const Vec& lo, const Vec& hi) {
   return d;
 }
 
+Vec VecEmitter::f64_round_f32(const Vec& dv) {
+  Vec d = new_vec();
+  switch (isa_) {
+    case Isa::kSse41: {
+      ax::Xmm t = cc_.newXmm();
+      cc_.emit(Inst::kIdCvtpd2ps, t, dv);
+      cc_.emit(Inst::kIdCvtps2pd, d, t);
+      break;
+    }
+    case Isa::kAvx2: {
+      ax::Xmm t = cc_.newXmm();
+      cc_.emit(Inst::kIdVcvtpd2ps, t, dv);
+      cc_.emit(Inst::kIdVcvtps2pd, d, t);
+      break;
+    }
+    case Isa::kAvx512: {
+      ax::Ymm t = cc_.newYmm();
+      cc_.emit(Inst::kIdVcvtpd2ps, t, dv);
+      cc_.emit(Inst::kIdVcvtps2pd, d, t);
+      break;
+    }
+  }
+  return d;
+}
+
 }  // namespace fuze::x86

@@ -97,6 +97,9 @@ class VecEmitter {
   Vec f32_lo_to_f64(const Vec& f);
   Vec f32_hi_to_f64(const Vec& f);
   Vec f64_to_f32(const Vec& lo, const Vec& hi);
+  // A float64 vector rounded to float32 precision and range (denormals, 0,
+  // inf as a float32 store would give) and widened back.
+  Vec f64_round_f32(const Vec& d);
 
  private:
   Vec bin(uint32_t sse_id, uint32_t vex_id, const Vec& a, const Operand& b);

@@ -4,6 +4,7 @@
 // evaluate with relative error < 2^-38, and narrow once.
 #include "backends/x86/vec_math.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -54,8 +55,14 @@ Vec exp_d(VecEmitter& e, const Vec& y) {
   return e.fma(kD, p.scale, p.q, p.scale);
 }
 
-// log(x) for positive finite x (other inputs give garbage the callers replace).
-Vec log_d(VecEmitter& e, const Vec& x) {
+// log(x) = ed*ln2 + logm for positive finite x (other inputs give garbage
+// the callers replace): ed exact (an integer), logm = log(m), |logm| < 0.35.
+struct LogParts {
+  Vec ed;
+  Vec logm;
+};
+
+LogParts log_parts(VecEmitter& e, const Vec& x) {
   Vec ex = e.shr_q(x, 52);
   Vec ed = e.sub(kD, e.bit_or(ex, e.pool_u64(0x4330000000000000ull)), e.pool_f64(4503599627370496.0 + 1023.0));
   Vec m = e.bit_or(e.bit_and(x, e.pool_u64(0x000FFFFFFFFFFFFFull)), e.pool_u64(0x3FF0000000000000ull));
@@ -67,8 +74,25 @@ Vec log_d(VecEmitter& e, const Vec& x) {
   Vec p = e.const_f64(math::kLogPoly[math::kLogPolyLen - 1]);
   for (int i = math::kLogPolyLen - 2; i >= 0; --i) p = e.fma(kD, p, s2, e.pool_f64(math::kLogPoly[i]));
   p = e.mul(kD, p, s2);
-  Vec logm = e.fma(kD, s, p, e.add(kD, s, s));
-  return e.fma(kD, ed, e.const_f64(math::kLn2), logm);
+  LogParts out;
+  out.logm = e.fma(kD, s, p, e.add(kD, s, s));
+  out.ed = ed;
+  return out;
+}
+
+Vec log_d(VecEmitter& e, const Vec& x) {
+  LogParts lp = log_parts(e, x);
+  return e.fma(kD, lp.ed, e.const_f64(math::kLn2), lp.logm);
+}
+
+// log1p(u) for u >= 0 (or > -1): log(w) * (u / (w - 1)) with w = 1 + u
+// rounded (the quotient corrects w's rounding error; w - 1 is exact), u where
+// w == 1. Other inputs: see emit_log1p.
+Vec log1p_d(VecEmitter& e, const Vec& u) {
+  Vec w = e.add(kD, u, e.pool_f64(1.0));
+  Vec d = e.sub(kD, w, e.pool_f64(1.0));
+  Vec r = e.mul(kD, log_d(e, w), e.div(kD, u, d));
+  return e.select(kD, e.cmp(kD, d, e.pool_f64(0.0), Cmp::kEq), r, u);
 }
 
 Vec const_bits64(VecEmitter& e, uint64_t bits) { return e.load_aligned(e.pool_u64(bits)); }
@@ -194,19 +218,144 @@ Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
   return e.zero_where(e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kLe), r);
 }
 
+// silu(x) = x / (1 + e^-x) = (x/2) / den with sigmoid's den. With FMA:
+// r0 = (x/2) * (1/den), then one Newton step r0 + res * (1/den) with the
+// residual res = x/2 - r0*den evaluated exactly as in sigmoid (1/den may be
+// a float32 denormal for x near -88: r0 is then coarse, the step repairs it;
+// sigmoid's own quotient would be denormal there). SSE4.1 (no FMA to see the residual): in float64 halves. Then the
+// interpreter's float32 cases: -0 where exp(-x) overflows (x <= -88.72),
+// NaN for -inf (-inf / inf), +inf for +inf.
+Vec emit_silu(VecEmitter& e, const Vec& x) {
+  Vec r;
+  if (e.has_fma()) {
+    Vec y = e.bit_xor(x, e.pool_u32(0x80000000u));
+    y = e.max(kS, e.const_f32(math::kSigmoidLo), y);
+    y = e.min(kS, e.const_f32(math::kSigmoidHi), y);
+    ExpCoreF c = exp_core_f(e, y);
+    Vec sc = pow2_from_t(e, c.t, -1);
+    Vec half = e.const_f32(0.5f);
+    Vec cs = e.add(kS, sc, half);
+    Vec big = e.max(kS, sc, half);
+    Vec little = e.min(kS, sc, half);
+    Vec c_err = e.sub(kS, little, e.sub(kS, cs, big));
+    Vec den = e.fma(kS, sc, c.p, cs);
+    Vec n = e.mul(kS, x, half);  // rounds like the interpreter's x / 2 for denormal x (den = 1)
+    Vec q = e.div(kS, e.const_f32(1.0f), den);
+    Vec r0 = e.mul(kS, n, q);
+    Vec res = e.fnma(kS, cs, r0, n);
+    res = e.fnma(kS, e.mul(kS, r0, sc), c.p, res);
+    res = e.fnma(kS, c_err, r0, res);
+    r = e.fma(kS, res, q, r0);  // r0 + res / den
+  } else {
+    r = per_half(e, x, [&](const Vec& xd) {
+      Vec em = exp_d(e, e.bit_xor(xd, e.pool_u64(kSignBit64)));
+      return e.div(kD, xd, e.add(kD, em, e.pool_f64(1.0)));
+    });
+  }
+  r = e.zero_where(e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kLe), r);
+  r = e.bit_or(r, e.bit_and(x, e.pool_u32(0x80000000u)));
+  r = e.select(kS, e.cmp(kS, x, e.pool_u32(0x7F800000u), Cmp::kEq), r, x);
+  return e.select(kS, e.cmp(kS, x, e.pool_u32(0xFF800000u), Cmp::kEq), r, e.load_aligned(e.pool_u32(0x7FC00000u)));
+}
+
+// elu(x, alpha) = x <= 0 ? (exp(x) - 1) * alpha : x, the interpreter's float32
+// operations around this exp (as eager 1.13: exp - 1, not expm1).
+Vec emit_elu(VecEmitter& e, const Vec& x, const Vec& alpha) {
+  Vec r = e.mul(kS, e.sub(kS, emit_exp(e, x), e.pool_f32(1.0f)), alpha);
+  return e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLe), x, r);
+}
+
+// gelu(approximate='tanh') = 0.5 x (1 + tanh(beta (x + kappa x^3))), the
+// interpreter's float32 operations in its order around this tanh.
+Vec emit_gelu_tanh(VecEmitter& e, const Vec& x) {
+  const float beta = static_cast<float>(M_SQRT2 * M_2_SQRTPI * 0.5);
+  const float kappa = static_cast<float>(0.044715);
+  Vec x3 = e.mul(kS, e.mul(kS, x, x), x);
+  Vec inner = e.mul(kS, e.const_f32(beta), e.add(kS, x, e.mul(kS, e.const_f32(kappa), x3)));
+  Vec t = emit_tanh(e, inner);
+  return e.mul(kS, e.mul(kS, e.const_f32(0.5f), x), e.add(kS, e.const_f32(1.0f), t));
+}
+
 // ---- float64 domain ---------------------------------------------------------
 
+namespace {
+
+// The log family's special cases on top of r = f(v): v == 0 -> -inf,
+// v < 0 -> NaN, v == +inf -> +inf, NaN v -> v.
+Vec log_specials(VecEmitter& e, const Vec& v, Vec r) {
+  Vec zero = e.const_f64(0.0);
+  r = e.select(kD, e.cmp(kD, v, zero, Cmp::kEq), r, e.const_f64(-kInf));
+  r = e.select(kD, e.cmp(kD, v, zero, Cmp::kLt), r, const_bits64(e, kQuietNan64));
+  Vec inf = e.const_f64(kInf);
+  r = e.select(kD, e.cmp(kD, v, inf, Cmp::kEq), r, inf);
+  return e.select(kD, e.cmp(kD, v, v, Cmp::kUnord), r, v);
+}
+
+}  // namespace
+
 Vec emit_log(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) { return log_specials(e, xd, log_d(e, xd)); });
+}
+
+// log2(x) = ed + logm*log2e, log10(x) = ed*log10(2) + logm*log10(e): ed is
+// exact, so powers of two (ten) give exact integers after rounding.
+Vec emit_log2(VecEmitter& e, const Vec& x) {
   return per_half(e, x, [&](const Vec& xd) {
-    Vec r = log_d(e, xd);
-    Vec zero = e.const_f64(0.0);
-    r = e.select(kD, e.cmp(kD, xd, zero, Cmp::kEq), r, e.const_f64(-kInf));
-    r = e.select(kD, e.cmp(kD, xd, zero, Cmp::kLt), r, const_bits64(e, kQuietNan64));
-    Vec inf = e.const_f64(kInf);
-    r = e.select(kD, e.cmp(kD, xd, inf, Cmp::kEq), r, inf);
-    r = e.select(kD, e.cmp(kD, xd, xd, Cmp::kUnord), r, xd);
-    return r;
+    LogParts lp = log_parts(e, xd);
+    return log_specials(e, xd, e.fma(kD, lp.logm, e.const_f64(math::kLog2e), lp.ed));
   });
+}
+
+Vec emit_log10(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) {
+    LogParts lp = log_parts(e, xd);
+    Vec r = e.fma(kD, lp.ed, e.const_f64(math::kLog10Of2), e.mul(kD, lp.logm, e.pool_f64(math::kLog10e)));
+    return log_specials(e, xd, r);
+  });
+}
+
+Vec emit_log1p(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) {
+    // -1 -> -inf, < -1 -> NaN, +inf -> +inf, NaN -> NaN: the log specials of 1 + x.
+    Vec w = e.add(kD, xd, e.pool_f64(1.0));
+    Vec r = log1p_d(e, xd);
+    r = log_specials(e, w, r);
+    return e.select(kD, e.cmp(kD, xd, xd, Cmp::kUnord), r, xd);
+  });
+}
+
+// exp2(x) = exp(x * ln2), the product rounded in float64 (relative error of
+// the result < 2^-45; integers give exact powers of two).
+Vec emit_exp2(VecEmitter& e, const Vec& x) {
+  return per_half(e, x, [&](const Vec& xd) { return exp_d(e, e.mul(kD, xd, e.pool_f64(math::kLn2))); });
+}
+
+// expm1(x) = 2^k * expm1(r) + (2^k - 1); the sign of -0 kept.
+Vec emit_expm1(VecEmitter& e, const Vec& x) {
+  Vec r = per_half(e, x, [&](const Vec& xd) {
+    ExpParts p = exp_parts(e, xd, -math::kExpClamp, math::kExpClamp);
+    return e.fma(kD, p.scale, p.q, e.sub(kD, p.scale, e.pool_f64(1.0)));
+  });
+  return e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq), r, x);
+}
+
+// softplus(x) = x > 20 ? x : log1p(exp(x)), all in float64 (one rounding).
+Vec emit_softplus(VecEmitter& e, const Vec& x) {
+  Vec r = per_half(e, x, [&](const Vec& xd) { return log1p_d(e, exp_d(e, xd)); });
+  return e.select(kS, e.cmp(kS, e.const_f32(20.0f), x, Cmp::kLt), r, x);
+}
+
+// mish(x) = x * tanh(log1p(u)), u = e^x, = x * n / (n + 2) with n = u (u + 2),
+// in float64; u is rounded to float32 first as the interpreter's expf(x) is
+// (so x < -87.3, where u is a float32 denormal or 0, gives the interpreter's
+// values: x * u, -0). x > 20: x (tanh rounds to 1 from x > 9.01 on).
+Vec emit_mish(VecEmitter& e, const Vec& x) {
+  Vec r = per_half(e, x, [&](const Vec& xd) {
+    Vec u = e.f64_round_f32(exp_d(e, xd));
+    Vec n = e.mul(kD, u, e.add(kD, u, e.pool_f64(2.0)));
+    return e.mul(kD, xd, e.div(kD, n, e.add(kD, n, e.pool_f64(2.0))));
+  });
+  return e.select(kS, e.cmp(kS, e.const_f32(20.0f), x, Cmp::kLt), r, x);
 }
 
 namespace {

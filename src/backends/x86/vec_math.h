@@ -13,6 +13,16 @@ Vec emit_exp(VecEmitter& e, const Vec& x);
 Vec emit_log(VecEmitter& e, const Vec& x);
 Vec emit_tanh(VecEmitter& e, const Vec& x);
 Vec emit_sigmoid(VecEmitter& e, const Vec& x);
+Vec emit_log2(VecEmitter& e, const Vec& x);
+Vec emit_log10(VecEmitter& e, const Vec& x);
+Vec emit_log1p(VecEmitter& e, const Vec& x);
+Vec emit_exp2(VecEmitter& e, const Vec& x);
+Vec emit_expm1(VecEmitter& e, const Vec& x);
+Vec emit_softplus(VecEmitter& e, const Vec& x);
+Vec emit_mish(VecEmitter& e, const Vec& x);
+Vec emit_silu(VecEmitter& e, const Vec& x);
+Vec emit_elu(VecEmitter& e, const Vec& x, const Vec& alpha);
+Vec emit_gelu_tanh(VecEmitter& e, const Vec& x);
 // pow(x, ex) as the interpreter defines it; `const_exp` is the exponent when it
 // is known at compile time (then only one path is emitted), else nullptr and
 // the special exponents are selected at run time (ex is uniform).
