@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <limits>
 #include <sstream>
@@ -142,8 +143,11 @@ std::vector<torch::jit::IValue> load_inputs(const std::string& path) {
   torch::jit::IValue v;
   try {
     v = torch::jit::pickle_load(bytes);
+  } catch (const c10::Error& e) {
+    const std::string why = e.what_without_backtrace();
+    TORCH_CHECK(false, "'", path, "' is not a file written by torch.save([...]): ", why.substr(0, why.find('\n')));
   } catch (const std::exception& e) {
-    TORCH_CHECK(false, "'", path, "' is not a file written by torch.save([...])");
+    TORCH_CHECK(false, "'", path, "' is not a file written by torch.save([...]): ", e.what());
   }
   std::vector<torch::jit::IValue> out;
   if (v.isList()) {
@@ -276,6 +280,12 @@ int guarded(const std::function<int()>& body) {
   } catch (const std::exception& e) {
     return fail(error_line(e.what()));
   }
+}
+
+int fail(const std::string& message) {
+  std::string line = message.substr(0, message.find('\n'));
+  std::cerr << "fuze: " << line << std::endl;
+  return 1;
 }
 
 // ---- crash isolation -------------------------------------------------------

@@ -27,12 +27,6 @@ void usage(std::FILE* out) {
 
 }  // namespace
 
-int fail(const std::string& message) {
-  std::string line = message.substr(0, message.find('\n'));
-  std::cerr << "fuze: " << line << std::endl;
-  return 1;
-}
-
 }  // namespace fuze::cli
 
 int main(int argc, char** argv) {

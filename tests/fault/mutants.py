@@ -11,7 +11,8 @@ exactly one stderr line starting with "fuze: " (no C++ backtrace); a signal, a
 timeout or any other output fails the test. Mutant i of seed S is the same on
 every machine, so a failure names its reproducer (--seed S --only i).
 
-  mutants.py --fuze build/src/cli/fuze --models build/models [--count 600] [--jobs 2]
+  mutants.py --runner build/tests/fault/fuze_mutant_runner --models build/models [--count 600] [--jobs 2]
+  mutants.py --fuze build/src/cli/fuze --models build/models --count 50   (the binary itself; slower)
   FUZE_MUTANTS=5000 in the environment overrides --count (the long mode).
 """
 import argparse
@@ -132,6 +133,20 @@ def load_models(models_dir):
     return out
 
 
+def judge(signal, code, err, secs):
+    """Outcome of one run: signal number (or None), exit code, stderr text."""
+    lines = [l for l in err.splitlines() if l.strip()]
+    if signal is not None:
+        return "FAIL", "killed by signal %d; stderr: %s" % (signal, err[-400:]), secs
+    if code == 0:
+        return "ok", "", secs
+    if len(lines) != 1 or not lines[0].startswith("fuze: ") or "Exception raised from" in err:
+        return "FAIL", "exit %d with stderr: %r" % (code, err[-600:]), secs
+    if "crashed" in lines[0]:
+        return "crash_caught", lines[0], secs
+    return "error", lines[0], secs
+
+
 def check(fuze, path, shapes, timeout):
     cmd = [fuze, "run", path]
     for s in shapes:
@@ -142,21 +157,42 @@ def check(fuze, path, shapes, timeout):
     except subprocess.TimeoutExpired:
         return "FAIL", "timeout after %ds" % timeout, time.time() - t0
     err = p.stderr.decode("utf-8", "replace")
-    lines = [l for l in err.splitlines() if l.strip()]
     if p.returncode < 0:
-        return "FAIL", "killed by signal %d; stderr: %s" % (-p.returncode, err[-400:]), time.time() - t0
-    if p.returncode == 0:
-        return "ok", "", time.time() - t0
-    if len(lines) != 1 or not lines[0].startswith("fuze: ") or "Exception raised from" in err:
-        return "FAIL", "exit %d with stderr: %r" % (p.returncode, err[-600:]), time.time() - t0
-    if "crashed" in lines[0]:
-        return "crash_caught", lines[0], time.time() - t0
-    return "error", lines[0], time.time() - t0
+        return judge(-p.returncode, None, err, time.time() - t0)
+    return judge(None, p.returncode, err, time.time() - t0)
+
+
+def run_with_runner(runner, cases, jobs, timeout, tmp):
+    """cases: [(path, shapes)]; one fuze_mutant_runner process for all of them."""
+    lst = os.path.join(tmp, "list.txt")
+    with open(lst, "w") as f:
+        for path, shapes in cases:
+            f.write(" ".join([path] + list(shapes)) + "\n")
+    p = subprocess.run([runner, lst, str(jobs), str(timeout)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout * 4 + 10 * len(cases))
+    out = {}
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split("\t", 2)
+        if len(parts) < 3:
+            continue
+        i, status, err = int(parts[0]), parts[1], parts[2].replace("\\n", "\n").replace("\\t", "\t")
+        if status == "timeout":
+            out[i] = ("FAIL", "timeout after %ds" % timeout, 0.0)
+        elif status.startswith("signal "):
+            out[i] = judge(int(status.split()[1]), None, err, 0.0)
+        elif status.startswith("exit "):
+            out[i] = judge(None, int(status.split()[1]), err, 0.0)
+        else:
+            out[i] = ("FAIL", status, 0.0)
+    if p.returncode != 0:
+        print("runner exited with %d: %s" % (p.returncode, p.stderr.decode("utf-8", "replace")[-400:]))
+    return [out.get(i, ("FAIL", "no result from the runner", 0.0)) for i in range(len(cases))]
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--fuze", required=True)
+    ap.add_argument("--fuze", help="the fuze binary: one process per mutant")
+    ap.add_argument("--runner", help="fuze_mutant_runner: one forked process per mutant (fast)")
     ap.add_argument("--models", required=True)
     ap.add_argument("--count", type=int, default=600)
     ap.add_argument("--jobs", type=int, default=2)
@@ -165,44 +201,49 @@ def main():
     ap.add_argument("--only", type=int, default=None, help="run mutant i only, and keep it")
     ap.add_argument("--keep", default=None, help="copy failing mutants here")
     args = ap.parse_args()
+    if not args.fuze and not args.runner:
+        ap.error("give --fuze or --runner")
     count = int(os.environ.get("FUZE_MUTANTS", args.count))
     models = load_models(args.models)
     tmp = tempfile.mkdtemp(prefix="fuze_mutants_")
     indices = [args.only] if args.only is not None else list(range(count))
 
-    def one(i):
+    def make(i):
         rng = random.Random(args.seed * 1000003 + i)
         name, data, shapes = models[rng.randrange(len(models))]
         kind, mutant = mutate(data, rng)
         path = os.path.join(tmp, "m%05d_%s.pt" % (i, name))
         with open(path, "wb") as f:
             f.write(mutant)
-        outcome, detail, secs = check(args.fuze, path, shapes, args.timeout)
-        if outcome == "FAIL" and args.keep:
-            os.makedirs(args.keep, exist_ok=True)
-            shutil.copy(path, args.keep)
-        if args.only is None:
-            os.remove(path)
-        return i, name, kind, outcome, detail, secs
+        return name, kind, path, shapes
 
     t0 = time.time()
-    results = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-        for r in ex.map(one, indices):
-            results.append(r)
+    made = [make(i) for i in indices]
+    if args.runner:
+        outcomes = run_with_runner(args.runner, [(m[2], m[3]) for m in made], args.jobs, args.timeout, tmp)
+    else:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+            outcomes = list(ex.map(lambda m: check(args.fuze, m[2], m[3], args.timeout), made))
     elapsed = time.time() - t0
+    results = []
+    for i, m, o in zip(indices, made, outcomes):
+        results.append((i, m[0], m[1]) + tuple(o))
+        if o[0] == "FAIL" and args.keep:
+            os.makedirs(args.keep, exist_ok=True)
+            shutil.copy(m[2], args.keep)
     if args.only is None:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
-        print("mutant kept at", os.path.join(tmp, "m%05d_%s.pt" % (args.only, results[0][1])))
+        print("mutant kept at", made[0][2])
 
     by_outcome = collections.Counter(r[3] for r in results)
     by_kind = collections.defaultdict(collections.Counter)
     for r in results:
         by_kind[r[2].split(":")[0]][r[3]] += 1
     messages = collections.Counter(r[4].split("'")[0][:70] for r in results if r[3] in ("error", "crash_caught"))
-    print("%d mutants of %d seed models (seed %d) in %.1f s, %d jobs" %
-          (len(results), len(models), args.seed, elapsed, args.jobs))
+    print("%d mutants of %d seed models (seed %d) in %.1f s, %d jobs, %s" %
+          (len(results), len(models), args.seed, elapsed, args.jobs,
+           "fuze_mutant_runner (fork per mutant)" if args.runner else "fuze binary (process per mutant)"))
     for k in ("ok", "error", "crash_caught", "FAIL"):
         print("  %-13s %d" % (k, by_outcome.get(k, 0)))
     print("by mutation:")
