@@ -125,9 +125,9 @@ int main(int argc, char** argv) {
   double max_err = 0.0;
   float worst = 0.0f;
   uint64_t over1 = 0, bad_special = 0, count = 0;
-  for (uint64_t b0 = first; b0 < last; b0 += static_cast<uint64_t>(chunk) * step) {
+  for (uint64_t b = first; b < last;) {  // b: the next bit pattern (a --range skips most)
     int64_t n = 0;
-    for (uint64_t b = b0; b < last && n < chunk; b += step) {
+    for (; b < last && n < chunk; b += step) {
       const uint32_t bits = static_cast<uint32_t>(b);
       float f;
       std::memcpy(&f, &bits, 4);

@@ -54,6 +54,11 @@
 //          log(m) = 2*atanh(s) = 2s + s*s^2*Q(s^2) with Q's coefficients
 //          2/(2i+3) (|s| < 0.1716, truncation < 2^-45 relative),
 //          log(x) = e*ln2 + log(m).
+// log2/log10(x): ed + logm*log2e, ed*log10(2) + logm*log10e (ed exact).
+// log1p(x): log(w) * (x / (w - 1)), w = 1 + x rounded (w - 1 exact), x where
+//          w == 1. exp2(x) = exp_d(x * ln2). expm1 = 2^k*expm1(r) + (2^k - 1).
+//          softplus = log1p(exp(x)); mish = x * n/(n + 2), n = u(u + 2),
+//          u = exp(x) rounded to float32 (as the interpreter's expf).
 // pow(x,e): exp(e * log|x|) with C99 pow's special cases (zeros, infinities,
 //          NaN, negative bases with integer / odd exponents); ATen's special
 //          exponents (0, 1, 2, 3, -2, 0.5, -0.5, -1) are exact sequences.
