@@ -60,6 +60,9 @@ struct GroupKernel {
   Signature sig;
   std::shared_ptr<const CompiledKernel> kernel;
   std::vector<ir::DType> output_dtypes;
+  // Per output: >= 0 when it is that input itself (aten::to to the dtype the
+  // input already has returns its input, an alias, as eager does); else -1.
+  std::vector<int> output_alias;
   std::string why;
   // float16/bfloat16 kernels: whether eager has these ops for these dtypes
   // (libtorch 1.13 raises "not implemented for 'Half'" for many CPU ops).
@@ -78,7 +81,7 @@ struct GroupCall {
   int rank = 0;
   bool contiguous_outputs = true;
   int64_t iter[kMaxGroupRank];       // the iteration (output) shape
-  int64_t out_strides[kMaxGroupRank];  // the outputs' strides when !contiguous_outputs
+  int64_t out_strides[kMaxGroupOutputs * kMaxGroupRank];  // each output's strides when !contiguous_outputs
   double scalars[kMaxGroupInputs];
   const at::Tensor* tensors[kMaxGroupInputs];
   void* data[kMaxGroupInputs + kMaxGroupOutputs];
@@ -109,6 +112,10 @@ class FusionGroupRunner {
  private:
   const GroupKernel* find_kernel(const Signature& sig, int max_signatures);
   const GroupKernel* lookup(const Signature& sig) const;
+  // Each output's strides as eager would allocate it (into call->out_strides),
+  // from the inputs' strides through the subgraph's nodes; true when all are
+  // contiguous.
+  bool output_layouts(GroupCall* call) const;
   // The first call of a check_eager kernel (see GroupKernel): true when the
   // fallback has run (its outputs are on the stack) or must run.
   bool check_eager_first(const GroupKernel& k, torch::jit::Stack& stack, GroupCall* call);
@@ -124,6 +131,14 @@ class FusionGroupRunner {
   std::vector<uint64_t> output_deps_;
   uint64_t used_inputs_ = 0;
   bool every_output_covers_ = true;  // each output depends on every used input
+  // The subgraph's nodes as TensorIterator sees them: tensor operands as
+  // group inputs (>= 0) or earlier steps (~index); and each output's step.
+  struct LayoutStep {
+    std::vector<int> operands;
+    bool contiguous = false;  // the result is contiguous whatever its operands' layouts
+  };
+  std::vector<LayoutStep> layout_steps_;
+  std::vector<int> output_step_;
 
   std::once_flag code_once_;
   std::unique_ptr<torch::jit::Code> fallback_;

@@ -95,7 +95,28 @@ FusionGroupRunner::FusionGroupRunner(const Node* node) {
     used_inputs_ |= d;
     for (const Value* v : n->outputs()) deps[v] = d;
   }
+  // The layout program: each node's tensor operands as group inputs (>= 0)
+  // or earlier nodes (~index), in operand order as TensorIterator sees them.
+  std::unordered_map<const Value*, int> operand_of;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (ins[i]->type()->cast<c10::TensorType>()) operand_of[ins[i]] = static_cast<int>(i);
+  }
+  for (const Node* n : subgraph_->nodes()) {
+    if (n->kind() == c10::prim::Constant) continue;
+    LayoutStep step;
+    const bool cast = is_cast_kind(n->kind());
+    // masked_fill fills a contiguous clone: its operands give the shape only.
+    step.contiguous = n->kind() == c10::aten::masked_fill;
+    for (size_t i = 0; i < (cast ? 1 : n->inputs().size()); ++i) {
+      auto it = operand_of.find(n->input(i));
+      if (it != operand_of.end()) step.operands.push_back(it->second);
+    }
+    operand_of[n->output()] = ~static_cast<int>(layout_steps_.size());
+    layout_steps_.push_back(std::move(step));
+  }
   for (const Value* v : subgraph_->outputs()) {
+    auto op = operand_of.find(v);
+    output_step_.push_back(op == operand_of.end() || op->second >= 0 ? -1 : ~op->second);
     auto it = deps.find(v);
     output_deps_.push_back(it == deps.end() ? 0 : it->second);
     if ((output_deps_.back() & used_inputs_) != used_inputs_) every_output_covers_ = false;
@@ -149,7 +170,14 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
   Status s = lower_subgraph(*subgraph_, inputs, sig.rank,
                             sig.strided_outputs ? ir::Layout::kStrided : ir::Layout::kContiguous, &lowered);
   if (s) {
-    for (const ir::Output& o : lowered.outputs()) gk->output_dtypes.push_back(lowered.node(o.value).dtype);
+    for (const ir::Output& o : lowered.outputs()) {
+      const ir::Node& v = lowered.node(o.value);
+      gk->output_dtypes.push_back(v.dtype);
+      const ir::Node* src = v.kind == ir::NodeKind::kOp && v.op == ir::Op::kCast ? &lowered.node(v.args[0]) : nullptr;
+      const bool alias = src != nullptr && src->kind == ir::NodeKind::kInput && src->dtype == v.dtype &&
+                         src->layout != ir::Layout::kScalar;
+      gk->output_alias.push_back(alias ? src->input_index : -1);
+    }
     for (const ir::Node& node : lowered.nodes()) {
       if (node.dtype == ir::DType::kFloat16 || node.dtype == ir::DType::kBFloat16) gk->check_eager = true;
     }
@@ -173,6 +201,68 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
   table_[static_cast<size_t>(n)].store(owned_.back().get(), std::memory_order_release);
   published_.store(n + 1, std::memory_order_release);
   return owned_.back().get();
+}
+
+// ---- output layouts --------------------------------------------------------
+
+bool FusionGroupRunner::output_layouts(GroupCall* call) const {
+  // Each node's result as TensorIterator allocates it over its own shape,
+  // node by node, so a chain's layout follows its operands' layouts. An
+  // operand's stride is 0 on dims it broadcasts along (ATen's compute_strides).
+  const size_t r = static_cast<size_t>(call->rank);
+  const size_t steps = layout_steps_.size();
+  std::vector<int64_t> shapes(steps * r), strides(steps * r);
+  int64_t op_shape[8 * kMaxGroupRank], op_strides[8 * kMaxGroupRank];
+  for (size_t k = 0; k < steps; ++k) {
+    int64_t* shape = &shapes[k * r];
+    std::fill(shape, shape + r, 1);
+    int num_ops = 0;
+    for (int o : layout_steps_[k].operands) {
+      if (num_ops == 8) break;
+      int64_t* osz = op_shape + static_cast<size_t>(num_ops) * r;
+      int64_t* ost = op_strides + static_cast<size_t>(num_ops) * r;
+      if (o >= 0) {
+        const at::Tensor* t = call->tensors[static_cast<size_t>(o)];
+        if (t == nullptr) continue;
+        const c10::IntArrayRef sizes = t->sizes(), tstrides = t->strides();
+        const size_t off = r - sizes.size();
+        std::fill(osz, osz + off, 1);
+        std::fill(ost, ost + off, 0);
+        std::copy(sizes.begin(), sizes.end(), osz + off);
+        std::copy(tstrides.begin(), tstrides.end(), ost + off);
+      } else {
+        const size_t j = static_cast<size_t>(~o);
+        std::copy(&shapes[j * r], &shapes[j * r] + r, osz);
+        std::copy(&strides[j * r], &strides[j * r] + r, ost);
+      }
+      for (size_t d = 0; d < r; ++d) shape[d] = std::max(shape[d], osz[d]);
+      ++num_ops;
+    }
+    for (int i = 0; i < num_ops; ++i) {
+      for (size_t d = 0; d < r; ++d) {
+        const size_t at = static_cast<size_t>(i) * r + d;
+        if (op_shape[at] == 1 && shape[d] != 1) op_strides[at] = 0;
+      }
+    }
+    runtime::iterator_output_strides(call->rank, shape, layout_steps_[k].contiguous ? 0 : num_ops, op_strides,
+                                     &strides[k * r]);
+  }
+  bool contiguous = true;
+  for (size_t o = 0; o < num_outputs_; ++o) {
+    int64_t* out = call->out_strides + o * r;
+    const int k = output_step_[o];
+    if (k < 0) {
+      runtime::iterator_output_strides(call->rank, call->iter, 0, nullptr, out);
+    } else {
+      std::copy(&strides[static_cast<size_t>(k) * r], &strides[static_cast<size_t>(k) * r] + r, out);
+    }
+    for (size_t d = 0, expect = 1; d < r; ++d) {
+      const size_t dd = r - 1 - d;
+      if (call->iter[dd] != 1 && out[dd] != static_cast<int64_t>(expect)) contiguous = false;
+      expect *= static_cast<size_t>(std::max<int64_t>(call->iter[dd], 1));
+    }
+  }
+  return contiguous;
 }
 
 // ---- the guard -------------------------------------------------------------
@@ -246,11 +336,8 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
     }
   }
 
-  // Strides expanded to the iteration rank: call->strides for the kernel (0 on
-  // broadcast dims), ti_strides for the output layout (size-1 dims keep theirs).
+  // Strides expanded to the iteration rank for the kernel (0 on broadcast dims).
   const size_t r = static_cast<size_t>(rank);
-  int64_t ti_strides[kMaxGroupInputs * kMaxGroupRank];
-  int num_ti = 0;
   bool all_dense = true;  // every tensor contiguous or broadcast: outputs are contiguous
   for (size_t i = 0; i < n; ++i) {
     int64_t* s = call->strides + i * r;
@@ -265,30 +352,19 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
     }
     const c10::IntArrayRef sizes = tp->sizes(), tstrides = tp->strides();
     const size_t dim = sizes.size();
-    int64_t* ti = ti_strides + static_cast<size_t>(num_ti) * r;
-    std::fill(ti, ti + r, 0);
     for (size_t d = r - dim; d < r; ++d) {
       const size_t td = d - (r - dim);
       const int64_t size = sizes[td], stride = tstrides[td];
       s[d] = size == 1 ? 0 : stride;
-      ti[d] = size == 1 && iter[d] != 1 ? 0 : stride;
     }
-    ++num_ti;
     const ir::Layout l = runtime::classify_layout(rank, iter, s);
     if (l == ir::Layout::kStrided) all_dense = false;
     sig.input[i] = with_layout(sig.input[i], l);
     call->data[i] = tp->data_ptr();
   }
-  // The outputs' layout as TensorIterator would allocate it.
-  bool contiguous = true;
-  if (!all_dense) {
-    runtime::iterator_output_strides(rank, iter, num_ti, ti_strides, call->out_strides);
-    for (size_t d = 0, expect = 1; d < r; ++d) {
-      const size_t dd = r - 1 - d;
-      if (iter[dd] != 1 && call->out_strides[dd] != static_cast<int64_t>(expect)) contiguous = false;
-      expect *= static_cast<size_t>(std::max<int64_t>(iter[dd], 1));
-    }
-  }
+  // The outputs' layouts as eager would allocate them (contiguous when every
+  // input is dense).
+  const bool contiguous = all_dense || output_layouts(call);
   call->contiguous_outputs = contiguous;
   sig.rank = static_cast<uint8_t>(rank);
   // Every tensor here is on the CPU (guarded above): the CUDA backend takes
@@ -328,7 +404,7 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     TORCH_CHECK(!support::fault(support::Fault::kOutputAlloc), "DefaultCPUAllocator: injected fault output_alloc");
     outputs.emplace_back(call.contiguous_outputs
                              ? at::detail::empty_cpu(shape, dtype)
-                             : at::detail::empty_strided_cpu(shape, c10::IntArrayRef(call.out_strides, r), dtype));
+                             : at::detail::empty_strided_cpu(shape, c10::IntArrayRef(call.out_strides + o * r, r), dtype));
     const at::Tensor& t = outputs.back();
     const c10::IntArrayRef ts = t.strides();
     std::copy(ts.begin(), ts.end(), call.strides + (n + o) * r);
@@ -354,6 +430,9 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     runtime::launch(*gk.kernel, args, threads, opts.grain);
   }
   runtime::count_kernel_call();
+  for (size_t o = 0; o < num_outputs_; ++o) {
+    if (gk.output_alias[o] >= 0) outputs[o] = stack[stack.size() - n + static_cast<size_t>(gk.output_alias[o])].toTensor();
+  }
 
   torch::jit::drop(stack, n);
   for (auto& t : outputs) stack.emplace_back(std::move(t));
@@ -374,7 +453,7 @@ std::unordered_map<std::string, uint8_t> g_eager_known;
 uint8_t eager_known(const std::string& key) {
   std::lock_guard<std::mutex> lock(g_eager_mu);
   auto it = g_eager_known.find(key);
-  return it == g_eager_known.end() ? GroupKernel::kUnknown : it->second;
+  return it == g_eager_known.end() ? static_cast<uint8_t>(GroupKernel::kUnknown) : it->second;
 }
 void set_eager_known(const GroupKernel& k, uint8_t state) {
   k.eager.store(state, std::memory_order_release);

@@ -73,6 +73,31 @@ graph(%x : Tensor, %other : Tensor):
   }
 }
 
+TEST(FusionCast, ToItsOwnDtypeReturnsItsInputAsEagerDoes) {
+  torch::NoGradGuard no_grad;
+  auto original = parse(R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %d : int = prim::Constant[value=6]()
+  %f : bool = prim::Constant[value=0]()
+  %n : NoneType = prim::Constant()
+  %one : int = prim::Constant[value=1]()
+  %a : Tensor = aten::to(%x, %d, %f, %f, %n)
+  %b : Tensor = aten::add(%a, %y, %one)
+  return (%a, %b))IR");
+  auto fused = original->copy();
+  ASSERT_EQ(fuze::fuse_graph(fused), 1);
+  const at::Tensor x = at::randn({1, 8}).expand({5, 8});  // float32 already: eager returns x itself
+  fuze::reset_stats();
+  const auto got = run_graph(fused, {x, at::randn({5, 8})});
+  EXPECT_EQ(fuze::stats().kernel_calls, 1u);
+  EXPECT_TRUE(got[0].toTensor().is_same(x));
+  // To another dtype it is a new tensor.
+  const at::Tensor xd = at::randn({5, 8}, at::kDouble);
+  const auto got_d = run_graph(fused, {xd, at::randn({5, 8})});
+  EXPECT_FALSE(got_d[0].toTensor().is_same(xd));
+  EXPECT_TRUE(same_tensor(got_d[0].toTensor(), xd.to(at::kFloat)));
+}
+
 TEST(FusionCast, ToWhoseAliasIsWrittenIsNotFused) {
   torch::NoGradGuard no_grad;
   // %y is %x itself when %x is float32: add_ on %y writes %x, which tanh reads.
