@@ -211,7 +211,10 @@ bool FusionGroupRunner::output_layouts(GroupCall* call) const {
   // operand's stride is 0 on dims it broadcasts along (ATen's compute_strides).
   const size_t r = static_cast<size_t>(call->rank);
   const size_t steps = layout_steps_.size();
-  std::vector<int64_t> shapes(steps * r), strides(steps * r);
+  int64_t local[2 * 32 * kMaxGroupRank];  // no allocation for up to 32 nodes
+  std::vector<int64_t> heap(steps > 32 ? 2 * steps * r : 0);
+  int64_t* shapes = steps > 32 ? heap.data() : local;
+  int64_t* strides = shapes + steps * r;
   int64_t op_shape[8 * kMaxGroupRank], op_strides[8 * kMaxGroupRank];
   for (size_t k = 0; k < steps; ++k) {
     int64_t* shape = &shapes[k * r];
@@ -338,7 +341,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
 
   // Strides expanded to the iteration rank for the kernel (0 on broadcast dims).
   const size_t r = static_cast<size_t>(rank);
-  bool all_dense = true;  // every tensor contiguous or broadcast: outputs are contiguous
+  bool unpermuted = true;  // no input permuted: the outputs are contiguous
   for (size_t i = 0; i < n; ++i) {
     int64_t* s = call->strides + i * r;
     std::fill(s, s + r, 0);
@@ -358,13 +361,22 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       s[d] = size == 1 ? 0 : stride;
     }
     const ir::Layout l = runtime::classify_layout(rank, iter, s);
-    if (l == ir::Layout::kStrided) all_dense = false;
+    if (l == ir::Layout::kStrided) {
+      // Strides falling from outer to inner dims (broadcast, sliced) keep
+      // TensorIterator's order: only a permuted input can permute the outputs.
+      int64_t outer = 0;
+      for (size_t d = 0; d < r && unpermuted; ++d) {
+        if (s[d] == 0) continue;
+        if (outer != 0 && std::abs(s[d]) >= std::abs(outer)) unpermuted = false;
+        outer = s[d];
+      }
+    }
     sig.input[i] = with_layout(sig.input[i], l);
     call->data[i] = tp->data_ptr();
   }
   // The outputs' layouts as eager would allocate them (contiguous when every
   // input is dense).
-  const bool contiguous = all_dense || output_layouts(call);
+  const bool contiguous = unpermuted || output_layouts(call);
   call->contiguous_outputs = contiguous;
   sig.rank = static_cast<uint8_t>(rank);
   // Every tensor here is on the CPU (guarded above): the CUDA backend takes

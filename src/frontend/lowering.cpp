@@ -411,6 +411,9 @@ class Lowerer {
       case Op::kSub: {
         const DType t = rt({0, 1});
         if (t == DType::kBool) return unsupported(n, "bool arithmetic");
+        if (op == Op::kSub && (in[0].dtype == DType::kBool || in[1].dtype == DType::kBool)) {
+          return unsupported(n, "subtraction with a bool operand (eager raises)");
+        }
         Val b = in[1];
         if (n->inputs().size() == 3) {
           double alpha = 1.0;
