@@ -198,22 +198,39 @@ Vec emit_tanh(VecEmitter& e, const Vec& x) {
 // rounding error by Fast2Sum on max/min), and the quotient r0 = 0.5 / den
 // gets one residual correction r0 + (0.5 - r0*den) * (1/den), the residual
 // evaluated with FMAs: about 0.5 ULP where the plain quotient has up to 2.4.
-Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
+namespace {
+// sigmoid's denominator for x: den = sc*p + cs, held exactly as sc*p + cs + c_err.
+struct SigmoidDen {
+  ExpCoreF c;
+  Vec sc, cs, c_err, den;
+};
+SigmoidDen sigmoid_den(VecEmitter& e, const Vec& x) {
   Vec y = e.bit_xor(x, e.pool_u32(0x80000000u));
   y = e.max(kS, e.const_f32(math::kSigmoidLo), y);
   y = e.min(kS, e.const_f32(math::kSigmoidHi), y);
-  ExpCoreF c = exp_core_f(e, y);
-  Vec sc = pow2_from_t(e, c.t, -1);
+  SigmoidDen d{exp_core_f(e, y), {}, {}, {}, {}};
+  d.sc = pow2_from_t(e, d.c.t, -1);
   Vec half = e.const_f32(0.5f);
-  Vec cs = e.add(kS, sc, half);
-  Vec big = e.max(kS, sc, half);
-  Vec little = e.min(kS, sc, half);
-  Vec c_err = e.sub(kS, little, e.sub(kS, cs, big));
-  Vec den = e.fma(kS, sc, c.p, cs);
-  Vec r0 = e.div(kS, half, den);
-  Vec res = e.fnma(kS, cs, r0, half);              // 0.5 - r0*c
-  res = e.fnma(kS, e.mul(kS, r0, sc), c.p, res);   // - r0*sc*p
-  res = e.fnma(kS, c_err, r0, res);                // - r0*c_err
+  d.cs = e.add(kS, d.sc, half);
+  Vec big = e.max(kS, d.sc, half);
+  Vec little = e.min(kS, d.sc, half);
+  d.c_err = e.sub(kS, little, e.sub(kS, d.cs, big));
+  d.den = e.fma(kS, d.sc, d.c.p, d.cs);
+  return d;
+}
+// num - r0 * den, evaluated exactly enough with FMAs (den as above).
+Vec sigmoid_residual(VecEmitter& e, const SigmoidDen& d, const Vec& num, const Vec& r0) {
+  Vec res = e.fnma(kS, d.cs, r0, num);                   // num - r0*c
+  res = e.fnma(kS, e.mul(kS, r0, d.sc), d.c.p, res);     // - r0*sc*p
+  return e.fnma(kS, d.c_err, r0, res);                   // - r0*c_err
+}
+}  // namespace
+
+Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
+  SigmoidDen d = sigmoid_den(e, x);
+  Vec half = e.const_f32(0.5f);
+  Vec r0 = e.div(kS, half, d.den);
+  Vec res = sigmoid_residual(e, d, half, r0);
   Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
   return e.zero_where(e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kLe), r);
 }
@@ -228,24 +245,11 @@ Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
 Vec emit_silu(VecEmitter& e, const Vec& x) {
   Vec r;
   if (e.has_fma()) {
-    Vec y = e.bit_xor(x, e.pool_u32(0x80000000u));
-    y = e.max(kS, e.const_f32(math::kSigmoidLo), y);
-    y = e.min(kS, e.const_f32(math::kSigmoidHi), y);
-    ExpCoreF c = exp_core_f(e, y);
-    Vec sc = pow2_from_t(e, c.t, -1);
-    Vec half = e.const_f32(0.5f);
-    Vec cs = e.add(kS, sc, half);
-    Vec big = e.max(kS, sc, half);
-    Vec little = e.min(kS, sc, half);
-    Vec c_err = e.sub(kS, little, e.sub(kS, cs, big));
-    Vec den = e.fma(kS, sc, c.p, cs);
-    Vec n = e.mul(kS, x, half);  // rounds like the interpreter's x / 2 for denormal x (den = 1)
-    Vec q = e.div(kS, e.const_f32(1.0f), den);
+    SigmoidDen d = sigmoid_den(e, x);
+    Vec n = e.mul(kS, x, e.const_f32(0.5f));  // rounds like the interpreter's x / 2 for denormal x (den = 1)
+    Vec q = e.div(kS, e.const_f32(1.0f), d.den);
     Vec r0 = e.mul(kS, n, q);
-    Vec res = e.fnma(kS, cs, r0, n);
-    res = e.fnma(kS, e.mul(kS, r0, sc), c.p, res);
-    res = e.fnma(kS, c_err, r0, res);
-    r = e.fma(kS, res, q, r0);  // r0 + res / den
+    r = e.fma(kS, sigmoid_residual(e, d, n, r0), q, r0);  // r0 + res / den
   } else {
     r = per_half(e, x, [&](const Vec& xd) {
       Vec em = exp_d(e, e.bit_xor(xd, e.pool_u64(kSignBit64)));
