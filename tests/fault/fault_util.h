@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/common.h"
 #include "frontend/test_util.h"
 #include "fuze/fuze.h"
 #include "runtime/runtime.h"
@@ -36,16 +37,8 @@ inline std::vector<torch::jit::IValue> clone_all(const std::vector<torch::jit::I
   return c;
 }
 
-// Every tensor of a (nested) output, in order.
-inline void flatten(const torch::jit::IValue& v, std::vector<at::Tensor>* out) {
-  if (v.isTensor()) {
-    out->push_back(v.toTensor());
-  } else if (v.isTuple()) {
-    for (const auto& e : v.toTupleRef().elements()) flatten(e, out);
-  } else if (v.isList()) {
-    for (const auto& e : v.toListRef()) flatten(e, out);
-  }
-}
+// Every tensor of a (nested) output, in order: the CLI's own helper.
+using fuze::cli::flatten;
 
 inline ::testing::AssertionResult same_outputs(const torch::jit::IValue& a, const torch::jit::IValue& b,
                                                double atol = 0.0) {
