@@ -158,6 +158,7 @@ TEST_P(KernelTest, AccuracyBinades) {
       {Op::kSoftplus, 0, {binade(-2.0f)}},
       {Op::kMish, 0, {binade(-64.0f)}},  // expf(x) denormal below -87.3
       {Op::kLogit, 0, {binade(0.5f)}},
+      {Op::kErf, 0, {binade(0.5f), binade(-2.0f), binade(1.0f / 1024)}},
   };
   const int64_t chunk = 1 << 20;
   std::vector<float> in(chunk), out(chunk);

@@ -37,6 +37,10 @@ double reference(ir::Op op, float a, float b) {
       const float inner = beta * (a + kappa * (a * a * a));
       return 0.5 * x * (1.0 + std::tanh(static_cast<double>(inner)));
     }
+    case ir::Op::kGelu: {  // the interpreter's float32 x * sqrt(1/2)
+      const float inner = a * static_cast<float>(M_SQRT1_2);
+      return 0.5 * x * (1.0 + std::erf(static_cast<double>(inner)));
+    }
     case ir::Op::kMish: {
       const double ef = static_cast<float>(std::exp(x));
       return x * std::tanh(std::log1p(ef));
@@ -49,14 +53,15 @@ double reference(ir::Op op, float a, float b) {
 double cancel_slack(ir::Op op, float a, float b) {
   switch (op) {
     case ir::Op::kElu: return std::ldexp(1.0, -23) * std::fabs(static_cast<double>(b));
-    case ir::Op::kGeluTanh: return std::ldexp(1.0, -23) * 0.5 * std::fabs(static_cast<double>(a));
+    case ir::Op::kGeluTanh:
+    case ir::Op::kGelu: return std::ldexp(1.0, -23) * 0.5 * std::fabs(static_cast<double>(a));
     default: return 0.0;
   }
 }
 
 bool defers_to_reference(ir::Op op) {
   switch (op) {
-    case ir::Op::kSilu: case ir::Op::kElu: case ir::Op::kGeluTanh: case ir::Op::kMish:
+    case ir::Op::kSilu: case ir::Op::kElu: case ir::Op::kGeluTanh: case ir::Op::kGelu: case ir::Op::kMish:
     case ir::Op::kSoftplus: case ir::Op::kLogit: case ir::Op::kXlogy:
       return true;
     default:

@@ -74,6 +74,8 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
       return e.select(kS, e.cmp(kS, e.const_f32(0.0f), a, Cmp::kLt), e.mul(kS, a, b), a);
     // x <= t ? v : x (a NaN x or t keeps x)
     case ir::Op::kThreshold: return e.select(kS, e.cmp(kS, a, b, Cmp::kLe), a, c);
+    case ir::Op::kErf: return emit_erf(e, a);
+    case ir::Op::kGelu: return emit_gelu(e, a);
     case ir::Op::kLerp: {
       // w < 0.5 ? a + w (b - a) : b - (b - a)(1 - w) (libtorch 1.13 tests w, not
       // |w|), separate roundings (no FMA).
@@ -137,6 +139,7 @@ bool op_supported(ir::Op op) {
     case ir::Op::kExp2: case ir::Op::kExpm1: case ir::Op::kLog2: case ir::Op::kLog10:
     case ir::Op::kLog1p: case ir::Op::kSoftplus: case ir::Op::kMish: case ir::Op::kSilu:
     case ir::Op::kElu: case ir::Op::kGeluTanh: case ir::Op::kLogit: case ir::Op::kXlogy:
+    case ir::Op::kErf: case ir::Op::kGelu:
       return true;
     default:
       return false;  // ops.def grows: anything not listed here falls back to the interpreter

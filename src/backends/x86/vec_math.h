@@ -23,6 +23,8 @@ Vec emit_mish(VecEmitter& e, const Vec& x);
 Vec emit_silu(VecEmitter& e, const Vec& x);
 Vec emit_elu(VecEmitter& e, const Vec& x, const Vec& alpha);
 Vec emit_gelu_tanh(VecEmitter& e, const Vec& x);
+Vec emit_erf(VecEmitter& e, const Vec& x);
+Vec emit_gelu(VecEmitter& e, const Vec& x);
 // pow(x, ex) as the interpreter defines it; `const_exp` is the exponent when it
 // is known at compile time (then only one path is emitted), else nullptr and
 // the special exponents are selected at run time (ex is uniform).
