@@ -9,10 +9,14 @@
 #      loading an ASan-built extension into it needs libasan preloaded into the
 #      interpreter, whose own allocations then drown the report in noise; they
 #      are not registered when FUZE_SANITIZE is on (tests/python/CMakeLists.txt).
-#    - Memory.RssFlatOver100kCalls skips itself: RSS under ASan measures shadow
-#      memory and the quarantine, not fuze.
-#    No suppressions: LeakSanitizer found no leak to excuse so far (add a
-#    scripts/sanitizers/lsan.supp naming libtorch frames only, if ever needed).
+#    - the RSS checks (Memory.RssFlatOver100kCalls, the fault tests' RSS
+#      bounds) are skipped: RSS under ASan measures shadow memory and the
+#      quarantine, not fuze; LeakSanitizer checks leaks instead.
+#    - fuze_install_consumer: the sanitizer link flags do not reach a consumer
+#      of the installed package.
+#    One suppression file, for the corrupt-file tests only (fuze_cli_mutants*):
+#    libtorch's loader leaks on its error paths
+#    (scripts/sanitizers/lsan_libtorch_loader.supp). Every other test: none.
 # 2. ThreadSanitizer (${FUZE_TSAN_DIR:-build-tsan}, -DFUZE_TSAN=ON): builds the
 #    stress tests only (8 threads x 300 calls on one module, fuze::enable() from
 #    8 threads, a /proc/self/maps scanner beside compiles) and runs label

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/common.h"
+#include "sanitized.h"
 #include "frontend/test_util.h"
 #include "fuze/fuze.h"
 #include "runtime/runtime.h"

@@ -21,16 +21,8 @@
 #error "FUZE_MODELS_DIR must point at the generated seed models"
 #endif
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define FUZE_STRESS_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define FUZE_STRESS_SANITIZED 1
-#endif
-#endif
-#ifndef FUZE_STRESS_SANITIZED
-#define FUZE_STRESS_SANITIZED 0
-#endif
+#include "sanitized.h"
+#define FUZE_STRESS_SANITIZED FUZE_SANITIZED
 
 namespace fuze::stress {
 
