@@ -10,6 +10,7 @@
 
 #if FUZE_TEST_CUDA
 #include "backends/cuda/cuda_backend.h"
+#include "cuda/cuda_test_util.h"
 #endif
 #include "fault/fault_util.h"
 #include "fuze/backend.h"
@@ -218,16 +219,8 @@ TEST_F(OutputAllocFault, EverySeedModelAndNoLeak) {
 
 ir::Kernel add_tanh_kernel() {
   ir::Kernel k;
-  Status s = ir::parse(
-      "kernel fused_add_tanh rank 1 {\n"
-      "  %0 = input 0 f32 contiguous\n"
-      "  %1 = input 1 f32 contiguous\n"
-      "  %2 = add f32 %0, %1\n"
-      "  %3 = tanh f32 %2\n"
-      "  output %3 contiguous\n"
-      "}\n",
-      &k);
-  EXPECT_TRUE(s.is_ok()) << s.message();
+  std::string why;
+  EXPECT_TRUE(cuda_test::kernel_from_text(cuda_test::kAddTanh, &k, &why)) << why;
   return k;
 }
 
