@@ -80,6 +80,7 @@ struct GroupCall {
   Signature sig{};
   int rank = 0;
   bool contiguous_outputs = true;
+  int64_t grain = 0;  // runtime::Options::grain, read once by the guard
   int64_t iter[kMaxGroupRank];       // the iteration (output) shape
   int64_t out_strides[kMaxGroupOutputs * kMaxGroupRank];  // each output's strides when !contiguous_outputs
   double scalars[kMaxGroupInputs];

@@ -277,6 +277,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
     return nullptr;
   }
   const runtime::Options opts = runtime::options();
+  call->grain = opts.grain;
   const bool grad_on = at::GradMode::is_enabled();
   Signature& sig = call->sig;
   int64_t* iter = call->iter;
@@ -433,13 +434,12 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     args.data = call.data;
     args.strides = call.strides;
     args.scalars = call.scalars;
-    const runtime::Options opts = runtime::options();
     int threads = 1;
-    if (numel >= 2 * opts.grain) {
+    if (numel >= 2 * call.grain) {
       const int opt_threads = g_num_threads.load(std::memory_order_relaxed);
       threads = opt_threads > 0 ? opt_threads : at::get_num_threads();
     }
-    runtime::launch(*gk.kernel, args, threads, opts.grain);
+    runtime::launch(*gk.kernel, args, threads, call.grain);
   }
   runtime::count_kernel_call();
   for (size_t o = 0; o < num_outputs_; ++o) {
