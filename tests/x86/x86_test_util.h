@@ -15,21 +15,14 @@
 
 #include "backends/interp/interp_backend.h"
 #include "backends/x86/x86_backend.h"
+#include "backends/interp/scalar_ops.h"
 #include "fuze/backend.h"
 #include "fuze/ir/kernel.h"
 
 namespace fuze::x86test {
 
-inline uint32_t bits_of(float f) {
-  uint32_t b;
-  std::memcpy(&b, &f, 4);
-  return b;
-}
-inline float float_of(uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, 4);
-  return f;
-}
+inline uint32_t bits_of(float f) { return interp::float_bits(f); }
+inline float float_of(uint32_t b) { return interp::bits_float(b); }
 
 // Error of y in units of the float32 ULP at the exact value `ref`
 // (0 when both are the same NaN class / infinity; +inf when they disagree).
