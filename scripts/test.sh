@@ -11,6 +11,21 @@ set +e
 ctest --output-on-failure --no-label-summary -j "${FUZE_JOBS:-$(nproc)}" "$@" 2>&1 | tee "$build/ctest.log"
 status=${PIPESTATUS[0]}
 set -e
-# ctest lists skipped tests after its summary: repeat the summary as the last line.
-grep -E "tests passed, [0-9]+ tests failed out of" "$build/ctest.log" | tail -n 1
-exit "$status"
+summary=$(grep -E "tests passed, [0-9]+ tests failed out of" "$build/ctest.log" | tail -n 1)
+# The same suite against torch 2.11's libtorch from PyPI (the GPU host's
+# version): scripts/torch2.sh. FUZE_SKIP_TORCH2=1 leaves it out.
+status2=0
+summary2=""
+if [ "${FUZE_SKIP_TORCH2:-0}" != "1" ]; then
+  set +e
+  "$root/scripts/torch2.sh" 2>&1 | tee "$build/torch2.log"
+  status2=${PIPESTATUS[0]}
+  set -e
+  summary2=$(grep -E "^libtorch .*tests passed, [0-9]+ tests failed out of" "$build/torch2.log" | tail -n 1)
+  [ -n "$summary2" ] || summary2="libtorch 2.x: scripts/torch2.sh failed before its tests (exit $status2; see $build/torch2.log)"
+fi
+# ctest lists skipped tests after its summary: repeat the summaries as the last lines.
+echo "libtorch 1.13 (Debian): $summary"
+[ -z "$summary2" ] || echo "$summary2"
+[ "$status" -ne 0 ] && exit "$status"
+exit "$status2"

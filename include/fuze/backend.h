@@ -44,6 +44,17 @@ class CompiledKernel {
   virtual std::string listing() const { return {}; }
   // Microseconds spent compiling this kernel.
   virtual double compile_us() const { return 0.0; }
+  // Device kernels (cuda) read and write device memory: run() and run_async()
+  // take device pointers. Host kernels (interp, x86) answer false.
+  virtual bool runs_on_device() const { return false; }
+  // Device kernels: enqueue the whole iteration space on `stream` (a CUstream,
+  // i.e. a cudaStream_t such as PyTorch's current stream; nullptr = the legacy
+  // default stream) and return without waiting. Host kernels answer an error.
+  virtual Status run_async(const KernelArgs& args, void* stream) const {
+    (void)args;
+    (void)stream;
+    return Status::error(name() + " is a host kernel: it has no stream to run on");
+  }
 };
 
 enum class BackendKind : uint8_t { kInterp, kX86, kCuda };

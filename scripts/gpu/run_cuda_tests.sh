@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build fuze on a GPU host (H100/H200: python3 with torch 2.11+cu130, nvcc 13,
 # CMake, ninja, NO package registries) and run the CUDA tests, then the CUDA
-# benchmark skeleton. Not run in the session that wrote it (no GPU was lent):
-# treat the first run as a bring-up.
+# benchmark. Not run yet by any session (no GPU was lent to one): treat the
+# first run as a bring-up.
 #
 # Usage: scripts/gpu/run_cuda_tests.sh <dir with .deb files> [build dir]
 #   The .deb directory carries Debian bookworm packages copied from a dev
@@ -10,13 +10,14 @@
 #   libbenchmark-dev libbenchmark1debian ...). They are unpacked with
 #   `dpkg-deb -x` into a private prefix: nothing is installed system-wide.
 #
-# Builds the torch-free core with the x86 and CUDA backends (FUZE_WITH_TORCH=OFF
-# is enough for every CUDA test: they drive the backend through the core API on
-# device buffers). The torch-2.11 frontend build is NOT attempted here; it would
-# need: -DFUZE_WITH_TORCH=ON -DCMAKE_PREFIX_PATH="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')"
-# -DFUZE_PYTHON=$(command -v python3), the C++11 ABI flag torch 2.11 was built
-# with (torch._C._GLIBCXX_USE_CXX11_ABI), and the frontend's torch-1.13/2.11
-# compatibility work (owned by the frontend, tracked in issue 5 item 5).
+# Two builds:
+#   1. the torch-free core with the x86 and CUDA backends (build dir): the CUDA
+#      tests drive the backend through the core API on device buffers;
+#   2. the whole of fuze against python3's own torch 2.11 (build dir + -torch):
+#      cmake/FuzeTorchDir.cmake with FUZE_TORCH_CUDA=ON, so the C++ tests can
+#      make CUDA tensors (tests/frontend/fusion_cuda_test.cpp runs for real),
+#      plus the Python module, which bench_cuda.py uses for the fuze column.
+# Then the benchmark (scripts/gpu/bench_cuda.py) writes $OUT/bench.json.
 set -euo pipefail
 
 DEBS=${1:?usage: $0 <dir with .deb files> [build dir]}
@@ -51,6 +52,19 @@ FUZE_LOG=info "$BUILD/tests/cuda/cuda_tests" 2>&1 | tee "$OUT/cuda_tests.log"
 echo "== the whole suite"
 (cd "$BUILD" && ctest --output-on-failure -j4 2>&1 | tail -30 | tee "$OUT/ctest.log")
 
-echo "== benchmark skeleton"
-python3 "$ROOT/scripts/gpu/bench_cuda.py" 2>&1 | tee "$OUT/bench.log" || echo "bench failed (see $OUT/bench.log)"
+echo "== build 2: everything against python3's torch (CUDA tensors, Python module)"
+TORCH_DIR=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+BUILD_T=${BUILD}-torch
+cmake -S "$ROOT" -B "$BUILD_T" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DFUZE_TORCH_DIR="$TORCH_DIR" -DFUZE_TORCH_CUDA=ON -DFUZE_PYTHON="$(command -v python3)" \
+  -DCMAKE_PREFIX_PATH="$CMAKE_PREFIXES" 2>&1 | tee "$OUT/configure-torch.log" | grep -E "fuze|Warning|Error" || true
+cmake --build "$BUILD_T" -j"$(nproc)" 2>&1 | tail -20 | tee "$OUT/build-torch.log"
+echo "== fused groups on CUDA tensors"
+"$BUILD_T/tests/frontend/fuze_frontend_pass_tests" --gtest_filter='FusionCuda.*' 2>&1 | tee "$OUT/fusion_cuda.log"
+echo "== the whole suite against torch $(python3 -c 'import torch; print(torch.__version__)')"
+(cd "$BUILD_T" && ctest --output-on-failure -j8 2>&1 | tail -40 | tee "$OUT/ctest-torch.log")
+
+echo "== benchmark (64M float32: add+tanh, LSTM cell, 10-op chain vs eager, NNC, d2d copy)"
+PYTHONPATH="$BUILD_T/python" python3 "$ROOT/scripts/gpu/bench_cuda.py" --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" \
+  || echo "bench failed (see $OUT/bench.log)"
 echo "results in $OUT"

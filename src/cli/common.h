@@ -66,6 +66,7 @@ std::vector<torch::jit::IValue> load_inputs(const std::string& path);
 void flatten(const torch::jit::IValue& v, std::vector<at::Tensor>* out);
 std::string shape_text(const at::Tensor& t);  // "[3, 4]"
 // FNV-1a over the tensor's elements in row-major order.
+// (Called qualified: torch 2.x has an at::hash_tensor that ADL also finds.)
 uint64_t hash_tensor(const at::Tensor& t);
 // max |a - b|, equal values (also equal infinities, both NaN) counting as 0.
 double max_diff(const at::Tensor& a, const at::Tensor& b);

@@ -91,7 +91,7 @@ int run_main(int argc, char** argv) {
       const at::Tensor& t = outs[i];
       double sum = t.numel() ? t.to(at::kDouble).sum().item<double>() : 0.0;
       std::printf("output %zu: shape %s dtype %s sum %.9g hash %016" PRIx64 "\n", i, shape_text(t).c_str(),
-                  c10::toString(t.scalar_type()), sum, hash_tensor(t));
+                  c10::toString(t.scalar_type()), sum, cli::hash_tensor(t));
       if (i < refs.size()) worst = std::max(worst, max_diff(t, refs[i]));
     }
     std::printf("max |fuze - torchscript|: %.9g\n", worst);

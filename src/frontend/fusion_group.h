@@ -13,7 +13,7 @@
 // Signature (what a kernel is specialised on; never sizes): per input its
 // dtype, its layout over the iteration space (contiguous, strided, broadcast,
 // scalar) and whether it is a 0-dim tensor (type promotion treats those
-// differently); the iteration rank; the backend; whether the outputs follow a
+// differently); the iteration rank; the backend (cuda for CUDA tensors); whether the outputs follow a
 // permuted input. A fixed-size POD compared with memcmp.
 #pragma once
 
@@ -85,6 +85,8 @@ struct GroupCall {
   int64_t out_strides[kMaxGroupOutputs * kMaxGroupRank];  // each output's strides when !contiguous_outputs
   double scalars[kMaxGroupInputs];
   const at::Tensor* tensors[kMaxGroupInputs];
+  int tensors_seen = 0;  // tensor inputs so far
+  bool cuda = false;     // the tensor inputs are on cuda:0 (the kernel is a device kernel)
   void* data[kMaxGroupInputs + kMaxGroupOutputs];
   int64_t strides[(kMaxGroupInputs + kMaxGroupOutputs) * kMaxGroupRank];
   // Why the guard refused: a static text (no allocation) or a built one.

@@ -1,7 +1,10 @@
 // The fuze::FusionGroup operator (see fusion_group.h): guard, launch, fallback.
 #include <ATen/EmptyTensor.h>
+#include <ATen/Functions.h>
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <torch/version.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/runtime/custom_operator.h>
 
@@ -189,7 +192,14 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
           return Status::ok();
         },
         &gk->why);
-    if (!gk->kernel) gk->why = "no kernel: " + gk->why;
+    if (!gk->kernel) {
+      gk->why = "no kernel: " + gk->why;
+    } else if (sig.backend == static_cast<uint8_t>(BackendKind::kCuda) && !gk->kernel->runs_on_device()) {
+      // The runtime's chain compiled it for the host (interp) after the cuda
+      // backend failed (logged): a host kernel cannot read CUDA memory.
+      gk->kernel = nullptr;
+      gk->why = "no kernel: the cuda backend could not compile " + lowered.name() + " (see the log)";
+    }
   } else {
     gk->why = s.message();
   }
@@ -270,6 +280,27 @@ bool FusionGroupRunner::output_layouts(GroupCall* call) const {
 
 // ---- the guard -------------------------------------------------------------
 
+namespace {
+// The device rule: every tensor input on the CPU, or every one on CUDA device
+// 0 (the device the cuda backend drives) with libtorch 2.x (its c10::Stream
+// hands out the current stream's CUstream without CUDA headers). Sets
+// call->cuda; returns why not, or nullptr.
+const char* device_check(const at::Tensor& t, GroupCall* call) {
+  const c10::Device d = t.device();
+  const bool first = call->tensors_seen == 0;
+  if (d.is_cpu()) return first || !call->cuda ? nullptr : "tensor inputs on different devices";
+  if (!d.is_cuda()) return "tensor input on a device other than CPU and CUDA";
+#if TORCH_VERSION_MAJOR >= 2
+  if (d.index() != 0) return "CUDA tensor on a device other than cuda:0 (the device fuze's cuda backend drives)";
+  if (!first && !call->cuda) return "tensor inputs on different devices";
+  call->cuda = true;
+  return nullptr;
+#else
+  return "CUDA tensor input: fuze runs CUDA tensors with libtorch 2.x only";
+#endif
+}
+}  // namespace
+
 const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall* call) {
   const size_t n = num_inputs_;
   if (n > static_cast<size_t>(kMaxGroupInputs) || num_outputs_ > static_cast<size_t>(kMaxGroupOutputs)) {
@@ -283,6 +314,8 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
   int64_t* iter = call->iter;
   int& rank = call->rank;
   rank = 0;
+  call->cuda = false;
+  call->tensors_seen = 0;
 
   // Inputs: kinds, dtypes, grad; the iteration shape is the broadcast of the used tensors.
   for (size_t i = 0; i < n; ++i) {
@@ -293,7 +326,10 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
     if (v.isTensor()) {
       const at::Tensor& t = v.toTensor();
       if (!t.defined()) { call->why_static = "undefined tensor input"; return nullptr; }
-      if (t.device().type() != c10::DeviceType::CPU) { call->why_static = "non-CPU tensor input"; return nullptr; }
+      if (const char* why = device_check(t, call)) {
+        call->why_static = why;
+        return nullptr;
+      }
       if (t.layout() != c10::kStrided) { call->why_static = "non-strided tensor input"; return nullptr; }
       const c10::ScalarType st = t.scalar_type();
       ir::DType dt;
@@ -304,6 +340,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       if (grad_on && t.requires_grad()) { call->why_static = "input requires grad"; return nullptr; }
       if (t.is_neg() || t.is_conj()) { call->why_static = "lazily negated/conjugated input"; return nullptr; }
       call->tensors[i] = &t;
+      call->tensors_seen++;
       sig.input[i] = encode_input(dt, ir::Layout::kContiguous, t.dim() == 0);
       if (((used_inputs_ >> i) & 1u) != 0 && !broadcast_into(t.sizes(), iter, &rank)) {
         call->why_static = t.dim() > kMaxGroupRank ? "rank above 16" : "input shapes do not broadcast";
@@ -380,9 +417,11 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
   const bool contiguous = unpermuted || output_layouts(call);
   call->contiguous_outputs = contiguous;
   sig.rank = static_cast<uint8_t>(rank);
-  // Every tensor here is on the CPU (guarded above): the CUDA backend takes
-  // device buffers only, so a cuda choice means the default CPU backend here.
-  const BackendKind backend = opts.backend == BackendKind::kCuda ? runtime::default_cpu_backend() : opts.backend;
+  // CUDA tensors take the cuda backend whatever the option says; CPU tensors
+  // a CPU backend (a cuda choice means the default CPU backend for them).
+  const BackendKind backend = call->cuda ? BackendKind::kCuda
+                              : opts.backend == BackendKind::kCuda ? runtime::default_cpu_backend()
+                                                                   : opts.backend;
   sig.backend = static_cast<uint8_t>(backend);
   sig.num_inputs = static_cast<uint8_t>(n);
   sig.strided_outputs = contiguous ? 0 : 1;
@@ -401,6 +440,37 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
 
 // ---- launch and fallback ---------------------------------------------------
 
+namespace {
+size_t first_tensor(const GroupCall& call) {
+  size_t i = 0;
+  while (call.tensors[i] == nullptr) ++i;  // the guard saw at least one tensor on the device
+  return i;
+}
+
+void launch_on_host(const CompiledKernel& kernel, const KernelArgs& args, int64_t grain) {
+  int threads = 1;
+  if (args.numel >= 2 * grain) {
+    const int opt_threads = g_num_threads.load(std::memory_order_relaxed);
+    threads = opt_threads > 0 ? opt_threads : at::get_num_threads();
+  }
+  runtime::launch(kernel, args, threads, grain);
+}
+
+// Enqueues on PyTorch's current stream of the device, as an eager CUDA op
+// would: ordered after the kernels that produced the inputs, before whatever
+// reads the outputs, with no synchronisation.
+void launch_on_stream(const CompiledKernel& kernel, const KernelArgs& args, c10::Device device) {
+#if TORCH_VERSION_MAJOR >= 2
+  const c10::Stream stream = c10::impl::getDeviceGuardImpl(device.type())->getStream(device);
+  const Status s = kernel.run_async(args, stream.native_handle());
+  TORCH_CHECK(s.is_ok(), "fuze: ", s.message());
+#else
+  (void)kernel, (void)args, (void)device;
+  TORCH_CHECK(false, "fuze: CUDA tensors need libtorch 2.x");  // the guard never lets them here
+#endif
+}
+}  // namespace
+
 void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& stack) {
   const size_t n = num_inputs_;
   const size_t r = static_cast<size_t>(call.rank);
@@ -415,9 +485,17 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
   for (size_t o = 0; o < num_outputs_; ++o) {
     const c10::ScalarType dtype = scalar_type_of(gk.output_dtypes[o]);
     TORCH_CHECK(!support::fault(support::Fault::kOutputAlloc), "DefaultCPUAllocator: injected fault output_alloc");
-    outputs.emplace_back(call.contiguous_outputs
-                             ? at::detail::empty_cpu(shape, dtype)
-                             : at::detail::empty_strided_cpu(shape, c10::IntArrayRef(call.out_strides + o * r, r), dtype));
+    if (call.cuda) {
+      // On the inputs' device, from PyTorch's caching allocator (through the dispatcher).
+      const at::TensorOptions to = at::TensorOptions().dtype(dtype).device(call.tensors[first_tensor(call)]->device());
+      outputs.emplace_back(call.contiguous_outputs
+                               ? at::empty(shape, to)
+                               : at::empty_strided(shape, c10::IntArrayRef(call.out_strides + o * r, r), to));
+    } else {
+      outputs.emplace_back(call.contiguous_outputs
+                               ? at::detail::empty_cpu(shape, dtype)
+                               : at::detail::empty_strided_cpu(shape, c10::IntArrayRef(call.out_strides + o * r, r), dtype));
+    }
     const at::Tensor& t = outputs.back();
     const c10::IntArrayRef ts = t.strides();
     std::copy(ts.begin(), ts.end(), call.strides + (n + o) * r);
@@ -434,12 +512,11 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     args.data = call.data;
     args.strides = call.strides;
     args.scalars = call.scalars;
-    int threads = 1;
-    if (numel >= 2 * call.grain) {
-      const int opt_threads = g_num_threads.load(std::memory_order_relaxed);
-      threads = opt_threads > 0 ? opt_threads : at::get_num_threads();
+    if (call.cuda) {
+      launch_on_stream(*gk.kernel, args, call.tensors[first_tensor(call)]->device());
+    } else {
+      launch_on_host(*gk.kernel, args, call.grain);
     }
-    runtime::launch(*gk.kernel, args, threads, call.grain);
   }
   runtime::count_kernel_call();
   for (size_t o = 0; o < num_outputs_; ++o) {

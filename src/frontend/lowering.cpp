@@ -8,6 +8,7 @@
 // dtype with explicit Cast nodes; constants are emitted in the dtype they are
 // used in.
 #include <torch/csrc/jit/ir/constants.h>
+#include <torch/version.h>
 
 #include <cstring>
 #include <map>
@@ -160,7 +161,7 @@ class Lowerer {
       if (n->outputs().size() != 1) return Status::error("lowering: node with several outputs");
       Val result;
       FUZE_TRY(lower_node(n, &result));
-      if (std::string why = half_mismatch(n, result.is_const ? result.dtype : k_.node(result.id).dtype); !why.empty()) {
+      if (std::string why = eager_mismatch(n, result.is_const ? result.dtype : k_.node(result.id).dtype); !why.empty()) {
         return unsupported(n, why);
       }
       vals_[n->output()] = result;
@@ -257,21 +258,42 @@ class Lowerer {
   // rsqrt (eager's vector and scalar loops disagree), bf16 logit, Half's
   // floor_divide. Found by the exhaustive tests/frontend/fusion_half_test.cpp,
   // which fails if any other 16-bit op differs; these run the fallback.
-  static std::string half_mismatch(const Node* n, DType t) {
-    if (t != DType::kFloat16 && t != DType::kBFloat16) return "";
+  // Ops whose eager CPU kernel in the linked libtorch computes something
+  // other than fuze's kernel spec (src/backends/interp/scalar_ops.h) for this
+  // result dtype: they stay out of the kernel and the group runs through the
+  // fallback. Found by the exhaustive 16-bit test and the differential tests,
+  // run against both libtorch 1.13 (Debian) and 2.11 (PyPI, scripts/torch2.sh).
+  static std::string eager_mismatch(const Node* n, DType t) {
     const c10::Symbol k = n->kind();
-    const char* why = "eager's 16-bit CPU kernel rounds differently (checked on every 16-bit value)";
-    if (k == aten::floor_divide) return why;
-    if (t != DType::kBFloat16) return "";
-    for (c10::Symbol s : {aten::rsqrt, aten::log1p, aten::sinh, aten::cosh, aten::silu, aten::remainder, aten::fmod,
-                          aten::leaky_relu, aten::gelu, aten::lerp, aten::addcmul, aten::addcdiv, aten::logit}) {
-      if (k == s) return why;
-    }
+    const bool half = t == DType::kFloat16, bf16 = t == DType::kBFloat16;
+    const auto in = [k](std::initializer_list<c10::Symbol> ops) {
+      for (c10::Symbol s : ops) {
+        if (k == s) return true;
+      }
+      return false;
+    };
     double alpha = 1.0;
-    if ((k == aten::add || k == aten::sub) && n->inputs().size() == 3 &&
-        (!constant_number(n->input(2), &alpha) || alpha != 1.0)) {
-      return why;
+    const bool add_alpha = (k == aten::add || k == aten::sub) && n->inputs().size() == 3 &&
+                           (!constant_number(n->input(2), &alpha) || alpha != 1.0);
+    const char* rounds = "eager's 16-bit CPU kernel rounds differently (checked on every 16-bit value)";
+    if ((half || bf16) && k == aten::floor_divide) return rounds;
+    if (bf16 && (add_alpha || in({aten::rsqrt, aten::log1p, aten::sinh, aten::cosh, aten::silu, aten::remainder,
+                                  aten::fmod, aten::leaky_relu, aten::gelu, aten::lerp, aten::addcmul,
+                                  aten::addcdiv, aten::logit}))) {
+      return rounds;
     }
+#if TORCH_VERSION_MAJOR >= 2
+    // libtorch 2.x computes Half like BFloat16 above (in float, rounding
+    // where 1.13 did not) and changed a few bf16 kernels.
+    if (half && (add_alpha || in({aten::rsqrt, aten::erf, aten::leaky_relu, aten::gelu, aten::lerp, aten::addcmul,
+                                  aten::addcdiv, aten::logit}))) {
+      return rounds;
+    }
+    if (bf16 && in({aten::erf, aten::elu, aten::threshold})) return rounds;
+    // Formulas changed in 2.x: elu takes expm1 (1.13: exp - 1), lerp picks
+    // its branch on |weight| < 0.5 (1.13: weight < 0.5).
+    if (in({aten::elu, aten::lerp})) return "libtorch 2.x computes this op with another formula than fuze's kernel";
+#endif
     return "";
   }
 

@@ -14,6 +14,7 @@
 // not, so with 0.3 eager's answer depended on the element's position (up to
 // 14 ULP apart); rounded first, both paths and the interpreter agree.
 #include <ATen/ATen.h>
+#include <torch/version.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "backends/interp/interp_backend.h"
+#include "eager_sqrt.h"
 #include "fuze/ir/kernel.h"
 #include "unit/kernel_args_builder.h"
 
@@ -144,7 +146,7 @@ int64_t ulp_distance(T a, T b) {
 
 template <class T>
 bool agree(Op op, T got, T want, std::string* why) {
-  const bool approx = (ir::op_info(op).flags & ir::kApprox) != 0;
+  const bool approx = (ir::op_info(op).flags & ir::kApprox) != 0 || (op == Op::kSqrt && !testing::eager_sqrt_is_exact());
   if ((op == Op::kGelu || op == Op::kGeluTanh) && std::fabs(got - want) <= 4 * std::numeric_limits<T>::epsilon())
     return true;  // 1 + erf(x / sqrt 2) cancels for x < -1 (SLEEF vs std:: erf, 1 ULP apart, magnified)
   if (std::isnan(got) || std::isnan(want)) {
@@ -275,6 +277,11 @@ bool is_plain_float_op(Op op) {
 template <class T>
 void check_op(Op op) {
   if (!is_plain_float_op(op)) return;
+#if TORCH_VERSION_MAJOR >= 2
+  // libtorch 2.x's elu takes expm1 where fuze's kernel (1.13's formula) takes
+  // exp - 1; the lowering keeps elu out of kernels there (eager_mismatch).
+  if (op == Op::kElu) return;
+#endif
   const auto& info = ir::op_info(op);
   SCOPED_TRACE(std::string(info.name) + (sizeof(T) == 4 ? " f32" : " f64"));
   const std::vector<T> vals = test_values<T>(17);

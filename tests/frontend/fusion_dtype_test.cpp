@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <map>
 
+#include "eager_sqrt.h"
 #include "frontend/op_cases.h"
 #include "frontend/test_util.h"
 
@@ -79,7 +80,7 @@ TEST(FusionDtypes, EveryOpEveryDtypeMatchesTorchScript) {
         continue;
       }
       const at::Tensor got = run_graph(fused, in)[0].toTensor();
-      EXPECT_TRUE(close(got, *want, c.approx));
+      EXPECT_TRUE(close(got, *want, c.approx || (std::string(c.name) == "sqrt" && !eager_sqrt_is_exact())));
       const bool kernel = fuze::stats().kernel_calls == 1;
       kernels += kernel;
       row += kernel ? " K" : " F";

@@ -88,11 +88,25 @@ class CudaKernel final : public CompiledKernel {
   std::string listing() const override { return e_.source; }
   double compile_us() const override { return compile_us_; }
 
+  bool runs_on_device() const override { return true; }
+
   void run(const KernelArgs& args, int64_t begin, int64_t end) const override {
-    if (end <= begin) return;
-    FUZE_CHECK(args.rank == e_.rank, "cuda: KernelArgs rank does not match the kernel");
-    Status s = make_current();
+    Status s = enqueue(args, begin, end, nullptr);
     FUZE_CHECK(s.is_ok(), s.message());
+    FUZE_CU_CHECK(driver_api().ctx_synchronize(), "kernel " + e_.name);
+  }
+
+  Status run_async(const KernelArgs& args, void* stream) const override {
+    return enqueue(args, 0, args.numel, static_cast<CuStream>(stream));
+  }
+
+ private:
+  // Launches [begin, end) on `stream`; the kernel parameters are copied by
+  // cuLaunchKernel, so nothing here has to outlive the call.
+  Status enqueue(const KernelArgs& args, int64_t begin, int64_t end, CuStream stream) const {
+    if (end <= begin) return Status::ok();
+    if (args.rank != e_.rank) return Status::error("cuda: KernelArgs rank does not match the kernel " + e_.name);
+    FUZE_TRY(make_current());
     const int rank = std::max(e_.rank, 1);
     const int ns = std::max(e_.num_strided, 1);
     // FuzeShape<rank, ns>: sizes[rank] then strides[ns][rank], all int64.
@@ -142,13 +156,11 @@ class CudaKernel final : public CompiledKernel {
     } else if (end + threads < limit && max_offset < limit) {
       f = f32_;
     }
-    FUZE_CU_CHECK(driver_api().launch_kernel(f, static_cast<unsigned>(blocks), 1, 1, kBlockSize, 1, 1, 0, nullptr,
-                                             params.data(), nullptr),
-                  "cuLaunchKernel " + e_.name);
-    FUZE_CU_CHECK(driver_api().ctx_synchronize(), "kernel " + e_.name);
+    const CuResult r = driver_api().launch_kernel(f, static_cast<unsigned>(blocks), 1, 1, kBlockSize, 1, 1, 0, stream,
+                                                  params.data(), nullptr);
+    return r == 0 ? Status::ok() : Status::error("cuda: cuLaunchKernel " + e_.name + ": " + cu_error(r));
   }
 
- private:
   EmittedKernel e_;
   CuModule module_;
   CuFunction f64_, f32_, fvec_;
