@@ -35,7 +35,8 @@ if [ ! -f "$site/.complete" ]; then
   echo "torch2: downloading torch==$version and the CUDA runtime wheels from PyPI into $cache/wheels"
   # cuda-toolkit 13.0.2 (torch 2.11's pin) = nvidia-cuda-runtime 13.0.96 + nvidia-cuda-cupti 13.0.85.
   "${pip[@]}" download --quiet --no-deps --only-binary=:all: --implementation cp --python-version 3.11 \
-    --platform manylinux_2_28_x86_64 -d "$cache/wheels" \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_25_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 -d "$cache/wheels" \
     "torch==$version" nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
   echo "torch2: unpacking the C++ parts into $site"
   rm -rf "$site" && mkdir -p "$site"

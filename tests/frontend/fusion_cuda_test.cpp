@@ -115,5 +115,20 @@ TEST_F(FusionCuda, MixedDevicesRunTheFallback) {
   check(kAddTanh, {cuda_randn({16}), at::randn({16}).sum()}, 2e-7, /*expect_kernel=*/false);
 }
 
+// Runs everywhere: tensors on a device fuze has no backend for run the
+// fallback, counted, with TorchScript's result.
+TEST(FusionDevices, MetaTensorsRunTheFallback) {
+  torch::NoGradGuard no_grad;
+  auto fused = parse(kAddTanh);
+  ASSERT_EQ(fuze::fuse_graph(fused), 1);
+  const auto meta = at::TensorOptions().device(at::kMeta);
+  fuze::reset_stats();
+  const at::Tensor got = run_graph(fused, {at::empty({3, 5}, meta), at::empty({5}, meta)})[0].toTensor();
+  EXPECT_TRUE(got.is_meta());
+  EXPECT_EQ(got.sizes(), at::IntArrayRef({3, 5}));
+  EXPECT_EQ(fuze::stats().fallbacks, 1u);
+  EXPECT_EQ(fuze::stats().kernel_calls, 0u);
+}
+
 }  // namespace
 }  // namespace fuze::testing
