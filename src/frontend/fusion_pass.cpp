@@ -13,6 +13,7 @@
 #include <torch/csrc/jit/ir/alias_analysis.h>
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/passes/utils/subgraph_utils.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <mutex>
@@ -79,12 +80,21 @@ bool fusible_dtype(c10::ScalarType t) {
   return dtype_of_scalar_type(t, &unused);
 }
 
+// CPU tensors, and CUDA tensors where libtorch 2.x hands fuze its streams (the
+// guard in fusion_group_op.cpp narrows that to cuda:0 at run time).
+bool fusible_device(const c10::Device& d) {
+#if TORCH_VERSION_MAJOR >= 2
+  if (d.is_cuda()) return true;
+#endif
+  return d.is_cpu();
+}
+
 std::string check_tensor_value(const Value* v, const ProfiledDtypes* profiled, const char* what) {
   auto tt = v->type()->cast<c10::TensorType>();
   if (tt->scalarType() && !fusible_dtype(*tt->scalarType())) {
     return std::string("unsupported dtype ") + c10::toString(*tt->scalarType()) + " (" + what + ")";
   }
-  if (tt->device() && !tt->device()->is_cpu()) {
+  if (tt->device() && !fusible_device(*tt->device())) {
     return std::string("unsupported device ") + tt->device()->str() + " (" + what + ")";
   }
   if (profiled != nullptr) {

@@ -130,5 +130,22 @@ TEST(FusionDevices, MetaTensorsRunTheFallback) {
   EXPECT_EQ(fuze::stats().kernel_calls, 0u);
 }
 
+// A graph traced on CUDA carries cuda:0 in its types: with libtorch 2.x the
+// pass fuses it (the guard decides per call); with 1.13 it says why not.
+TEST(FusionDevices, CudaTypedGraph) {
+  auto g = parse(R"IR(
+graph(%x : Float(8, strides=[1], requires_grad=0, device=cuda:0), %y : Float(8, strides=[1], requires_grad=0, device=cuda:0)):
+  %one : int = prim::Constant[value=1]()
+  %a : Float(8, strides=[1], requires_grad=0, device=cuda:0) = aten::add(%x, %y, %one)
+  %r : Float(8, strides=[1], requires_grad=0, device=cuda:0) = aten::tanh(%a)
+  return (%r))IR");
+#if TORCH_VERSION_MAJOR >= 2
+  EXPECT_EQ(fuze::fuse_graph(g), 1);
+#else
+  EXPECT_EQ(fuze::fuse_graph(g), 0);
+  EXPECT_TRUE(has_reason(frontend::unfused_nodes(*g), "aten::add", "unsupported device cuda:0"));
+#endif
+}
+
 }  // namespace
 }  // namespace fuze::testing
