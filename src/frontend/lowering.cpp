@@ -252,17 +252,15 @@ class Lowerer {
     return v;
   }
 
-  // Nodes whose eager CPU kernel (libtorch 1.13) computes float16/bfloat16
-  // other than as fuze does (float32 math, one rounding per op): bf16 ops with
-  // their own reduced-precision formulas or overflowing intermediates, bf16
-  // rsqrt (eager's vector and scalar loops disagree), bf16 logit, Half's
-  // floor_divide. Found by the exhaustive tests/frontend/fusion_half_test.cpp,
-  // which fails if any other 16-bit op differs; these run the fallback.
   // Ops whose eager CPU kernel in the linked libtorch computes something
-  // other than fuze's kernel spec (src/backends/interp/scalar_ops.h) for this
-  // result dtype: they stay out of the kernel and the group runs through the
-  // fallback. Found by the exhaustive 16-bit test and the differential tests,
-  // run against both libtorch 1.13 (Debian) and 2.11 (PyPI, scripts/torch2.sh).
+  // other than fuze's kernel for this result dtype: they stay out of the
+  // kernel and the group runs through the fallback. Mostly float16/bfloat16
+  // ops that eager computes with its own reduced-precision formulas or
+  // roundings (fuze: float32 math, one rounding per op), e.g. bf16 rsqrt,
+  // whose vector and scalar loops disagree in 1.13. Found by the exhaustive
+  // tests/frontend/fusion_half_test.cpp, which fails if any other 16-bit op
+  // differs, and the differential tests, run against both libtorch 1.13
+  // (Debian) and 2.11 (PyPI, scripts/torch2.sh).
   static std::string eager_mismatch(const Node* n, DType t) {
     const c10::Symbol k = n->kind();
     const bool half = t == DType::kFloat16, bf16 = t == DType::kBFloat16;
@@ -290,9 +288,10 @@ class Lowerer {
       return rounds;
     }
     if (bf16 && in({aten::erf, aten::elu, aten::threshold})) return rounds;
-    // Formulas changed in 2.x: elu takes expm1 (1.13: exp - 1), lerp picks
-    // its branch on |weight| < 0.5 (1.13: weight < 0.5).
-    if (in({aten::elu, aten::lerp})) return "libtorch 2.x computes this op with another formula than fuze's kernel";
+    // elu and lerp changed formulas in 2.x: float32/float64 get composites
+    // (lower_node); in 16 bits eager rounds once at the end, which a
+    // composite cannot.
+    if ((half || bf16) && in({aten::elu, aten::lerp})) return rounds;
 #endif
     return "";
   }
@@ -511,6 +510,16 @@ class Lowerer {
           if (approx == "tanh") op = Op::kGeluTanh;
           else if (approx != "none") return unsupported(n, "approximate='" + approx + "'");
         }
+#if TORCH_VERSION_MAJOR >= 2
+        if (op == Op::kElu) {
+          // libtorch 2.x: x <= 0 ? expm1(x) * alpha : x (1.13, kElu: (exp(x) - 1) * alpha).
+          const Val x = in[0];
+          const int pos = k_.add_op(Op::kGt, DType::kBool, {as(x, t), as(cval(0.0), t)});
+          const Val neg = emit(Op::kMul, t, {emit(Op::kExpm1, t, {x}), in[1]});
+          *out = make(k_.add_op(Op::kWhere, t, {pos, as(x, t), as(neg, t)}), t, x.cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim);
+          return Status::ok();
+        }
+#endif
         if (op == Op::kThreshold) {
           *out = emit(op, t, {in[0], in[1], in[2]});
         } else if (ir::op_info(op).arity == 2) {
@@ -545,6 +554,18 @@ class Lowerer {
     if (op == Op::kLerp && (n->inputs().size() == 3)) {
       std::vector<const Val*> q = {&in[0], &in[1]};
       t = result_type(q);
+#if TORCH_VERSION_MAJOR >= 2
+      if (t == DType::kFloat32 || t == DType::kFloat64) {
+        // libtorch 2.x: |w| < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w)
+        // (1.13, kLerp: branches on w < 0.5).
+        const Val d = emit(Op::kSub, t, {in[1], in[0]});
+        const int small = k_.add_op(Op::kLt, DType::kBool, {as(emit(Op::kAbs, t, {in[2]}), t), as(cval(0.5), t)});
+        const Val lo = emit(Op::kAdd, t, {in[0], emit(Op::kMul, t, {in[2], d})});
+        const Val hi = emit(Op::kSub, t, {in[1], emit(Op::kMul, t, {d, emit(Op::kSub, t, {cval(1.0), in[2]})})});
+        *out = make(k_.add_op(Op::kWhere, t, {small, as(lo, t), as(hi, t)}), t, result_cat(p));
+        return Status::ok();
+      }
+#endif
     }
     if (std::string e = ir::op_typing_error(op, t, std::vector<DType>(in.size(), t)); !e.empty()) {
       return unsupported(n, std::string(ir::dtype_name(t)) + ": " + e);
