@@ -5,10 +5,13 @@
 # first run as a bring-up.
 #
 # Usage: scripts/gpu/run_cuda_tests.sh <dir with .deb files> [build dir]
-#   The .deb directory carries Debian bookworm packages copied from a dev
-#   machine (apt-get download libasmjit-dev libasmjit0 googletest libgtest-dev
-#   libbenchmark-dev libbenchmark1debian ...). They are unpacked with
-#   `dpkg-deb -x` into a private prefix: nothing is installed system-wide.
+#   The .deb directory carries Debian bookworm packages made on a dev machine
+#   by scripts/gpu/fetch_debs.sh (asmjit, GoogleTest, Google Benchmark: 1.5
+#   MB). They are unpacked with `dpkg-deb -x` into a private prefix: nothing
+#   is installed system-wide. With the session's device tool:
+#     run(command="FUZE_GPU_OUT=$OUT bash scripts/gpu/run_cuda_tests.sh build-gpu-debs /tmp/fuze-gpu",
+#         carry=["build-gpu-debs"])
+#   then copy $OUT/bench.json to bench/results/ and its figures into the note.
 #
 # Two builds:
 #   1. the torch-free core with the x86 and CUDA backends (build dir): the CUDA
@@ -52,8 +55,11 @@ FUZE_LOG=info "$BUILD/tests/cuda/cuda_tests" 2>&1 | tee "$OUT/cuda_tests.log"
 echo "== the whole suite"
 (cd "$BUILD" && ctest --output-on-failure -j4 2>&1 | tail -30 | tee "$OUT/ctest.log")
 
+if ! TORCH_DIR=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null); then
+  echo "== build 2 skipped: python3 cannot import torch"
+  exit 0
+fi
 echo "== build 2: everything against python3's torch (CUDA tensors, Python module)"
-TORCH_DIR=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')
 BUILD_T=${BUILD}-torch
 cmake -S "$ROOT" -B "$BUILD_T" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DFUZE_TORCH_DIR="$TORCH_DIR" -DFUZE_TORCH_CUDA=ON -DFUZE_PYTHON="$(command -v python3)" \
