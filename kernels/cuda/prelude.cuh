@@ -148,3 +148,119 @@ static __device__ __forceinline__ T fuze_pow(T x, T e) {
   if (e == T(-1)) return T(1) / x;
   return static_cast<T>(pow(static_cast<double>(x), static_cast<double>(e)));
 }
+
+// --- the remaining float ops, each as src/backends/interp/scalar_ops.h -------
+// One libm function per op: CUDA's float/double function of the same name
+// (ULP-bounded like the interpreter's std:: calls, which are kApprox ops).
+#define FUZE_MATH1(op, ff, df)                                               \
+  static __device__ __forceinline__ float fuze_##op(float a) { return ff(a); } \
+  static __device__ __forceinline__ double fuze_##op(double a) { return df(a); }
+#define FUZE_MATH2(op, ff, df)                                                                 \
+  static __device__ __forceinline__ float fuze_##op(float a, float b) { return ff(a, b); }     \
+  static __device__ __forceinline__ double fuze_##op(double a, double b) { return df(a, b); }
+FUZE_MATH1(floor, floorf, floor)
+FUZE_MATH1(ceil, ceilf, ceil)
+FUZE_MATH1(trunc, truncf, trunc)
+FUZE_MATH1(round, rintf, rint)  // std::nearbyint in the default mode: half to even
+FUZE_MATH1(erf, erff, erf)
+FUZE_MATH1(erfc, erfcf, erfc)
+FUZE_MATH1(expm1, expm1f, expm1)
+FUZE_MATH1(log1p, log1pf, log1p)
+FUZE_MATH1(log2, log2f, log2)
+FUZE_MATH1(log10, log10f, log10)
+FUZE_MATH1(exp2, exp2f, exp2)
+FUZE_MATH1(sin, sinf, sin)
+FUZE_MATH1(cos, cosf, cos)
+FUZE_MATH1(tan, tanf, tan)
+FUZE_MATH1(asin, asinf, asin)
+FUZE_MATH1(acos, acosf, acos)
+FUZE_MATH1(atan, atanf, atan)
+FUZE_MATH1(sinh, sinhf, sinh)
+FUZE_MATH1(cosh, coshf, cosh)
+FUZE_MATH1(asinh, asinhf, asinh)
+FUZE_MATH1(acosh, acoshf, acosh)
+FUZE_MATH1(atanh, atanhf, atanh)
+FUZE_MATH2(atan2, atan2f, atan2)
+FUZE_MATH2(fmod, fmodf, fmod)
+FUZE_MATH2(copysign, copysignf, copysign)
+
+// std::min / std::max as the interpreter calls them (NaN falls through the same way).
+template <class T> static __device__ __forceinline__ T fuze_std_min(T a, T b) { return b < a ? b : a; }
+template <class T> static __device__ __forceinline__ T fuze_std_max(T a, T b) { return a < b ? b : a; }
+
+template <class T>
+static __device__ __forceinline__ T fuze_floor_divide(T a, T b) {
+  if (b == T(0)) return a / b;
+  const T mod = fuze_fmod(a, b);
+  T div = (a - mod) / b;
+  if (mod != T(0) && (b < T(0)) != (mod < T(0))) div -= T(1);
+  if (div == T(0)) return fuze_copysign(T(0), a / b);
+  T floordiv = fuze_floor(div);
+  if (div - floordiv > T(0.5)) floordiv += T(1);
+  return floordiv;
+}
+template <class T>
+static __device__ __forceinline__ T fuze_remainder(T a, T b) {
+  T mod = fuze_fmod(a, b);
+  if (mod != T(0) && (b < T(0)) != (mod < T(0))) mod += b;
+  return mod;
+}
+// The interpreter's constants, as the exact doubles its host compiler made:
+// M_SQRT1_2, M_SQRT2 * M_2_SQRTPI * 0.5, 0.044715; then rounded to T.
+template <class T>
+static __device__ __forceinline__ T fuze_gelu(T x) {
+  return x * T(0.5) * (T(1) + fuze_erf(x * static_cast<T>(__longlong_as_double(0x3fe6a09e667f3bcdLL))));
+}
+template <class T>
+static __device__ __forceinline__ T fuze_gelu_tanh(T x) {
+  const T beta = static_cast<T>(__longlong_as_double(0x3fe9884533d43651LL));
+  const T kappa = static_cast<T>(__longlong_as_double(0x3fa6e4e26d4801f7LL));
+  const T inner = beta * (x + kappa * (x * x * x));
+  return T(0.5) * x * (T(1) + fuze_tanh(inner));
+}
+template <class T> static __device__ __forceinline__ T fuze_silu(T x) { return x / (T(1) + fuze_exp(-x)); }
+template <class T>
+static __device__ __forceinline__ T fuze_hardsigmoid(T x) {
+  return fuze_std_min(fuze_std_max(x + T(3), T(0)), T(6)) / T(6);
+}
+template <class T>
+static __device__ __forceinline__ T fuze_hardswish(T x) {
+  return x * fuze_std_min(fuze_std_max(x + T(3), T(0)), T(6)) / T(6);
+}
+template <class T> static __device__ __forceinline__ T fuze_leaky_relu(T x, T s) { return x > T(0) ? x : x * s; }
+template <class T>
+static __device__ __forceinline__ T fuze_elu(T x, T alpha) {
+  return x <= T(0) ? (fuze_exp(x) - T(1)) * alpha : x;
+}
+template <class T>
+static __device__ __forceinline__ T fuze_softplus(T x) {
+  return x > T(20) ? x : fuze_log1p(fuze_exp(x));
+}
+template <class T> static __device__ __forceinline__ T fuze_mish(T x) { return x * fuze_tanh(fuze_log1p(fuze_exp(x))); }
+template <class T> static __device__ __forceinline__ T fuze_threshold(T x, T t, T v) { return x <= t ? v : x; }
+template <class T>
+static __device__ __forceinline__ T fuze_lerp(T a, T b, T w) {
+  return w < T(0.5) ? a + w * (b - a) : b - (b - a) * (T(1) - w);
+}
+template <class T> static __device__ __forceinline__ T fuze_frac(T x) { return x - fuze_trunc(x); }
+template <class T> static __device__ __forceinline__ T fuze_logit(T x) { return fuze_log(x / (T(1) - x)); }
+template <class T>
+static __device__ __forceinline__ T fuze_xlogy(T x, T y) {
+  if (fuze_isnan(y)) return fuze_nan(y);
+  if (x == T(0)) return T(0);
+  return x * fuze_log(y);
+}
+template <class T>
+static __device__ __forceinline__ T fuze_sign(T x) {
+  return static_cast<T>(static_cast<int>(T(0) < x) - static_cast<int>(x < T(0)));
+}
+// hi: the largest finite value of the node's dtype (f16: 65504, bf16: 0x7F7F).
+static __device__ __forceinline__ float fuze_inf(float) { return __int_as_float(0x7f800000); }
+static __device__ __forceinline__ double fuze_inf(double) { return __longlong_as_double(0x7ff0000000000000LL); }
+template <class T>
+static __device__ __forceinline__ T fuze_nan_to_num(T x, T hi) {
+  if (fuze_isnan(x)) return T(0);
+  if (x == fuze_inf(x)) return hi;
+  if (x == -fuze_inf(x)) return -hi;
+  return x;
+}

@@ -141,7 +141,7 @@ TEST(CudaDevice, StridedBroadcastScalar) {
   diff_against_interp(k, {3, 5, 7}, 0, {{1, 3, 15}, {0, 0, 0}, {}, {40, 8, 1}});
 }
 
-TEST(CudaDevice, EveryCoreOpMatchesInterpreter) {
+TEST(CudaDevice, EveryFloatOpMatchesInterpreter) {
   FUZE_REQUIRE_DEVICE();
   for (int i = 0; i < ir::num_ops(); ++i) {
     ir::Kernel k;

@@ -109,6 +109,19 @@ TEST(CudaEmit, HalfAndBfloat16ComputeInFloat) {
   }
 }
 
+// A 16-bit value is rounded to its dtype after every op (as the interpreter
+// and eager do), not only when stored: mul then tanh rounds twice.
+TEST(CudaEmit, HalfRoundsAfterEveryOp) {
+  ir::Kernel k;
+  std::string why;
+  ASSERT_TRUE(kernel_from_text("kernel k rank 1 {\n  %0 = input 0 f16 contiguous\n  %1 = mul f16 %0, %0\n"
+                               "  %2 = tanh f16 %1\n  output %2 contiguous\n}\n", &k, &why)) << why;
+  cuda::EmittedKernel e;
+  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+  expect_in_order(e.source, {"const float v1 = fuze_widen(FuzeNarrow<FuzeHalf>::from(v0 * v0));",
+                             "const float v2 = fuze_widen(FuzeNarrow<FuzeHalf>::from(fuze_tanh(v1)));"});
+}
+
 TEST(CudaEmit, DoubleUsesDouble2) {
   cuda::EmittedKernel e;
   std::string src = emit(

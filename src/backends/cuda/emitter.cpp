@@ -56,8 +56,11 @@ std::string const_literal(ir::DType t, double v) {
   return std::string("fuze_widen(FuzeNarrow<") + storage_type(t) + ">::from_double(" + buf + "))";
 }
 
-// Expression for one op over value names a and b; empty when unsupported.
-std::string op_expr(ir::Op op, const std::string& a, const std::string& b) {
+// Expression for one op of a node of dtype t over value names a, b, c;
+// empty when unsupported.
+std::string op_expr(ir::Op op, ir::DType t, const std::string& a, const std::string& b, const std::string& c) {
+  auto call1 = [&](const char* f) { return std::string(f) + "(" + a + ")"; };
+  auto call2 = [&](const char* f) { return std::string(f) + "(" + a + ", " + b + ")"; };
   switch (op) {
     case ir::Op::kAdd: return a + " + " + b;
     case ir::Op::kSub: return a + " - " + b;
@@ -78,6 +81,56 @@ std::string op_expr(ir::Op op, const std::string& a, const std::string& b) {
     case ir::Op::kTanh: return "fuze_tanh(" + a + ")";
     case ir::Op::kSigmoid: return "fuze_sigmoid(" + a + ")";
     case ir::Op::kPow: return "fuze_pow(" + a + ", " + b + ")";
+    case ir::Op::kCast: return std::string("static_cast<") + compute_type(t) + ">(" + a + ")";  // float to float
+    case ir::Op::kFloorDivide: return call2("fuze_floor_divide");
+    case ir::Op::kRemainder: return call2("fuze_remainder");
+    case ir::Op::kFmod: return call2("fuze_fmod");
+    case ir::Op::kGelu: return call1("fuze_gelu");
+    case ir::Op::kGeluTanh: return call1("fuze_gelu_tanh");
+    case ir::Op::kSilu: return call1("fuze_silu");
+    case ir::Op::kHardswish: return call1("fuze_hardswish");
+    case ir::Op::kHardsigmoid: return call1("fuze_hardsigmoid");
+    case ir::Op::kLeakyRelu: return call2("fuze_leaky_relu");
+    case ir::Op::kElu: return call2("fuze_elu");
+    case ir::Op::kSoftplus: return call1("fuze_softplus");
+    case ir::Op::kMish: return call1("fuze_mish");
+    case ir::Op::kThreshold: return "fuze_threshold(" + a + ", " + b + ", " + c + ")";
+    case ir::Op::kLerp: return "fuze_lerp(" + a + ", " + b + ", " + c + ")";
+    case ir::Op::kErf: return call1("fuze_erf");
+    case ir::Op::kErfc: return call1("fuze_erfc");
+    case ir::Op::kExpm1: return call1("fuze_expm1");
+    case ir::Op::kLog1p: return call1("fuze_log1p");
+    case ir::Op::kLog2: return call1("fuze_log2");
+    case ir::Op::kLog10: return call1("fuze_log10");
+    case ir::Op::kExp2: return call1("fuze_exp2");
+    case ir::Op::kFloor: return call1("fuze_floor");
+    case ir::Op::kCeil: return call1("fuze_ceil");
+    case ir::Op::kRound: return call1("fuze_round");
+    case ir::Op::kTrunc: return call1("fuze_trunc");
+    case ir::Op::kSign: return call1("fuze_sign");
+    case ir::Op::kFrac: return call1("fuze_frac");
+    case ir::Op::kSin: return call1("fuze_sin");
+    case ir::Op::kCos: return call1("fuze_cos");
+    case ir::Op::kTan: return call1("fuze_tan");
+    case ir::Op::kAsin: return call1("fuze_asin");
+    case ir::Op::kAcos: return call1("fuze_acos");
+    case ir::Op::kAtan: return call1("fuze_atan");
+    case ir::Op::kSinh: return call1("fuze_sinh");
+    case ir::Op::kCosh: return call1("fuze_cosh");
+    case ir::Op::kAsinh: return call1("fuze_asinh");
+    case ir::Op::kAcosh: return call1("fuze_acosh");
+    case ir::Op::kAtanh: return call1("fuze_atanh");
+    case ir::Op::kAtan2: return call2("fuze_atan2");
+    case ir::Op::kLogit: return call1("fuze_logit");
+    case ir::Op::kXlogy: return call2("fuze_xlogy");
+    case ir::Op::kNanToNum: {
+      // The largest finite value of the node's dtype, in its compute type.
+      const char* hi = t == ir::DType::kFloat16    ? "65504.0f"
+                       : t == ir::DType::kBFloat16 ? "__int_as_float(0x7f7f0000)"
+                       : t == ir::DType::kFloat32  ? "__int_as_float(0x7f7fffff)"
+                                                   : "__longlong_as_double(0x7fefffffffffffffLL)";
+      return "fuze_nan_to_num(" + a + ", " + hi + ")";
+    }
     default: return {};  // ops added to ops.def later: reported as unsupported
   }
 }
@@ -122,7 +175,14 @@ void emit_point(Ctx& c) {
       case ir::NodeKind::kOp: {
         std::string a = n.args.empty() ? "" : "v" + std::to_string(n.args[0]);
         std::string b = n.args.size() < 2 ? "" : "v" + std::to_string(n.args[1]);
-        os << op_expr(n.op, a, b);
+        std::string cc = n.args.size() < 3 ? "" : "v" + std::to_string(n.args[2]);
+        const std::string expr = op_expr(n.op, n.dtype, a, b, cc);
+        if (n.dtype == ir::DType::kFloat16 || n.dtype == ir::DType::kBFloat16) {
+          // Rounded to the node's dtype after every op, as the interpreter and eager do.
+          os << "fuze_widen(FuzeNarrow<" << storage_type(n.dtype) << ">::from(" << expr << "))";
+        } else {
+          os << expr;
+        }
         break;
       }
     }
@@ -278,8 +338,7 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
     if (!cuda_supports_dtype(n.dtype))
       return Status::error(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
     if (n.kind == ir::NodeKind::kOp) {
-      std::string a = "x", b = "y";
-      if (op_expr(n.op, a, b).empty())
+      if (op_expr(n.op, n.dtype, "x", "y", "z").empty())
         return Status::error(std::string("cuda: op ") + ir::op_info(n.op).name + " not supported yet");
     }
   }
