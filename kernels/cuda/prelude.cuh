@@ -97,6 +97,7 @@ template <class T> static __device__ __forceinline__ bool fuze_isnan(T a) { retu
 // The interpreter's quiet NaN (std::numeric_limits<T>::quiet_NaN(), positive).
 static __device__ __forceinline__ float fuze_nan(float) { return __int_as_float(0x7fc00000); }
 static __device__ __forceinline__ double fuze_nan(double) { return __longlong_as_double(0x7ff8000000000000LL); }
+template <class T> static __device__ __forceinline__ T fuze_nan(T) { return T(0); }  // integers: no NaN
 
 template <class T>
 static __device__ __forceinline__ T fuze_maximum(T a, T b) {
@@ -264,3 +265,55 @@ static __device__ __forceinline__ T fuze_nan_to_num(T x, T hi) {
   if (x == -fuze_inf(x)) return -hi;
   return x;
 }
+
+// --- bool and integer dtypes --------------------------------------------------
+// Stored as unsigned char (0/1), int, long long; computed as bool, int, long
+// long. Integer +, -, * wrap (two's complement), as the interpreter's
+// unsigned arithmetic; NaN-aware ops see no NaN (fuze_nan of an integer is 0).
+static __device__ __forceinline__ bool fuze_widen(unsigned char v) { return v != 0; }
+static __device__ __forceinline__ int fuze_widen(int v) { return v; }
+static __device__ __forceinline__ fuze_i64 fuze_widen(fuze_i64 v) { return v; }
+
+// A float converted to an integer dtype: out of range or NaN gives the
+// dtype's minimum (as the interpreter's cast_value, and x86's cvtt).
+template <class D>
+static __device__ __forceinline__ D fuze_int_from(double d, D lo) {
+  return (d > static_cast<double>(lo) - 1.0 && d < -static_cast<double>(lo)) ? static_cast<D>(d) : lo;
+}
+template <> struct FuzeNarrow<unsigned char> {
+  static __device__ __forceinline__ unsigned char from(bool v) { return v ? 1 : 0; }
+  static __device__ __forceinline__ unsigned char from_double(double v) { return v != 0.0 ? 1 : 0; }
+};
+template <> struct FuzeNarrow<int> {
+  static __device__ __forceinline__ int from(int v) { return v; }
+  static __device__ __forceinline__ int from_double(double v) { return fuze_int_from<int>(v, -2147483647 - 1); }
+};
+template <> struct FuzeNarrow<fuze_i64> {
+  static __device__ __forceinline__ fuze_i64 from(fuze_i64 v) { return v; }
+  static __device__ __forceinline__ fuze_i64 from_double(double v) {
+    return fuze_int_from<fuze_i64>(v, -9223372036854775807LL - 1);
+  }
+};
+template <> struct FuzeVec<unsigned char> { typedef uint4 type; static const int width = 16; };
+template <> struct FuzeVec<int> { typedef int4 type; static const int width = 4; };
+template <> struct FuzeVec<fuze_i64> { typedef longlong2 type; static const int width = 2; };
+
+template <class T>
+static __device__ __forceinline__ T fuze_wadd(T a, T b) {
+  return static_cast<T>(static_cast<fuze_u64>(a) + static_cast<fuze_u64>(b));
+}
+template <class T>
+static __device__ __forceinline__ T fuze_wsub(T a, T b) {
+  return static_cast<T>(static_cast<fuze_u64>(a) - static_cast<fuze_u64>(b));
+}
+template <class T>
+static __device__ __forceinline__ T fuze_wmul(T a, T b) {
+  return static_cast<T>(static_cast<fuze_u64>(a) * static_cast<fuze_u64>(b));
+}
+template <class T> static __device__ __forceinline__ T fuze_wneg(T a) { return static_cast<T>(0ULL - static_cast<fuze_u64>(a)); }
+template <class T> static __device__ __forceinline__ T fuze_iabs(T a) { return a < T(0) ? fuze_wneg(a) : a; }
+
+template <class T> static __device__ __forceinline__ bool fuze_isinf(T) { return false; }
+static __device__ __forceinline__ bool fuze_isinf(float a) { return a == fuze_inf(a) || a == -fuze_inf(a); }
+static __device__ __forceinline__ bool fuze_isinf(double a) { return a == fuze_inf(a) || a == -fuze_inf(a); }
+template <class T> static __device__ __forceinline__ bool fuze_isfinite(T a) { return !fuze_isnan(a) && !fuze_isinf(a); }

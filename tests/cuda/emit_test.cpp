@@ -130,15 +130,28 @@ TEST(CudaEmit, DoubleUsesDouble2) {
   expect_in_order(src, {"d_point(double a0, double& r0)", "fuze_exp(v0)", "const double2 l0"});
 }
 
-TEST(CudaEmit, UnsupportedDtypeIsAStatus) {
+// Integers wrap as the interpreter's unsigned arithmetic; a float to int32
+// cast out of range gives INT_MIN; comparisons of float16 values produce
+// bool (stored as one byte) without rounding the operands again.
+TEST(CudaEmit, IntegerBoolAndCasts) {
   ir::Kernel k;
-  if (!kernel_from_text("kernel i rank 1 {\n  %0 = input 0 i32 contiguous\n  %1 = neg i32 %0\n  output %1 contiguous\n}\n",
-                        &k))
-    GTEST_SKIP() << "i32 neg not accepted by the IR yet";
+  std::string why;
+  ASSERT_TRUE(kernel_from_text("kernel i rank 1 {\n  %0 = input 0 i32 contiguous\n  %1 = neg i32 %0\n"
+                               "  %2 = add i32 %1, %0\n  output %2 contiguous\n}\n", &k, &why)) << why;
   cuda::EmittedKernel e;
-  Status s = cuda::emit_cuda(k, &e);
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("cuda: dtype i32 not supported yet"), std::string::npos) << s.message();
+  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+  expect_in_order(e.source, {"i_point(int a0, int& r0)", "fuze_wneg(v0)", "fuze_wadd(v1, v0)", "const int4 l0"});
+
+  ASSERT_TRUE(kernel_from_text("kernel c rank 1 {\n  %0 = input 0 f32 contiguous\n  %1 = cast i32 %0\n"
+                               "  output %1 contiguous\n}\n", &k, &why)) << why;
+  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+  expect_in_order(e.source, {"fuze_int_from<int>(static_cast<double>(v0), static_cast<int>(-2147483648LL))"});
+
+  ASSERT_TRUE(kernel_from_text("kernel b rank 1 {\n  %0 = input 0 f16 contiguous\n  %1 = input 1 f16 contiguous\n"
+                               "  %2 = lt bool %0, %1\n  output %2 contiguous\n}\n", &k, &why)) << why;
+  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+  expect_in_order(e.source, {"b_point(float a0, float a1, bool& r0)", "const bool v2 = (v0 < v1);",
+                             "unsigned char* p2"});
 }
 
 TEST(CudaEmit, NameIsSanitised) {

@@ -15,16 +15,29 @@ const char* storage_type(ir::DType t) {
     case ir::DType::kFloat64: return "double";
     case ir::DType::kFloat16: return "FuzeHalf";
     case ir::DType::kBFloat16: return "FuzeBf16";
-    default: return nullptr;
+    case ir::DType::kBool: return "unsigned char";
+    case ir::DType::kInt32: return "int";
+    case ir::DType::kInt64: return "fuze_i64";
   }
+  return nullptr;
 }
 
-const char* compute_type(ir::DType t) { return t == ir::DType::kFloat64 ? "double" : "float"; }
+const char* compute_type(ir::DType t) {
+  switch (t) {
+    case ir::DType::kFloat64: return "double";
+    case ir::DType::kBool: return "bool";
+    case ir::DType::kInt32: return "int";
+    case ir::DType::kInt64: return "fuze_i64";
+    default: return "float";
+  }
+}
 
 const char* vector_type(ir::DType t) {
   switch (t) {
     case ir::DType::kFloat32: return "float4";
     case ir::DType::kFloat64: return "double2";
+    case ir::DType::kInt32: return "int4";
+    case ir::DType::kInt64: return "longlong2";
     default: return "uint4";
   }
 }
@@ -42,6 +55,14 @@ std::string sanitize(const std::string& name) {
 // The constant rounded to the node's dtype like interp::to_dtype, as exact bits.
 std::string const_literal(ir::DType t, double v) {
   char buf[96];
+  if (t == ir::DType::kBool) return v != 0.0 ? "true" : "false";
+  if (t == ir::DType::kInt32 || t == ir::DType::kInt64) {
+    // As the interpreter's to_dtype: truncated, out of range -> the minimum.
+    const double lo = t == ir::DType::kInt32 ? -2147483648.0 : -9223372036854775808.0;
+    const long long i = (v > lo - 1.0 && v < -lo) ? static_cast<long long>(v) : static_cast<long long>(lo);
+    std::snprintf(buf, sizeof buf, "static_cast<%s>(%lldLL)", compute_type(t), i);
+    return buf;
+  }
   uint64_t bits64;
   std::memcpy(&bits64, &v, sizeof bits64);
   if (t == ir::DType::kFloat32) {
@@ -58,9 +79,22 @@ std::string const_literal(ir::DType t, double v) {
 
 // Expression for one op of a node of dtype t over value names a, b, c;
 // empty when unsupported.
-std::string op_expr(ir::Op op, ir::DType t, const std::string& a, const std::string& b, const std::string& c) {
+std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const std::string& b);
+
+// src: the dtype of the first operand (what a cast converts from).
+std::string op_expr(ir::Op op, ir::DType t, ir::DType src, const std::string& a, const std::string& b,
+                    const std::string& c) {
   auto call1 = [&](const char* f) { return std::string(f) + "(" + a + ")"; };
   auto call2 = [&](const char* f) { return std::string(f) + "(" + a + ", " + b + ")"; };
+  if (op == ir::Op::kWhere) return "(" + a + " ? " + b + " : " + c + ")";
+  if (op == ir::Op::kCast) {
+    if (t == ir::DType::kBool) return "(" + a + " != 0)";
+    if ((t == ir::DType::kInt32 || t == ir::DType::kInt64) && ir::is_floating(src))
+      return std::string("fuze_int_from<") + compute_type(t) + ">(static_cast<double>(" + a + "), " +
+             const_literal(t, -1e300) + ")";
+    return std::string("static_cast<") + compute_type(t) + ">(" + a + ")";
+  }
+  if (!ir::is_floating(t)) return integral_op_expr(op, t, a, b);
   switch (op) {
     case ir::Op::kAdd: return a + " + " + b;
     case ir::Op::kSub: return a + " - " + b;
@@ -81,7 +115,6 @@ std::string op_expr(ir::Op op, ir::DType t, const std::string& a, const std::str
     case ir::Op::kTanh: return "fuze_tanh(" + a + ")";
     case ir::Op::kSigmoid: return "fuze_sigmoid(" + a + ")";
     case ir::Op::kPow: return "fuze_pow(" + a + ", " + b + ")";
-    case ir::Op::kCast: return std::string("static_cast<") + compute_type(t) + ">(" + a + ")";  // float to float
     case ir::Op::kFloorDivide: return call2("fuze_floor_divide");
     case ir::Op::kRemainder: return call2("fuze_remainder");
     case ir::Op::kFmod: return call2("fuze_fmod");
@@ -135,6 +168,50 @@ std::string op_expr(ir::Op op, ir::DType t, const std::string& a, const std::str
   }
 }
 
+// Ops with a bool or integer result, as the interpreter computes them (its
+// first switch and apply_predicate); empty when unsupported.
+std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const std::string& b) {
+  const std::string T = compute_type(t);
+  auto call1 = [&](const char* f) { return std::string(f) + "(" + a + ")"; };
+  auto call2 = [&](const char* f) { return std::string(f) + "(" + a + ", " + b + ")"; };
+  switch (op) {
+    case ir::Op::kAdd: return call2("fuze_wadd");
+    case ir::Op::kSub: return call2("fuze_wsub");
+    case ir::Op::kMul: return call2("fuze_wmul");
+    case ir::Op::kNeg: return call1("fuze_wneg");
+    case ir::Op::kAbs: return call1("fuze_iabs");
+    case ir::Op::kMaximum: return call2("fuze_maximum");
+    case ir::Op::kMinimum: return call2("fuze_minimum");
+    case ir::Op::kClampMin: return call2("fuze_clamp_min");
+    case ir::Op::kClampMax: return call2("fuze_clamp_max");
+    case ir::Op::kRelu: return call1("fuze_relu");
+    case ir::Op::kSign: return call1("fuze_sign");
+    case ir::Op::kFloor: case ir::Op::kCeil: case ir::Op::kRound: case ir::Op::kTrunc: return a;
+    case ir::Op::kBitwiseAnd: return "static_cast<" + T + ">(" + a + " & " + b + ")";
+    case ir::Op::kBitwiseOr: return "static_cast<" + T + ">(" + a + " | " + b + ")";
+    case ir::Op::kBitwiseXor: return "static_cast<" + T + ">(" + a + " ^ " + b + ")";
+    case ir::Op::kBitwiseNot: return t == ir::DType::kBool ? "!" + a : "static_cast<" + T + ">(~" + a + ")";
+    default: break;
+  }
+  if (t != ir::DType::kBool) return {};
+  switch (op) {  // predicates: the operands have their own (shared) dtype
+    case ir::Op::kEq: return "(" + a + " == " + b + ")";
+    case ir::Op::kNe: return "(" + a + " != " + b + ")";
+    case ir::Op::kLt: return "(" + a + " < " + b + ")";
+    case ir::Op::kLe: return "(" + a + " <= " + b + ")";
+    case ir::Op::kGt: return "(" + a + " > " + b + ")";
+    case ir::Op::kGe: return "(" + a + " >= " + b + ")";
+    case ir::Op::kIsnan: return call1("fuze_isnan");
+    case ir::Op::kIsinf: return call1("fuze_isinf");
+    case ir::Op::kIsfinite: return call1("fuze_isfinite");
+    case ir::Op::kLogicalAnd: return "(" + a + " != 0 && " + b + " != 0)";
+    case ir::Op::kLogicalOr: return "(" + a + " != 0 || " + b + " != 0)";
+    case ir::Op::kLogicalXor: return "((" + a + " != 0) != (" + b + " != 0))";
+    case ir::Op::kLogicalNot: return "(" + a + " == 0)";
+    default: return {};
+  }
+}
+
 struct Ctx {
   const ir::Kernel& k;
   EmittedKernel& e;
@@ -176,7 +253,8 @@ void emit_point(Ctx& c) {
         std::string a = n.args.empty() ? "" : "v" + std::to_string(n.args[0]);
         std::string b = n.args.size() < 2 ? "" : "v" + std::to_string(n.args[1]);
         std::string cc = n.args.size() < 3 ? "" : "v" + std::to_string(n.args[2]);
-        const std::string expr = op_expr(n.op, n.dtype, a, b, cc);
+        const ir::DType src = n.args.empty() ? n.dtype : k.node(n.args[0]).dtype;
+        const std::string expr = op_expr(n.op, n.dtype, src, a, b, cc);
         if (n.dtype == ir::DType::kFloat16 || n.dtype == ir::DType::kBFloat16) {
           // Rounded to the node's dtype after every op, as the interpreter and eager do.
           os << "fuze_widen(FuzeNarrow<" << storage_type(n.dtype) << ">::from(" << expr << "))";
@@ -325,7 +403,8 @@ void emit_vec(Ctx& c, ir::DType t) {
 bool cuda_supports_dtype(ir::DType t) { return storage_type(t) != nullptr; }
 
 std::vector<ir::DType> cuda_supported_dtypes() {
-  return {ir::DType::kFloat32, ir::DType::kFloat64, ir::DType::kFloat16, ir::DType::kBFloat16};
+  return {ir::DType::kFloat32, ir::DType::kFloat64, ir::DType::kFloat16, ir::DType::kBFloat16,
+          ir::DType::kBool,    ir::DType::kInt32,   ir::DType::kInt64};
 }
 
 Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
@@ -338,7 +417,8 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
     if (!cuda_supports_dtype(n.dtype))
       return Status::error(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
     if (n.kind == ir::NodeKind::kOp) {
-      if (op_expr(n.op, n.dtype, "x", "y", "z").empty())
+      const ir::DType src = n.args.empty() ? n.dtype : k.node(n.args[0]).dtype;
+      if (op_expr(n.op, n.dtype, src, "x", "y", "z").empty())
         return Status::error(std::string("cuda: op ") + ir::op_info(n.op).name + " not supported yet");
     }
   }
