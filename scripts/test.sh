@@ -6,12 +6,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 build="${FUZE_BUILD_DIR:-$root/build}"
-cd "$build"
-set +e
-ctest --output-on-failure --no-label-summary -j "${FUZE_JOBS:-$(nproc)}" "$@" 2>&1 | tee "$build/ctest.log"
-status=${PIPESTATUS[0]}
-set -e
-summary=$(grep -E "tests passed, [0-9]+ tests failed out of" "$build/ctest.log" | tail -n 1)
+source "$root/scripts/run_ctest.sh"
+run_ctest "$build" "${FUZE_JOBS:-$(nproc)}" "$@"
+status=$ctest_status
+summary=$ctest_summary
 # The same suite against torch 2.11's libtorch from PyPI (the GPU host's
 # version): scripts/torch2.sh. FUZE_SKIP_TORCH2=1 leaves it out.
 status2=0

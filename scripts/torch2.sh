@@ -66,11 +66,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DFUZE_TORCH_DIR="$site/torch" -DFUZE_WITH_PYTHON=OFF ${FUZE_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$jobs"
 
-cd "$build"
-set +e
-ctest --output-on-failure --no-label-summary -j "$jobs" "$@" 2>&1 | tee "$build/ctest.log"
-status=${PIPESTATUS[0]}
-set -e
-summary=$(grep -E "tests passed, [0-9]+ tests failed out of" "$build/ctest.log" | tail -n 1)
-echo "libtorch $version: $summary"
-exit "$status"
+source "$root/scripts/run_ctest.sh"
+run_ctest "$build" "$jobs" "$@"
+echo "libtorch $version: $ctest_summary"
+exit "$ctest_status"
