@@ -66,16 +66,24 @@ void reset_stats() {
   reasons_seen().clear();
 }
 
+// Each distinct reason is logged once. The set of reasons seen is bounded:
+// past kMaxReasons (a process making reasons without end, e.g. from ever new
+// graphs) new ones are no longer logged, and that is said once.
+constexpr size_t kMaxReasons = 256;
+
 void count_fallback(const std::string& reason) {
   add(kFallbacks, 1);
-  bool first = false;
+  bool first = false, full = false;
   {
     std::lock_guard<std::mutex> lock(reasons_mu());
-    first = reasons_seen().insert(reason).second;
+    std::set<std::string>& seen = reasons_seen();
+    if (seen.size() < kMaxReasons) {
+      first = seen.insert(reason).second;
+      full = first && seen.size() == kMaxReasons;
+    }
   }
-  if (first) {
-    FUZE_LOG(kInfo) << "fallback: " << reason;
-  }
+  if (first) FUZE_LOG(kInfo) << "fallback: " << reason;
+  if (full) FUZE_LOG(kInfo) << "fallback: " << kMaxReasons << " distinct reasons logged; further ones are counted, not logged";
 }
 
 void count_kernel_call() { add(kKernelCalls, 1); }

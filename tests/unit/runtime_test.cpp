@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "support/log.h"
 #include "unit/kernel_args_builder.h"
 
 namespace fuze::runtime {
@@ -114,6 +115,27 @@ TEST(Stats, CountsFallbacksAndCalls) {
   EXPECT_EQ(s.kernel_calls, 1u);
   reset_stats();
   EXPECT_EQ(stats().fallbacks, 0u);
+}
+
+// Each distinct reason is logged once, and only the first 256 of them: a
+// process that makes new reasons without end keeps a bounded set.
+TEST(Stats, FallbackReasonsLoggedOnceAndBounded) {
+  const fuze::LogLevel before = fuze::log_level();
+  fuze::set_log_level(fuze::LogLevel::kInfo);
+  reset_stats();
+  ::testing::internal::CaptureStderr();
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 300; ++i) count_fallback("reason " + std::to_string(i));
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  fuze::set_log_level(before);
+  EXPECT_EQ(stats().fallbacks, 600u);
+  size_t lines = 0;
+  for (size_t p = log.find("fallback: reason "); p != std::string::npos; p = log.find("fallback: reason ", p + 1)) ++lines;
+  EXPECT_EQ(lines, 256u);
+  EXPECT_NE(log.find("further ones are counted, not logged"), std::string::npos);
+  EXPECT_EQ(log.find("fallback: reason 256"), std::string::npos);
+  reset_stats();
 }
 
 Status build_neg(ir::Kernel* k) {
