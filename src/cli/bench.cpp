@@ -271,16 +271,7 @@ void bench_help() {
 }
 
 int bench_main(int argc, char** argv) {
-  if (wants_help(argc, argv)) {
-    bench_help();
-    return 0;
-  }
-  BenchArgs b;
-  std::string err = parse_bench_args(argc, argv, &b);
-  if (!err.empty()) return fail(err);
-  return guarded([&] {
-    torch::NoGradGuard no_grad;
-    apply_fuze_options(b.common);
+  return model_command<BenchArgs>(argc, argv, bench_help, parse_bench_args, [&](BenchArgs& b) {
     if (b.common.threads > 0) at::set_num_threads(b.common.threads);
     const bool progress = b.progress || isatty(2);
 

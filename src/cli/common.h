@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/commands.h"
 #include "fuze/fuze.h"
 
 namespace fuze::cli {
@@ -83,6 +84,28 @@ Coverage fusion_coverage(const Module& m);
 
 // Runs body(); a c10::Error or std::exception becomes fail(message).
 int guarded(const std::function<int()>& body);
+
+// The entry every model command shares: --help prints `help`; `parse` fills
+// the arguments (an error becomes one `fuze:` line, exit 1); then `prepare`
+// (may be empty) runs, and `body` runs guarded, without autograd, with the
+// common fuze options applied. Args has a CommonArgs `common`.
+template <class Args>
+int model_command(int argc, char** argv, void (*help)(), std::string (*parse)(int, char**, Args*),
+                  const std::function<int(Args&)>& body, const std::function<void(const Args&)>& prepare = {}) {
+  if (wants_help(argc, argv)) {
+    help();
+    return 0;
+  }
+  Args args;
+  const std::string err = parse(argc, argv, &args);
+  if (!err.empty()) return fail(err);
+  if (prepare) prepare(args);
+  return guarded([&] {
+    torch::NoGradGuard no_grad;
+    apply_fuze_options(args.common);
+    return body(args);
+  });
+}
 
 // ---- crash isolation -------------------------------------------------------
 // A .pt file is untrusted input, and libtorch's own loader can crash on a

@@ -128,23 +128,17 @@ void dump_help() {
 }
 
 int dump_main(int argc, char** argv) {
-  if (wants_help(argc, argv)) {
-    dump_help();
-    return 0;
-  }
-  DumpArgs d;
-  std::string err = parse_dump_args(argc, argv, &d);
-  if (!err.empty()) return fail(err);
-  const bool want_asm = d.what.count("asm") > 0;
+  bool want_asm = false, user_dump = false, user_log = false;
   // The x86 backend keeps listings only when FUZE_DUMP asks for asm, read when
   // a backend is made: set it before anything compiles, and silence the copy it
   // prints on stderr unless the user asked for it (or for logs) themselves.
-  const bool user_dump = std::getenv("FUZE_DUMP") != nullptr;
-  const bool user_log = std::getenv("FUZE_LOG") != nullptr;
-  if (want_asm && !user_dump) setenv("FUZE_DUMP", "asm", 1);
-  return guarded([&] {
-    torch::NoGradGuard no_grad;
-    apply_fuze_options(d.common);
+  auto prepare = [&](const DumpArgs& d) {
+    want_asm = d.what.count("asm") > 0;
+    user_dump = std::getenv("FUZE_DUMP") != nullptr;
+    user_log = std::getenv("FUZE_LOG") != nullptr;
+    if (want_asm && !user_dump) setenv("FUZE_DUMP", "asm", 1);
+  };
+  return model_command<DumpArgs>(argc, argv, dump_help, parse_dump_args, [&](DumpArgs& d) {
     Module fused = load_model(d.common.model);
     Inputs in = make_inputs(d.common);
     reset_stats();
@@ -204,7 +198,7 @@ int dump_main(int argc, char** argv) {
       }
     }
     return 0;
-  });
+  }, prepare);
 }
 
 }  // namespace fuze::cli

@@ -161,16 +161,7 @@ void profile_help() {
 }
 
 int profile_main(int argc, char** argv) {
-  if (wants_help(argc, argv)) {
-    profile_help();
-    return 0;
-  }
-  ProfileArgs p;
-  std::string err = parse_profile_args(argc, argv, &p);
-  if (!err.empty()) return fail(err);
-  return guarded([&] {
-    torch::NoGradGuard no_grad;
-    apply_fuze_options(p.common);
+  return model_command<ProfileArgs>(argc, argv, profile_help, parse_profile_args, [&](ProfileArgs& p) {
     Module fused = load_model(p.common.model);
     Inputs in = make_inputs(p.common);
     const char* backend = backend_name(options().backend);

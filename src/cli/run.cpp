@@ -53,20 +53,20 @@ std::string parse_run_args(int argc, char** argv, CommonArgs* a, std::string* ou
   return check_common(*a, "run");
 }
 
+struct RunArgs {
+  CommonArgs common;
+  std::string outputs_file;
+};
+std::string parse_run(int argc, char** argv, RunArgs* r) {
+  return parse_run_args(argc, argv, &r->common, &r->outputs_file);
+}
+
 }  // namespace
 
 int run_main(int argc, char** argv) {
-  if (wants_help(argc, argv)) {
-    run_help();
-    return 0;
-  }
-  CommonArgs a;
-  std::string outputs_file;
-  std::string err = parse_run_args(argc, argv, &a, &outputs_file);
-  if (!err.empty()) return fail(err);
-  return guarded([&] {
-    torch::NoGradGuard no_grad;
-    apply_fuze_options(a);
+  return model_command<RunArgs>(argc, argv, run_help, parse_run, [&](RunArgs& r) {
+    const CommonArgs& a = r.common;
+    const std::string& outputs_file = r.outputs_file;
     Module fused = load_model(a.model);
     Inputs in = make_inputs(a);
     const std::vector<torch::jit::IValue>& inputs = in.values;

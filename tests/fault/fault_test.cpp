@@ -158,7 +158,9 @@ TEST_P(X86Fault, NoLeakOverManyFailedCompiles) {
                                                                        : support::Fault::kExecMem),
             static_cast<uint64_t>(kRounds));
   // 300 failed compiles after the mid point: a leak of even 10 KiB each shows.
-  if (!FUZE_SANITIZED) EXPECT_LT(rss_end, rss_mid + 2 * 1024 * 1024) << "RSS grew from " << rss_mid << " to " << rss_end;
+  if (!FUZE_SANITIZED) {
+    EXPECT_LT(rss_end, rss_mid + 2 * 1024 * 1024) << "RSS grew from " << rss_mid << " to " << rss_end;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, X86Fault, ::testing::Values("x86_emit", "exec_mem"));
@@ -208,7 +210,9 @@ TEST_F(OutputAllocFault, EverySeedModelAndNoLeak) {
     if (i == kCalls / 4) rss_mid = rss_bytes();
   }
   const size_t rss_end = rss_bytes();
-  if (!FUZE_SANITIZED) EXPECT_LT(rss_end, rss_mid + 2 * 1024 * 1024) << "RSS grew from " << rss_mid << " to " << rss_end;
+  if (!FUZE_SANITIZED) {
+    EXPECT_LT(rss_end, rss_mid + 2 * 1024 * 1024) << "RSS grew from " << rss_mid << " to " << rss_end;
+  }
 }
 
 #if FUZE_TEST_CUDA
