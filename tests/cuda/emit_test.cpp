@@ -154,6 +154,19 @@ TEST(CudaEmit, IntegerBoolAndCasts) {
                              "unsigned char* p2"});
 }
 
+// An input no node reads (type_as's other operand: only its dtype counts) is
+// never loaded: the frontend passes no device memory for it.
+TEST(CudaEmit, UnusedInputIsNeverLoaded) {
+  ir::Kernel k;
+  std::string why;
+  ASSERT_TRUE(kernel_from_text("kernel u rank 1 {\n  %0 = input 0 f32 contiguous\n  %1 = input 1 f64 broadcast\n"
+                               "  %2 = neg f32 %0\n  output %2 contiguous\n}\n", &k, &why)) << why;
+  cuda::EmittedKernel e;
+  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+  expect_in_order(e.source, {"const double u1 = double(0);  // unused"});
+  EXPECT_EQ(e.source.find("p1[0]"), std::string::npos);
+}
+
 TEST(CudaEmit, NameIsSanitised) {
   ir::Kernel k;
   ASSERT_TRUE(kernel_from_text(cuda_test::kAddTanh, &k));

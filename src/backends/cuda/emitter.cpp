@@ -219,6 +219,14 @@ struct Ctx {
   std::string shape_type;
   std::string params;  // the shared parameter list
   std::string args;    // the same names, for forwarding
+  std::vector<bool> used;  // per input: read by some node or output (type_as's other operand is not)
+
+  // Inputs the kernel takes as one value (u<i>) rather than per element: the
+  // uniform layouts, and unused inputs, which are never loaded (their
+  // pointer may not even be device memory).
+  bool as_value(int input) const {
+    return !used[static_cast<size_t>(input)] || ir::is_uniform(e.operands[static_cast<size_t>(input)].layout);
+  }
 
   std::string ptr(int operand) const { return "p" + std::to_string(operand); }
   ir::DType operand_dtype(int operand) const {
@@ -276,7 +284,9 @@ void emit_uniform_loads(Ctx& c, const char* indent) {
   for (int i = 0; i < c.k.num_inputs(); ++i) {
     ir::DType t = c.operand_dtype(i);
     const OperandInfo& op = c.e.operands[static_cast<size_t>(i)];
-    if (op.layout == ir::Layout::kBroadcast) {
+    if (!c.used[static_cast<size_t>(i)]) {
+      c.os << indent << "const " << compute_type(t) << " u" << i << " = " << compute_type(t) << "(0);  // unused\n";
+    } else if (op.layout == ir::Layout::kBroadcast) {
       c.os << indent << "const " << compute_type(t) << " u" << i << " = fuze_widen(" << c.ptr(i) << "[0]);\n";
     } else if (op.layout == ir::Layout::kScalar) {
       c.os << indent << "const " << compute_type(t) << " u" << i << " = fuze_widen(FuzeNarrow<" << storage_type(t)
@@ -301,7 +311,7 @@ void emit_element(Ctx& c, const char* indent, const std::string& index) {
   for (int i = 0; i < k.num_inputs(); ++i) {
     os << (first ? "" : ", ");
     first = false;
-    if (ir::is_uniform(c.e.operands[static_cast<size_t>(i)].layout)) {
+    if (c.as_value(i)) {
       os << "u" << i;
     } else {
       os << "fuze_widen(" << at(i) << ")";
@@ -369,7 +379,7 @@ void emit_vec(Ctx& c, ir::DType t) {
      << "  for (fuze_i64 v = tid; v < nvec; v += step) {\n"
      << "    const fuze_i64 base = begin + v * " << w << ";\n";
   for (int i = 0; i < k.num_inputs(); ++i)
-    if (!ir::is_uniform(e.operands[static_cast<size_t>(i)].layout))
+    if (!c.as_value(i))
       os << "    const " << vt << " l" << i << " = *reinterpret_cast<const " << vt << "*>(" << c.ptr(i) << " + base);\n";
   for (int o = 0; o < k.num_outputs(); ++o) os << "    " << vt << " w" << o << ";\n";
   os << "#pragma unroll\n    for (int j = 0; j < " << w << "; ++j) {\n";
@@ -379,7 +389,7 @@ void emit_vec(Ctx& c, ir::DType t) {
   for (int i = 0; i < k.num_inputs(); ++i) {
     os << (first ? "" : ", ");
     first = false;
-    if (ir::is_uniform(e.operands[static_cast<size_t>(i)].layout)) {
+    if (c.as_value(i)) {
       os << "u" << i;
     } else {
       os << "fuze_widen(fuze_lane<" << st << ">(l" << i << ", j))";
@@ -424,7 +434,18 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
   }
   e.name = sanitize(k.name().empty() ? k.chain_name() : k.name());
   e.rank = k.rank();
-  Ctx c{k, e, {}, {}, {}, {}};
+  Ctx c{k, e, {}, {}, {}, {}, {}};
+  c.used.assign(static_cast<size_t>(k.num_inputs()), false);
+  auto mark = [&](int id) {
+    const ir::Node& n = k.node(id);
+    if (n.kind == ir::NodeKind::kInput) c.used[static_cast<size_t>(n.input_index)] = true;
+  };
+  for (const ir::Node& n : k.nodes()) {
+    if (n.kind == ir::NodeKind::kOp) {
+      for (int a : n.args) mark(a);
+    }
+  }
+  for (const ir::Output& o : k.outputs()) mark(o.value);
 
   // Operand table: inputs then outputs, as in KernelArgs.
   int n_operands = k.num_inputs() + k.num_outputs();
