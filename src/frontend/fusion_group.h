@@ -85,8 +85,10 @@ struct GroupCall {
   int64_t out_strides[kMaxGroupOutputs * kMaxGroupRank];  // each output's strides when !contiguous_outputs
   double scalars[kMaxGroupInputs];
   const at::Tensor* tensors[kMaxGroupInputs];
-  int tensors_seen = 0;  // tensor inputs so far
-  bool cuda = false;     // the tensor inputs are on cuda:0 (the kernel is a device kernel)
+  // Where the tensor inputs seen so far live; kCuda: all on cuda:0 (the kernel
+  // is a device kernel).
+  enum Device : uint8_t { kNoTensor, kCpu, kCuda } device = kNoTensor;
+  bool cuda() const { return device == kCuda; }
   void* data[kMaxGroupInputs + kMaxGroupOutputs];
   int64_t strides[(kMaxGroupInputs + kMaxGroupOutputs) * kMaxGroupRank];
   // Why the guard refused: a static text (no allocation) or a built one.

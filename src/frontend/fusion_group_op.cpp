@@ -283,21 +283,26 @@ bool FusionGroupRunner::output_layouts(GroupCall* call) const {
 namespace {
 // The device rule: every tensor input on the CPU, or every one on CUDA device
 // 0 (the device the cuda backend drives) with libtorch 2.x (its c10::Stream
-// hands out the current stream's CUstream without CUDA headers). Sets
-// call->cuda; returns why not, or nullptr.
+// hands out the current stream's CUstream without CUDA headers). Updates
+// call->device; returns why not, or nullptr.
 const char* device_check(const at::Tensor& t, GroupCall* call) {
   const c10::Device d = t.device();
-  const bool first = call->tensors_seen == 0;
-  if (d.is_cpu()) return first || !call->cuda ? nullptr : "tensor inputs on different devices";
-  if (!d.is_cuda()) return "tensor input on a device other than CPU and CUDA";
+  GroupCall::Device seen;
+  if (d.is_cpu()) {
+    seen = GroupCall::kCpu;
+  } else if (!d.is_cuda()) {
+    return "tensor input on a device other than CPU and CUDA";
+  } else {
 #if TORCH_VERSION_MAJOR >= 2
-  if (d.index() != 0) return "CUDA tensor on a device other than cuda:0 (the device fuze's cuda backend drives)";
-  if (!first && !call->cuda) return "tensor inputs on different devices";
-  call->cuda = true;
-  return nullptr;
+    if (d.index() != 0) return "CUDA tensor on a device other than cuda:0 (the device fuze's cuda backend drives)";
+    seen = GroupCall::kCuda;
 #else
-  return "CUDA tensor input: fuze runs CUDA tensors with libtorch 2.x only";
+    return "CUDA tensor input: fuze runs CUDA tensors with libtorch 2.x only";
 #endif
+  }
+  if (call->device != GroupCall::kNoTensor && call->device != seen) return "tensor inputs on different devices";
+  call->device = seen;
+  return nullptr;
 }
 }  // namespace
 
@@ -314,8 +319,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
   int64_t* iter = call->iter;
   int& rank = call->rank;
   rank = 0;
-  call->cuda = false;
-  call->tensors_seen = 0;
+  call->device = GroupCall::kNoTensor;
 
   // Inputs: kinds, dtypes, grad; the iteration shape is the broadcast of the used tensors.
   for (size_t i = 0; i < n; ++i) {
@@ -340,7 +344,6 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       if (grad_on && t.requires_grad()) { call->why_static = "input requires grad"; return nullptr; }
       if (t.is_neg() || t.is_conj()) { call->why_static = "lazily negated/conjugated input"; return nullptr; }
       call->tensors[i] = &t;
-      call->tensors_seen++;
       sig.input[i] = encode_input(dt, ir::Layout::kContiguous, t.dim() == 0);
       if (((used_inputs_ >> i) & 1u) != 0 && !broadcast_into(t.sizes(), iter, &rank)) {
         call->why_static = t.dim() > kMaxGroupRank ? "rank above 16" : "input shapes do not broadcast";
@@ -419,7 +422,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
   sig.rank = static_cast<uint8_t>(rank);
   // CUDA tensors take the cuda backend whatever the option says; CPU tensors
   // a CPU backend (a cuda choice means the default CPU backend for them).
-  const BackendKind backend = call->cuda ? BackendKind::kCuda
+  const BackendKind backend = call->cuda() ? BackendKind::kCuda
                               : opts.backend == BackendKind::kCuda ? runtime::default_cpu_backend()
                                                                    : opts.backend;
   sig.backend = static_cast<uint8_t>(backend);
@@ -441,11 +444,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
 // ---- launch and fallback ---------------------------------------------------
 
 namespace {
-size_t first_tensor(const GroupCall& call) {
-  size_t i = 0;
-  while (call.tensors[i] == nullptr) ++i;  // the guard saw at least one tensor on the device
-  return i;
-}
+const c10::Device kCuda0(c10::DeviceType::CUDA, 0);  // the only device the guard lets through
 
 void launch_on_host(const CompiledKernel& kernel, const KernelArgs& args, int64_t grain) {
   int threads = 1;
@@ -485,9 +484,9 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
   for (size_t o = 0; o < num_outputs_; ++o) {
     const c10::ScalarType dtype = scalar_type_of(gk.output_dtypes[o]);
     TORCH_CHECK(!support::fault(support::Fault::kOutputAlloc), "DefaultCPUAllocator: injected fault output_alloc");
-    if (call.cuda) {
+    if (call.cuda()) {
       // On the inputs' device, from PyTorch's caching allocator (through the dispatcher).
-      const at::TensorOptions to = at::TensorOptions().dtype(dtype).device(call.tensors[first_tensor(call)]->device());
+      const at::TensorOptions to = at::TensorOptions().dtype(dtype).device(kCuda0);
       outputs.emplace_back(call.contiguous_outputs
                                ? at::empty(shape, to)
                                : at::empty_strided(shape, c10::IntArrayRef(call.out_strides + o * r, r), to));
@@ -512,8 +511,8 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     args.data = call.data;
     args.strides = call.strides;
     args.scalars = call.scalars;
-    if (call.cuda) {
-      launch_on_stream(*gk.kernel, args, call.tensors[first_tensor(call)]->device());
+    if (call.cuda()) {
+      launch_on_stream(*gk.kernel, args, kCuda0);
     } else {
       launch_on_host(*gk.kernel, args, call.grain);
     }

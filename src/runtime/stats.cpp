@@ -82,8 +82,12 @@ void count_fallback(const std::string& reason) {
       full = first && seen.size() == kMaxReasons;
     }
   }
-  if (first) FUZE_LOG(kInfo) << "fallback: " << reason;
-  if (full) FUZE_LOG(kInfo) << "fallback: " << kMaxReasons << " distinct reasons logged; further ones are counted, not logged";
+  if (first) {
+    FUZE_LOG(kInfo) << "fallback: " << reason;
+  }
+  if (full) {
+    FUZE_LOG(kInfo) << "fallback: " << kMaxReasons << " distinct reasons logged; further ones are counted, not logged";
+  }
 }
 
 void count_kernel_call() { add(kKernelCalls, 1); }

@@ -112,13 +112,9 @@ TEST(CudaEmit, HalfAndBfloat16ComputeInFloat) {
 // A 16-bit value is rounded to its dtype after every op (as the interpreter
 // and eager do), not only when stored: mul then tanh rounds twice.
 TEST(CudaEmit, HalfRoundsAfterEveryOp) {
-  ir::Kernel k;
-  std::string why;
-  ASSERT_TRUE(kernel_from_text("kernel k rank 1 {\n  %0 = input 0 f16 contiguous\n  %1 = mul f16 %0, %0\n"
-                               "  %2 = tanh f16 %1\n  output %2 contiguous\n}\n", &k, &why)) << why;
   cuda::EmittedKernel e;
-  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
-  expect_in_order(e.source, {"const float v1 = fuze_widen(FuzeNarrow<FuzeHalf>::from(v0 * v0));",
+  expect_in_order(emit("kernel k rank 1 {\n  %0 = input 0 f16 contiguous\n  %1 = mul f16 %0, %0\n"
+                       "  %2 = tanh f16 %1\n  output %2 contiguous\n}\n", &e), {"const float v1 = fuze_widen(FuzeNarrow<FuzeHalf>::from(v0 * v0));",
                              "const float v2 = fuze_widen(FuzeNarrow<FuzeHalf>::from(fuze_tanh(v1)));"});
 }
 
@@ -134,36 +130,24 @@ TEST(CudaEmit, DoubleUsesDouble2) {
 // cast out of range gives INT_MIN; comparisons of float16 values produce
 // bool (stored as one byte) without rounding the operands again.
 TEST(CudaEmit, IntegerBoolAndCasts) {
-  ir::Kernel k;
-  std::string why;
-  ASSERT_TRUE(kernel_from_text("kernel i rank 1 {\n  %0 = input 0 i32 contiguous\n  %1 = neg i32 %0\n"
-                               "  %2 = add i32 %1, %0\n  output %2 contiguous\n}\n", &k, &why)) << why;
   cuda::EmittedKernel e;
-  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
-  expect_in_order(e.source, {"i_point(int a0, int& r0)", "fuze_wneg(v0)", "fuze_wadd(v1, v0)", "const int4 l0"});
-
-  ASSERT_TRUE(kernel_from_text("kernel c rank 1 {\n  %0 = input 0 f32 contiguous\n  %1 = cast i32 %0\n"
-                               "  output %1 contiguous\n}\n", &k, &why)) << why;
-  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
-  expect_in_order(e.source, {"fuze_int_from<int>(static_cast<double>(v0), static_cast<int>(-2147483648LL))"});
-
-  ASSERT_TRUE(kernel_from_text("kernel b rank 1 {\n  %0 = input 0 f16 contiguous\n  %1 = input 1 f16 contiguous\n"
-                               "  %2 = lt bool %0, %1\n  output %2 contiguous\n}\n", &k, &why)) << why;
-  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
-  expect_in_order(e.source, {"b_point(float a0, float a1, bool& r0)", "const bool v2 = (v0 < v1);",
+  expect_in_order(emit("kernel i rank 1 {\n  %0 = input 0 i32 contiguous\n  %1 = neg i32 %0\n"
+                       "  %2 = add i32 %1, %0\n  output %2 contiguous\n}\n", &e),
+                  {"i_point(int a0, int& r0)", "fuze_wneg(v0)", "fuze_wadd(v1, v0)", "const int4 l0"});
+  expect_in_order(emit("kernel c rank 1 {\n  %0 = input 0 f32 contiguous\n  %1 = cast i32 %0\n"
+                       "  output %1 contiguous\n}\n", &e),
+                  {"fuze_int_from<int>(static_cast<double>(v0), static_cast<int>(-2147483648LL))"});
+  expect_in_order(emit("kernel b rank 1 {\n  %0 = input 0 f16 contiguous\n  %1 = input 1 f16 contiguous\n"
+                       "  %2 = lt bool %0, %1\n  output %2 contiguous\n}\n", &e), {"b_point(float a0, float a1, bool& r0)", "const bool v2 = (v0 < v1);",
                              "unsigned char* p2"});
 }
 
 // An input no node reads (type_as's other operand: only its dtype counts) is
 // never loaded: the frontend passes no device memory for it.
 TEST(CudaEmit, UnusedInputIsNeverLoaded) {
-  ir::Kernel k;
-  std::string why;
-  ASSERT_TRUE(kernel_from_text("kernel u rank 1 {\n  %0 = input 0 f32 contiguous\n  %1 = input 1 f64 broadcast\n"
-                               "  %2 = neg f32 %0\n  output %2 contiguous\n}\n", &k, &why)) << why;
   cuda::EmittedKernel e;
-  ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
-  expect_in_order(e.source, {"const double u1 = double(0);  // unused"});
+  expect_in_order(emit("kernel u rank 1 {\n  %0 = input 0 f32 contiguous\n  %1 = input 1 f64 broadcast\n"
+                       "  %2 = neg f32 %0\n  output %2 contiguous\n}\n", &e), {"const double u1 = double(0);  // unused"});
   EXPECT_EQ(e.source.find("p1[0]"), std::string::npos);
 }
 

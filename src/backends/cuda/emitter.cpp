@@ -81,11 +81,14 @@ std::string const_literal(ir::DType t, double v) {
 // empty when unsupported.
 std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const std::string& b);
 
+std::string call1(const char* f, const std::string& a) { return std::string(f) + "(" + a + ")"; }
+std::string call2(const char* f, const std::string& a, const std::string& b) {
+  return std::string(f) + "(" + a + ", " + b + ")";
+}
+
 // src: the dtype of the first operand (what a cast converts from).
 std::string op_expr(ir::Op op, ir::DType t, ir::DType src, const std::string& a, const std::string& b,
                     const std::string& c) {
-  auto call1 = [&](const char* f) { return std::string(f) + "(" + a + ")"; };
-  auto call2 = [&](const char* f) { return std::string(f) + "(" + a + ", " + b + ")"; };
   if (op == ir::Op::kWhere) return "(" + a + " ? " + b + " : " + c + ")";
   if (op == ir::Op::kCast) {
     if (t == ir::DType::kBool) return "(" + a + " != 0)";
@@ -115,47 +118,47 @@ std::string op_expr(ir::Op op, ir::DType t, ir::DType src, const std::string& a,
     case ir::Op::kTanh: return "fuze_tanh(" + a + ")";
     case ir::Op::kSigmoid: return "fuze_sigmoid(" + a + ")";
     case ir::Op::kPow: return "fuze_pow(" + a + ", " + b + ")";
-    case ir::Op::kFloorDivide: return call2("fuze_floor_divide");
-    case ir::Op::kRemainder: return call2("fuze_remainder");
-    case ir::Op::kFmod: return call2("fuze_fmod");
-    case ir::Op::kGelu: return call1("fuze_gelu");
-    case ir::Op::kGeluTanh: return call1("fuze_gelu_tanh");
-    case ir::Op::kSilu: return call1("fuze_silu");
-    case ir::Op::kHardswish: return call1("fuze_hardswish");
-    case ir::Op::kHardsigmoid: return call1("fuze_hardsigmoid");
-    case ir::Op::kLeakyRelu: return call2("fuze_leaky_relu");
-    case ir::Op::kElu: return call2("fuze_elu");
-    case ir::Op::kSoftplus: return call1("fuze_softplus");
-    case ir::Op::kMish: return call1("fuze_mish");
+    case ir::Op::kFloorDivide: return call2("fuze_floor_divide", a, b);
+    case ir::Op::kRemainder: return call2("fuze_remainder", a, b);
+    case ir::Op::kFmod: return call2("fuze_fmod", a, b);
+    case ir::Op::kGelu: return call1("fuze_gelu", a);
+    case ir::Op::kGeluTanh: return call1("fuze_gelu_tanh", a);
+    case ir::Op::kSilu: return call1("fuze_silu", a);
+    case ir::Op::kHardswish: return call1("fuze_hardswish", a);
+    case ir::Op::kHardsigmoid: return call1("fuze_hardsigmoid", a);
+    case ir::Op::kLeakyRelu: return call2("fuze_leaky_relu", a, b);
+    case ir::Op::kElu: return call2("fuze_elu", a, b);
+    case ir::Op::kSoftplus: return call1("fuze_softplus", a);
+    case ir::Op::kMish: return call1("fuze_mish", a);
     case ir::Op::kThreshold: return "fuze_threshold(" + a + ", " + b + ", " + c + ")";
     case ir::Op::kLerp: return "fuze_lerp(" + a + ", " + b + ", " + c + ")";
-    case ir::Op::kErf: return call1("fuze_erf");
-    case ir::Op::kErfc: return call1("fuze_erfc");
-    case ir::Op::kExpm1: return call1("fuze_expm1");
-    case ir::Op::kLog1p: return call1("fuze_log1p");
-    case ir::Op::kLog2: return call1("fuze_log2");
-    case ir::Op::kLog10: return call1("fuze_log10");
-    case ir::Op::kExp2: return call1("fuze_exp2");
-    case ir::Op::kFloor: return call1("fuze_floor");
-    case ir::Op::kCeil: return call1("fuze_ceil");
-    case ir::Op::kRound: return call1("fuze_round");
-    case ir::Op::kTrunc: return call1("fuze_trunc");
-    case ir::Op::kSign: return call1("fuze_sign");
-    case ir::Op::kFrac: return call1("fuze_frac");
-    case ir::Op::kSin: return call1("fuze_sin");
-    case ir::Op::kCos: return call1("fuze_cos");
-    case ir::Op::kTan: return call1("fuze_tan");
-    case ir::Op::kAsin: return call1("fuze_asin");
-    case ir::Op::kAcos: return call1("fuze_acos");
-    case ir::Op::kAtan: return call1("fuze_atan");
-    case ir::Op::kSinh: return call1("fuze_sinh");
-    case ir::Op::kCosh: return call1("fuze_cosh");
-    case ir::Op::kAsinh: return call1("fuze_asinh");
-    case ir::Op::kAcosh: return call1("fuze_acosh");
-    case ir::Op::kAtanh: return call1("fuze_atanh");
-    case ir::Op::kAtan2: return call2("fuze_atan2");
-    case ir::Op::kLogit: return call1("fuze_logit");
-    case ir::Op::kXlogy: return call2("fuze_xlogy");
+    case ir::Op::kErf: return call1("fuze_erf", a);
+    case ir::Op::kErfc: return call1("fuze_erfc", a);
+    case ir::Op::kExpm1: return call1("fuze_expm1", a);
+    case ir::Op::kLog1p: return call1("fuze_log1p", a);
+    case ir::Op::kLog2: return call1("fuze_log2", a);
+    case ir::Op::kLog10: return call1("fuze_log10", a);
+    case ir::Op::kExp2: return call1("fuze_exp2", a);
+    case ir::Op::kFloor: return call1("fuze_floor", a);
+    case ir::Op::kCeil: return call1("fuze_ceil", a);
+    case ir::Op::kRound: return call1("fuze_round", a);
+    case ir::Op::kTrunc: return call1("fuze_trunc", a);
+    case ir::Op::kSign: return call1("fuze_sign", a);
+    case ir::Op::kFrac: return call1("fuze_frac", a);
+    case ir::Op::kSin: return call1("fuze_sin", a);
+    case ir::Op::kCos: return call1("fuze_cos", a);
+    case ir::Op::kTan: return call1("fuze_tan", a);
+    case ir::Op::kAsin: return call1("fuze_asin", a);
+    case ir::Op::kAcos: return call1("fuze_acos", a);
+    case ir::Op::kAtan: return call1("fuze_atan", a);
+    case ir::Op::kSinh: return call1("fuze_sinh", a);
+    case ir::Op::kCosh: return call1("fuze_cosh", a);
+    case ir::Op::kAsinh: return call1("fuze_asinh", a);
+    case ir::Op::kAcosh: return call1("fuze_acosh", a);
+    case ir::Op::kAtanh: return call1("fuze_atanh", a);
+    case ir::Op::kAtan2: return call2("fuze_atan2", a, b);
+    case ir::Op::kLogit: return call1("fuze_logit", a);
+    case ir::Op::kXlogy: return call2("fuze_xlogy", a, b);
     case ir::Op::kNanToNum: {
       // The largest finite value of the node's dtype, in its compute type.
       const char* hi = t == ir::DType::kFloat16    ? "65504.0f"
@@ -172,20 +175,18 @@ std::string op_expr(ir::Op op, ir::DType t, ir::DType src, const std::string& a,
 // first switch and apply_predicate); empty when unsupported.
 std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const std::string& b) {
   const std::string T = compute_type(t);
-  auto call1 = [&](const char* f) { return std::string(f) + "(" + a + ")"; };
-  auto call2 = [&](const char* f) { return std::string(f) + "(" + a + ", " + b + ")"; };
   switch (op) {
-    case ir::Op::kAdd: return call2("fuze_wadd");
-    case ir::Op::kSub: return call2("fuze_wsub");
-    case ir::Op::kMul: return call2("fuze_wmul");
-    case ir::Op::kNeg: return call1("fuze_wneg");
-    case ir::Op::kAbs: return call1("fuze_iabs");
-    case ir::Op::kMaximum: return call2("fuze_maximum");
-    case ir::Op::kMinimum: return call2("fuze_minimum");
-    case ir::Op::kClampMin: return call2("fuze_clamp_min");
-    case ir::Op::kClampMax: return call2("fuze_clamp_max");
-    case ir::Op::kRelu: return call1("fuze_relu");
-    case ir::Op::kSign: return call1("fuze_sign");
+    case ir::Op::kAdd: return call2("fuze_wadd", a, b);
+    case ir::Op::kSub: return call2("fuze_wsub", a, b);
+    case ir::Op::kMul: return call2("fuze_wmul", a, b);
+    case ir::Op::kNeg: return call1("fuze_wneg", a);
+    case ir::Op::kAbs: return call1("fuze_iabs", a);
+    case ir::Op::kMaximum: return call2("fuze_maximum", a, b);
+    case ir::Op::kMinimum: return call2("fuze_minimum", a, b);
+    case ir::Op::kClampMin: return call2("fuze_clamp_min", a, b);
+    case ir::Op::kClampMax: return call2("fuze_clamp_max", a, b);
+    case ir::Op::kRelu: return call1("fuze_relu", a);
+    case ir::Op::kSign: return call1("fuze_sign", a);
     case ir::Op::kFloor: case ir::Op::kCeil: case ir::Op::kRound: case ir::Op::kTrunc: return a;
     case ir::Op::kBitwiseAnd: return "static_cast<" + T + ">(" + a + " & " + b + ")";
     case ir::Op::kBitwiseOr: return "static_cast<" + T + ">(" + a + " | " + b + ")";
@@ -201,15 +202,22 @@ std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const
     case ir::Op::kLe: return "(" + a + " <= " + b + ")";
     case ir::Op::kGt: return "(" + a + " > " + b + ")";
     case ir::Op::kGe: return "(" + a + " >= " + b + ")";
-    case ir::Op::kIsnan: return call1("fuze_isnan");
-    case ir::Op::kIsinf: return call1("fuze_isinf");
-    case ir::Op::kIsfinite: return call1("fuze_isfinite");
+    case ir::Op::kIsnan: return call1("fuze_isnan", a);
+    case ir::Op::kIsinf: return call1("fuze_isinf", a);
+    case ir::Op::kIsfinite: return call1("fuze_isfinite", a);
     case ir::Op::kLogicalAnd: return "(" + a + " != 0 && " + b + " != 0)";
     case ir::Op::kLogicalOr: return "(" + a + " != 0 || " + b + " != 0)";
     case ir::Op::kLogicalXor: return "((" + a + " != 0) != (" + b + " != 0))";
     case ir::Op::kLogicalNot: return "(" + a + " == 0)";
     default: return {};
   }
+}
+
+// The expression of op node n over value names a, b, c (its operands).
+std::string node_expr(const ir::Kernel& k, const ir::Node& n, const std::string& a, const std::string& b,
+                      const std::string& c) {
+  const ir::DType src = n.args.empty() ? n.dtype : k.node(n.args[0]).dtype;
+  return op_expr(n.op, n.dtype, src, a, b, c);
 }
 
 struct Ctx {
@@ -261,8 +269,7 @@ void emit_point(Ctx& c) {
         std::string a = n.args.empty() ? "" : "v" + std::to_string(n.args[0]);
         std::string b = n.args.size() < 2 ? "" : "v" + std::to_string(n.args[1]);
         std::string cc = n.args.size() < 3 ? "" : "v" + std::to_string(n.args[2]);
-        const ir::DType src = n.args.empty() ? n.dtype : k.node(n.args[0]).dtype;
-        const std::string expr = op_expr(n.op, n.dtype, src, a, b, cc);
+        const std::string expr = node_expr(k, n, a, b, cc);
         if (n.dtype == ir::DType::kFloat16 || n.dtype == ir::DType::kBFloat16) {
           // Rounded to the node's dtype after every op, as the interpreter and eager do.
           os << "fuze_widen(FuzeNarrow<" << storage_type(n.dtype) << ">::from(" << expr << "))";
@@ -427,8 +434,7 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
     if (!cuda_supports_dtype(n.dtype))
       return Status::error(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
     if (n.kind == ir::NodeKind::kOp) {
-      const ir::DType src = n.args.empty() ? n.dtype : k.node(n.args[0]).dtype;
-      if (op_expr(n.op, n.dtype, src, "x", "y", "z").empty())
+      if (node_expr(k, n, "x", "y", "z").empty())
         return Status::error(std::string("cuda: op ") + ir::op_info(n.op).name + " not supported yet");
     }
   }
