@@ -1,5 +1,6 @@
 // Google Benchmark suite: plain TorchScript (default executor) vs fuze with
-// the interpreter vs fuze with the x86 backend, on the three chains of issue 3
+// the interpreter vs fuze with the x86 backend (at the CPU's best ISA level
+// and capped at AVX2), on the three chains of issue 3
 // (add+tanh, the LSTM-cell pointwise half, a 10-op cheap chain), at 12 (the
 // seed's 3x4), 4K, 256K, 4M and 16M floats, with 1 and 2 threads; plus a
 // STREAM-like triad as the memory roofline measured in the same binary.
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "fuze/fuze.h"
+#include "runtime/runtime.h"
 
 namespace {
 
@@ -58,13 +60,17 @@ const Chain kChains[] = {
 
 const int64_t kSizes[] = {12, 4096, 262144, 4194304, 16777216};
 
-enum class Runner { kTorchScript, kFuzeInterp, kFuzeX86 };
+// kFuzeX86: the x86 backend at the CPU's best level (or FUZE_X86_ISA's);
+// kFuzeX86Avx2: the same capped at AVX2 (FUZE_X86_ISA=avx2 while it runs), so
+// that an AVX-512 machine reports both levels in one run.
+enum class Runner { kTorchScript, kFuzeInterp, kFuzeX86, kFuzeX86Avx2 };
 
 const char* runner_name(Runner r) {
   switch (r) {
     case Runner::kTorchScript: return "torchscript";
     case Runner::kFuzeInterp: return "fuze_interp";
     case Runner::kFuzeX86: return "fuze_x86";
+    case Runner::kFuzeX86Avx2: return "fuze_x86_avx2";
   }
   return "?";
 }
@@ -86,8 +92,15 @@ void bench_chain(benchmark::State& state, const Chain* chain, Runner runner, int
   fuze::Options opts = fuze::default_options();
   opts.num_threads = threads;
   if (runner == Runner::kFuzeInterp) opts.backend = fuze::BackendKind::kInterp;
-  if (runner == Runner::kFuzeX86) opts.backend = fuze::BackendKind::kX86;
+  if (runner == Runner::kFuzeX86 || runner == Runner::kFuzeX86Avx2) opts.backend = fuze::BackendKind::kX86;
   fuze::set_options(opts);
+  // The x86 backend reads FUZE_X86_ISA when it compiles: cap it for this
+  // runner, and start from an empty kernel cache so no kernel of the other
+  // level is reused.
+  const char* env = std::getenv("FUZE_X86_ISA");
+  const std::string saved = env ? env : "";
+  if (runner == Runner::kFuzeX86Avx2) setenv("FUZE_X86_ISA", "avx2", 1);
+  fuze::runtime::KernelCache::global().clear();
 
   if (runner == Runner::kTorchScript) {
     for (int i = 0; i < 3; ++i) module.forward(inputs);  // profiling runs + optimization
@@ -99,6 +112,11 @@ void bench_chain(benchmark::State& state, const Chain* chain, Runner runner, int
     for (auto _ : state) benchmark::DoNotOptimize(fused.forward(inputs));
     fuze::Stats s = fuze::stats();
     if (s.fallbacks != 0) state.SkipWithError("fuze fell back to TorchScript: the backend did not run");
+  }
+  if (runner == Runner::kFuzeX86Avx2) {
+    if (env) setenv("FUZE_X86_ISA", saved.c_str(), 1);
+    else unsetenv("FUZE_X86_ISA");
+    fuze::runtime::KernelCache::global().clear();
   }
   const int64_t bytes = (chain->num_inputs + chain->num_outputs) * n * static_cast<int64_t>(sizeof(float));
   state.SetBytesProcessed(state.iterations() * bytes);
@@ -139,8 +157,8 @@ void register_all() {
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
       for (const Chain& chain : kChains) {
-        for (Runner r : {Runner::kTorchScript, Runner::kFuzeInterp, Runner::kFuzeX86}) {
-          if (r == Runner::kFuzeX86 && !have_x86) continue;
+        for (Runner r : {Runner::kTorchScript, Runner::kFuzeInterp, Runner::kFuzeX86, Runner::kFuzeX86Avx2}) {
+          if ((r == Runner::kFuzeX86 || r == Runner::kFuzeX86Avx2) && !have_x86) continue;
           std::string name = std::string(chain.name) + "/" + runner_name(r) + suffix;
           benchmark::RegisterBenchmark(name.c_str(), bench_chain, &chain, r, n, threads)
               ->UseRealTime()

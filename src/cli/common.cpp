@@ -2,7 +2,6 @@
 #include "cli/common.h"
 
 #include <ATen/Parallel.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -14,13 +13,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <limits>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/tensor_file.h"
 #include "frontend/frontend.h"
 
 namespace fuze::cli {
@@ -104,7 +102,8 @@ std::string check_common(const CommonArgs& a, const char* cmd) {
 const char* common_help() {
   return "  --input SHAPE     one random input of that shape (3x4, 10x3x4, scalar); repeat per input\n"
          "  --seed S          seed of the random inputs (default 0)\n"
-         "  --inputs FILE     inputs from a list of tensors written by Python's torch.save([...])\n"
+         "  --inputs FILE     inputs from a file written by Python's torch.save: a list or\n"
+         "                    tuple of tensors (any length), or one tensor\n"
          "  --backend B       interp, x86 or cuda (default: x86 where available)\n"
          "  --threads N       threads per kernel launch (default: torch's)\n";
 }
@@ -128,43 +127,11 @@ void apply_fuze_options(const CommonArgs& a) {
   set_options(opt);
 }
 
-namespace {
-
-std::vector<char> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  TORCH_CHECK(in.good(), "cannot open '", path, "' (no such file or not readable)");
-  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-}  // namespace
-
-std::vector<torch::jit::IValue> load_inputs(const std::string& path) {
-  std::vector<char> bytes = read_file(path);
-  torch::jit::IValue v;
-  try {
-    v = torch::jit::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    const std::string why = e.what_without_backtrace();
-    TORCH_CHECK(false, "'", path, "' is not a file written by torch.save([...]): ", why.substr(0, why.find('\n')));
-  } catch (const std::exception& e) {
-    TORCH_CHECK(false, "'", path, "' is not a file written by torch.save([...]): ", e.what());
-  }
-  std::vector<torch::jit::IValue> out;
-  if (v.isList()) {
-    for (const auto& e : v.toListRef()) out.push_back(e);
-  } else if (v.isTuple()) {
-    for (const auto& e : v.toTupleRef().elements()) out.push_back(e);
-  } else {
-    out.push_back(v);
-  }
-  return out;
-}
-
 Inputs make_inputs(const CommonArgs& a) {
   Inputs in;
   if (!a.inputs_file.empty()) {
     set_stage("reading the inputs '" + a.inputs_file + "'");
-    in.values = load_inputs(a.inputs_file);
+    in.values = load_tensor_file(a.inputs_file);
     set_stage("running '" + a.model + "'");
     in.text = a.inputs_file;
     return in;

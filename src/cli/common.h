@@ -61,8 +61,6 @@ Inputs make_inputs(const CommonArgs& a);
 // Fresh copies (tensors cloned) so in-place models see the same inputs each call.
 std::vector<torch::jit::IValue> clone_inputs(const std::vector<torch::jit::IValue>& v);
 
-// Inputs from a list/tuple of tensors written by torch.save([...]).
-std::vector<torch::jit::IValue> load_inputs(const std::string& path);
 // The tensors of a (nested) output, in order.
 void flatten(const torch::jit::IValue& v, std::vector<at::Tensor>* out);
 std::string shape_text(const at::Tensor& t);  // "[3, 4]"

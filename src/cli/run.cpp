@@ -1,18 +1,17 @@
 // `fuze run`: loads a TorchScript model, runs it fused on given or random
 // inputs, and compares the outputs with plain TorchScript on the same inputs.
 #include <ATen/Parallel.h>
-#include <torch/csrc/jit/serialization/pickle.h>
 #include <torch/script.h>
 
 #include <cinttypes>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/tensor_file.h"
 #include "frontend/frontend.h"
 #include "fuze/fuze.h"
 
@@ -24,7 +23,8 @@ void run_help() {
       "Runs a TorchScript model with fuze and compares it with plain TorchScript.\n\n"
       "  --input SHAPE     one random input of that shape (3x4, 10x3x4, scalar); repeat per input\n"
       "  --seed S          seed of the random inputs (default 0)\n"
-      "  --inputs FILE     inputs from a list of tensors written by Python's torch.save([...])\n"
+      "  --inputs FILE     inputs from a file written by Python's torch.save: a list or\n"
+      "                    tuple of tensors (any length), or one tensor\n"
       "  --outputs FILE    writes the flattened outputs as a list readable by torch.load\n"
       "  --backend B       interp, x86 or cuda (default: x86 where available)\n"
       "  --threads N       threads per kernel launch (default: torch's)\n\n"
@@ -103,12 +103,7 @@ int run_main(int argc, char** argv) {
                 fused.num_fusion_groups(), st.kernel_calls, st.fallbacks, st.compiles);
 
     if (!outputs_file.empty()) {
-      c10::List<at::Tensor> list;
-      for (const auto& t : outs) list.push_back(t);
-      std::vector<char> bytes = torch::jit::pickle_save(list);
-      std::ofstream f(outputs_file, std::ios::binary);
-      f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      if (!f.good()) return fail("cannot write '" + outputs_file + "'");
+      save_tensor_list(outputs_file, outs);
       std::printf("outputs written to %s\n", outputs_file.c_str());
     }
     return 0;

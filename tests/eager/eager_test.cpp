@@ -4,8 +4,15 @@
 // tensor operands (broadcast outer products and same-shape contiguous), 0-dim
 // tensors and Python scalars, in f32 and f64.
 //
-// Agreement: bit for bit for ops without kApprox (NaN matches any NaN); at most
-// 4 ULP for kApprox ops (eager uses SLEEF, the interpreter std::). maximum and
+// Agreement: bit for bit with eager for ops without kApprox (NaN matches any
+// NaN). kApprox ops (and sqrt where eager's is MKL's) are held to the exact
+// result instead of eager's, since eager's float32 kernels approximate
+// differently on different CPUs (torch 2.11's float32 gelu on AVX-512 gives
+// gelu(inf) = NaN): within the op's documented bound of eager's float64 op on
+// the widened operands (tests/eager_accuracy.h), special values exactly, or
+// else at least as close to it as eager; an answer identical to eager's
+// passes where the probe found eager's kernel within its bounds on this CPU.
+// float64 ops are held to eager's float64 result with the same bounds. maximum and
 // minimum treat +0 and -0 as equal: on the +-0 tie eager's own vectorised path
 // (max_ps: second operand) and its scalar tail (first operand) disagree, so
 // eager has no single answer there; the interpreter follows the vector path.
@@ -26,7 +33,7 @@
 #include <vector>
 
 #include "backends/interp/interp_backend.h"
-#include "eager_sqrt.h"
+#include "eager_accuracy.h"
 #include "fuze/ir/kernel.h"
 #include "unit/kernel_args_builder.h"
 
@@ -36,8 +43,6 @@ namespace {
 using ir::DType;
 using ir::Layout;
 using ir::Op;
-
-constexpr int64_t kMaxUlp = 4;
 
 // An operand of an eager call: a tensor or a Python number.
 struct Rhs {
@@ -129,26 +134,33 @@ std::optional<at::Tensor> eager(Op op, const at::Tensor& a, const Rhs& rhs) {
   return std::nullopt;
 }
 
+// Whether the interpreter's `got` agrees with eager's `want` and the exact
+// result `exact` (float32: eager's float64 op rounded once; float64: eager's).
+// Exact ops: bit for bit with eager. Approximate ops (and sqrt where eager's
+// is MKL's): within the op's documented bound of the exact result
+// (tests/eager_accuracy.h, docs/ops.md), special values included; where
+// outside it, at least as close to the exact result as eager is.
 template <class T>
-int64_t ulp_distance(T a, T b) {
-  if (std::isnan(a) || std::isnan(b)) return (std::isnan(a) && std::isnan(b)) ? 0 : INT64_MAX;
-  if (a == b) return 0;  // includes +0 == -0 for the approx comparison
-  using I = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
-  auto ordered = [](T v) {
-    I i;
-    std::memcpy(&i, &v, sizeof(v));
-    return static_cast<__int128>(i < 0 ? std::numeric_limits<I>::min() - i : i);
-  };
-  const __int128 d = ordered(a) - ordered(b);
-  const __int128 ad = d < 0 ? -d : d;
-  return ad > INT64_MAX ? INT64_MAX : static_cast<int64_t>(ad);
-}
-
-template <class T>
-bool agree(Op op, T got, T want, std::string* why) {
+bool agree(Op op, T got, T want, T exact, std::string* why) {
   const bool approx = (ir::op_info(op).flags & ir::kApprox) != 0 || (op == Op::kSqrt && !testing::eager_sqrt_is_exact());
-  if ((op == Op::kGelu || op == Op::kGeluTanh) && std::fabs(got - want) <= 4 * std::numeric_limits<T>::epsilon())
-    return true;  // 1 + erf(x / sqrt 2) cancels for x < -1 (SLEEF vs std:: erf, 1 ULP apart, magnified)
+  if (approx) {
+    // Where the probe found eager's kernel within its bounds on this CPU, an
+    // answer identical to eager's is ATen's formula itself (elu(-3.6e-16,
+    // alpha=inf): (exp(x) - 1) * alpha = 0 * inf = NaN in float32 where the
+    // float64 formula gives -inf).
+    const bool same = std::memcmp(&got, &want, sizeof(T)) == 0 || (std::isnan(got) && std::isnan(want));
+    if (same && (sizeof(T) == 8 || testing::eager_f32_accurate(ir::op_info(op).name))) return true;
+    if (testing::within(got, exact, testing::accuracy(ir::op_info(op).name))) return true;
+    // float64 has no wider reference here than eager itself, whose SLEEF
+    // log1p returns inf near DBL_MAX; the interpreter's is the finite value.
+    if (sizeof(T) == 8 && op == Op::kLog1p && std::isinf(exact) && std::isfinite(got) && got > T(700)) return true;
+    const bool finite = std::isfinite(got) && std::isfinite(exact);
+    const int64_t dg = testing::ulp_distance(got, exact), de = testing::ulp_distance(want, exact);
+    if (finite && dg <= de) return true;
+    *why = (finite ? std::to_string(dg) + " ULP" : std::string("special value")) + " from the exact " +
+           std::to_string(exact) + " (eager: " + (de == INT64_MAX ? std::string("NaN") : std::to_string(de) + " ULP") + ")";
+    return false;
+  }
   if (std::isnan(got) || std::isnan(want)) {
     if (std::isnan(got) && std::isnan(want)) return true;
     if (std::isnan(want) && (op == Op::kFmod || op == Op::kRemainder || op == Op::kFloorDivide)) {
@@ -158,21 +170,6 @@ bool agree(Op op, T got, T want, std::string* why) {
       return true;
     }
     *why = "NaN mismatch";
-    return false;
-  }
-  if (approx) {
-    // gelu's 1 + erf(x / sqrt 2) cancels for x < -1: eager's SLEEF erf and
-    // std::erf differ by 1 ULP there, which the cancellation magnifies (at
-    // x = -2: 48 ULP; the interpreter is the closer one to the true value).
-    const int64_t bound = (op == Op::kGelu || op == Op::kGeluTanh) ? 256 : (op == Op::kMish ? 16 : kMaxUlp);
-    const int64_t d = ulp_distance(got, want);
-    if (d <= bound) return true;
-    // Both in the subnormal range (mish(-103.5): SLEEF flushes to -0).
-    if (std::fabs(got) < std::numeric_limits<T>::min() && std::fabs(want) < std::numeric_limits<T>::min()) return true;
-    // SLEEF's log1pf returns inf above ~1e38 (eager's vectorised path); the
-    // interpreter gives the finite log1p there.
-    if (op == Op::kLog1p && std::isinf(want) && got > T(88)) return true;
-    *why = std::to_string(d) + " ULP apart";
     return false;
   }
   if ((op == Op::kMaximum || op == Op::kMinimum) && got == T(0) && want == T(0)) return true;
@@ -243,22 +240,47 @@ std::vector<T> interp(Op op, const std::vector<int64_t>& sizes, const T* a, Layo
   return out;
 }
 
-// Compares every element; reports the first few mismatches with their operands.
+// The exact result of eager's `op` on operands of T: for float32, the same
+// call on the operands widened to float64 (a Python-number rhs first rounded
+// to float32, as the float32 kernel sees it), rounded once to float32; for
+// float64, eager's own result.
 template <class T>
-void compare(Op op, const std::string& what, const std::vector<T>& got, const at::Tensor& want_t,
-             const std::function<std::string(int64_t)>& operands) {
-  const at::Tensor w = want_t.contiguous();
+at::Tensor exact_result(Op op, const at::Tensor& a, const Rhs& rhs, const at::Tensor& want) {
+  if (sizeof(T) == 8) return want;
+  Rhs wide;
+  if (rhs.tensor) wide.tensor = rhs.tensor->to(at::kDouble);
+  if (rhs.scalar) wide.scalar = static_cast<double>(static_cast<float>(*rhs.scalar));
+  return eager(op, a.to(at::kDouble), wide)->to(at::kFloat);
+}
+
+// Compares every element of the interpreter's `got` with eager's `want_t`
+// and the exact result `exact_t`; reports the first few mismatches with
+// their operands.
+template <class T>
+void compare_values(Op op, const std::string& what, const std::vector<T>& got, const at::Tensor& want_t,
+                    const at::Tensor& exact_t, const std::function<std::string(int64_t)>& operands) {
+  const at::Tensor w = want_t.contiguous(), e = exact_t.contiguous();
   ASSERT_EQ(w.scalar_type(), scalar_type<T>()) << what;
   ASSERT_EQ(static_cast<size_t>(w.numel()), got.size()) << what;
   const T* want = w.data_ptr<T>();
+  const T* exact = e.data_ptr<T>();
   int reported = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     std::string why;
-    if (!agree(op, got[i], want[i], &why) && reported++ < 5) {
+    if (!agree(op, got[i], want[i], exact[i], &why) && reported++ < 5) {
       ADD_FAILURE() << ir::op_info(op).name << " " << what << " " << operands(static_cast<int64_t>(i))
                     << ": interp " << got[i] << ", eager " << want[i] << " (" << why << ")";
     }
   }
+}
+
+// compare_values with eager's `op` on (a, rhs) and its exact result.
+template <class T>
+void compare(Op op, const std::string& what, const std::vector<T>& got, const at::Tensor& a, const Rhs& rhs,
+             const std::function<std::string(int64_t)>& operands) {
+  const std::optional<at::Tensor> want = eager(op, a, rhs);
+  ASSERT_TRUE(want) << "the eager test does not know how to call " << ir::op_info(op).name;
+  compare_values<T>(op, what, got, *want, exact_result<T>(op, a, rhs, *want), operands);
 }
 
 template <class T>
@@ -291,31 +313,25 @@ void check_op(Op op) {
   const bool uniform_rhs = (info.flags & ir::kUniformRhs) != 0;
 
   if (info.arity == 1) {
-    auto want = eager(op, x, {});
-    ASSERT_TRUE(want) << "the eager test does not know how to call " << info.name;
     auto got = interp<T>(op, {n}, vals.data(), Layout::kContiguous, {1}, nullptr, Layout::kContiguous, {}, 0);
-    compare<T>(op, "contiguous", got, *want, [&](int64_t i) { return "(" + fmt(vals[size_t(i)]) + ")"; });
+    compare<T>(op, "contiguous", got, x, {}, [&](int64_t i) { return "(" + fmt(vals[size_t(i)]) + ")"; });
     // A transposed view of the same values.
     const at::Tensor xt = x.slice(0, 0, (n / 4) * 4).reshape({4, n / 4}).t();
-    auto want_t = eager(op, xt, {});
     auto got_t = interp<T>(op, {n / 4, 4}, vals.data(), Layout::kStrided, {1, n / 4}, nullptr,
                            Layout::kContiguous, {}, 0);
-    compare<T>(op, "transposed", got_t, *want_t, [&](int64_t i) { return "[" + std::to_string(i) + "]"; });
+    compare<T>(op, "transposed", got_t, xt, {}, [&](int64_t i) { return "[" + std::to_string(i) + "]"; });
     return;
   }
 
   // Python-number rhs (and a 0-dim tensor rhs, read as a broadcast input).
   for (double s : test_scalars()) {
-    auto want = eager(op, x, Rhs{std::nullopt, s});
-    ASSERT_TRUE(want) << "the eager test does not know how to call " << info.name;
     auto got = interp<T>(op, {n}, vals.data(), Layout::kContiguous, {1}, nullptr, Layout::kScalar, {0}, s);
-    compare<T>(op, "scalar " + fmt(s), got, *want,
+    compare<T>(op, "scalar " + fmt(s), got, x, Rhs{std::nullopt, s},
                [&](int64_t i) { return "(" + fmt(vals[size_t(i)]) + ", " + fmt(s) + ")"; });
     const T st = static_cast<T>(s);
     const at::Tensor zero_dim = at::scalar_tensor(st, opts);
-    auto want0 = eager(op, x, Rhs{zero_dim, std::nullopt});
     auto got0 = interp<T>(op, {n}, vals.data(), Layout::kContiguous, {1}, &st, Layout::kBroadcast, {0}, 0);
-    compare<T>(op, "0-dim " + fmt(s), got0, *want0,
+    compare<T>(op, "0-dim " + fmt(s), got0, x, Rhs{zero_dim, std::nullopt},
                [&](int64_t i) { return "(" + fmt(vals[size_t(i)]) + ", " + fmt(st) + ")"; });
   }
   if (uniform_rhs) return;
@@ -323,18 +339,15 @@ void check_op(Op op) {
   // Every pair of values: a [n, 1] and b [1, n] broadcast to [n, n] ...
   const at::Tensor a = x.reshape({n, 1});
   const at::Tensor b = x.reshape({1, n});
-  auto want = eager(op, a, Rhs{b, std::nullopt});
-  ASSERT_TRUE(want);
   auto pair_name = [&](int64_t i) { return "(" + fmt(vals[size_t(i / n)]) + ", " + fmt(vals[size_t(i % n)]) + ")"; };
   auto got = interp<T>(op, {n, n}, vals.data(), Layout::kStrided, {1, 0}, vals.data(), Layout::kStrided, {0, 1}, 0);
-  compare<T>(op, "broadcast", got, *want, pair_name);
+  compare<T>(op, "broadcast", got, a, Rhs{b, std::nullopt}, pair_name);
   // ... and the same pairs as two contiguous tensors (eager's vectorised path).
   const at::Tensor ac = a.expand({n, n}).contiguous();
   const at::Tensor bc = b.expand({n, n}).contiguous();
-  auto want_c = eager(op, ac, Rhs{bc, std::nullopt});
   auto got_c = interp<T>(op, {n * n}, ac.data_ptr<T>(), Layout::kContiguous, {1}, bc.data_ptr<T>(),
                          Layout::kContiguous, {1}, 0);
-  compare<T>(op, "contiguous", got_c, *want_c, pair_name);
+  compare<T>(op, "contiguous", got_c, ac, Rhs{bc, std::nullopt}, pair_name);
 }
 
 TEST(EagerParity, EveryOpF32) {
@@ -370,8 +383,9 @@ TEST(EagerParity, ClampLowering) {
     ab.add_scalar(hi);
     ab.add_contiguous(out.data());
     ck->run(ab.args(), 0, n);
-    compare<float>(Op::kClampMax, "clamp(" + fmt(lo) + ", " + fmt(hi) + ")", out, at::clamp(x, lo, hi),
-                   [&](int64_t i) { return "(" + fmt(vals[size_t(i)]) + ")"; });
+    const at::Tensor want = at::clamp(x, lo, hi);
+    compare_values<float>(Op::kClampMax, "clamp(" + fmt(lo) + ", " + fmt(hi) + ")", out, want, want,
+                          [&](int64_t i) { return "(" + fmt(vals[size_t(i)]) + ")"; });
   }
 }
 

@@ -11,7 +11,7 @@ import sys, torch
 d = sys.argv[1]
 torch.save(["not a tensor", torch.rand(3, 4)], d + "/in_string.pt")
 torch.save([torch.rand(3, 4), torch.rand(5, 6)], d + "/in_shape.pt")
-torch.save((torch.rand(3, 4),), d + "/in_arity.pt")  # a tuple: libtorch 1.13 cannot unpickle [x] (APPEND)
+torch.save([torch.rand(3, 4)], d + "/in_arity.pt")  # one element: Python writes APPEND
 torch.save([torch.randint(-3, 3, (3, 4)), torch.randint(-3, 3, (3, 4))], d + "/in_int64.pt")
 torch.save([torch.rand(3, 4, dtype=torch.float64), torch.rand(3, 4)], d + "/in_float64.pt")
 torch.save([torch.tensor([float("nan"), float("inf"), -float("inf"), 1e-45]).repeat(3, 1), torch.rand(3, 4)],

@@ -3,7 +3,7 @@
 // TorchScript. Where TorchScript raises (e.g. an op eager does not implement
 // for a dtype), the fused graph must raise too; otherwise the outputs must be
 // equal: same dtype and shape, bit for bit for exact ops, within a relative
-// tolerance for transcendental ones. The test prints the op x dtype table
+// tolerance of the exact (float64) result for transcendental ones. The test prints the op x dtype table
 // ("K": ran a fused kernel, "F": fell back, "E": eager raises).
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <map>
 
-#include "eager_sqrt.h"
+#include "eager_accuracy.h"
 #include "frontend/op_cases.h"
 #include "frontend/test_util.h"
 
@@ -35,16 +35,33 @@ at::Tensor make_input(at::ScalarType t, int seed) {
   return x;
 }
 
-::testing::AssertionResult close(const at::Tensor& got, const at::Tensor& want, bool approx) {
+// The exact result of `graph` on `in`: its floating inputs widened to
+// float64, the result rounded once to `like`'s dtype.
+at::Tensor exact_result(const std::shared_ptr<torch::jit::Graph>& graph, const std::vector<torch::jit::IValue>& in,
+                        const at::Tensor& like) {
+  std::vector<torch::jit::IValue> wide;
+  for (const auto& v : in) {
+    const at::Tensor& t = v.toTensor();
+    wide.emplace_back(t.is_floating_point() ? t.to(at::kDouble) : t);
+  }
+  return run_graph(graph, wide)[0].toTensor().to(like.scalar_type());
+}
+
+// Exact ops: bit for bit with eager. Approximate ones: close to the exact
+// result (eager's float32 kernels approximate differently on different CPUs:
+// torch 2.11's float32 gelu on AVX-512 gives gelu(inf) = NaN), NaN and
+// infinities exactly as it; where not close to it, finite and close to eager.
+::testing::AssertionResult close(const at::Tensor& got, const at::Tensor& want, const at::Tensor& exact, bool approx) {
   if (got.scalar_type() != want.scalar_type())
     return ::testing::AssertionFailure() << "dtype " << got.scalar_type() << " vs " << want.scalar_type();
   if (got.sizes() != want.sizes()) return ::testing::AssertionFailure() << "shape";
   if (!approx) return same_tensor(got, want);
-  const at::Tensor g = got.to(at::kDouble), w = want.to(at::kDouble);
+  const at::Tensor g = got.to(at::kDouble), w = want.to(at::kDouble), e = exact.to(at::kDouble);
   const double rtol = want.scalar_type() == at::kDouble ? 1e-12 : (want.scalar_type() == at::kFloat ? 1e-5 : 1e-2);
-  at::Tensor ok = at::isclose(g, w, rtol, 1e-6, /*equal_nan=*/true);
-  if (ok.all().item<bool>()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "values differ:\n" << got << "\nvs\n" << want;
+  const at::Tensor near_exact = at::isclose(g, e, rtol, 1e-6, /*equal_nan=*/true);
+  const at::Tensor near_eager = at::isclose(g, w, rtol, 1e-6) & at::isfinite(g) & at::isfinite(e);
+  if ((near_exact | near_eager).all().item<bool>()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "values differ:\n" << got << "\nvs eager\n" << want << "\nexact\n" << exact;
 }
 
 TEST(FusionDtypes, EveryOpEveryDtypeMatchesTorchScript) {
@@ -80,8 +97,10 @@ TEST(FusionDtypes, EveryOpEveryDtypeMatchesTorchScript) {
         continue;
       }
       const at::Tensor got = run_graph(fused, in)[0].toTensor();
-      EXPECT_TRUE(close(got, *want, c.approx || (std::string(c.name) == "sqrt" && !eager_sqrt_is_exact())));
       const bool kernel = fuze::stats().kernel_calls == 1;
+      // A group that fell back ran TorchScript's own ops: eager's answer.
+      const bool approx = kernel && (c.approx || (std::string(c.name) == "sqrt" && !eager_sqrt_is_exact()));
+      EXPECT_TRUE(close(got, *want, approx ? exact_result(original, in, *want) : *want, approx));
       kernels += kernel;
       row += kernel ? " K" : " F";
     }

@@ -24,7 +24,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
-#include "eager_sqrt.h"
+#include "eager_accuracy.h"
 #include "frontend/frontend.h"
 #include "fuze/fuze.h"
 #include "runtime/runtime.h"
@@ -91,6 +91,9 @@ struct NodeRec {
   bool zero_sign = false;  // maximum/minimum with a float result: only its zeros' signs are perturbed
   int ulp = 4;          // its bound
   double abs_eps = 0;   // absolute bound in units of eps (gelu)
+  // Where eager's float32 op is inaccurate on this CPU (eager_f32_accurate),
+  // the reference graphs' lines for it instead: the op in float64, rounded.
+  std::string exact_line;
 };
 
 inline const std::set<std::string>& approx_ops() {
@@ -317,7 +320,9 @@ class Generator {
 
   // perturbed: each kApprox result r becomes r * %f + %a (extra inputs);
   // flip: each kApprox or maximum/minimum result that is zero flips its sign.
-  std::string text(bool perturbed = false, std::vector<std::string>* pert_inputs = nullptr, bool flip = false) const {
+  // exact: nodes with an exact_line use it (the reference graphs).
+  std::string text(bool perturbed = false, std::vector<std::string>* pert_inputs = nullptr, bool flip = false,
+                   bool exact = false) const {
     std::string s = "graph(";
     bool first = true;
     for (const Val& v : g.vals) {
@@ -339,8 +344,9 @@ class Generator {
       if (v.is_const) s += v.const_line;
     }
     for (const NodeRec& n : g.nodes) {
+      const std::string& node_text = exact && !n.exact_line.empty() ? n.exact_line : n.line;
       if (perturbed && (flip ? n.approx || n.zero_sign : n.approx)) {
-        std::string line = n.line;
+        std::string line = node_text;
         const std::string from = "%" + n.out + " :", to = "%" + n.out + "__r :";
         line.replace(line.find(from), from.size(), to);
         s += line;
@@ -355,12 +361,20 @@ class Generator {
         s += "  %" + n.out + "__one : int = prim::Constant[value=1]()\n";
         s += "  %" + n.out + " : Tensor = aten::add(%" + n.out + "__m, %" + n.out + "__a, %" + n.out + "__one)\n";
       } else {
-        s += n.line;
+        s += node_text;
       }
     }
     s += "  return (";
     for (size_t i = 0; i < g.outputs.size(); ++i) s += (i ? ", %" : "%") + g.outputs[i];
     return s + ")\n";
+  }
+
+  // Whether some node's reference computes in float64 (exact_line).
+  bool has_exact_lines() const {
+    for (const NodeRec& n : g.nodes) {
+      if (!n.exact_line.empty()) return true;
+    }
+    return false;
   }
 
   std::vector<c10::IValue> inputs() const {
@@ -724,6 +738,30 @@ class Generator {
     }
   }
 
+  // The reference's lines for a float32 result of an op that eager computes
+  // inaccurately in float32 on this CPU (tests/eager_accuracy.h): each
+  // floating tensor operand widened to float64, the op, the result rounded
+  // back to its dtype. "" for every other op.
+  std::string exact_line(const Cand& c, const std::string& out, const at::Tensor& result) const {
+    if (!result.defined() || result.scalar_type() != c10::kFloat) return "";
+    if (fuze::testing::eager_f32_accurate(c.kind)) return "";
+    const std::string p = "%" + out + "__";
+    std::string s = "  " + p + "f64 : int = prim::Constant[value=7]()\n" +
+                    "  " + p + "dt : int = prim::Constant[value=" + std::to_string(static_cast<int>(result.scalar_type())) + "]()\n" +
+                    "  " + p + "no : bool = prim::Constant[value=0]()\n" + "  " + p + "none : NoneType = prim::Constant()\n";
+    auto to = [&](const std::string& dst, const std::string& src, const std::string& dtype) {
+      return "  " + dst + " : Tensor = aten::to(" + src + ", " + dtype + ", " + p + "no, " + p + "no, " + p + "none)\n";
+    };
+    Cand wide = c;
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      const Val& v = find(c, c.args[i]);
+      if (v.kind != 'T' || !v.value.isTensor() || !v.value.toTensor().is_floating_point()) continue;
+      wide.args[i] = out + "__w" + std::to_string(i);
+      s += to("%" + wide.args[i], "%" + c.args[i], p + "f64");
+    }
+    return s + node_line(wide, out + "__x") + to("%" + out, p + "x", p + "dt");
+  }
+
   void add(const Cand& c, const at::Tensor& result) {
     int approx = 0, ambig = 0;
     for (const std::string& a : c.args) {
@@ -740,6 +778,7 @@ class Generator {
     n.zero_sign = fl && (c.kind == "aten::maximum" || c.kind == "aten::minimum");
     n.ulp = c.ulp;
     n.abs_eps = c.abs_eps;
+    n.exact_line = exact_line(c, n.out, result);
     g.nodes.push_back(n);
     Val v;
     v.name = n.out;

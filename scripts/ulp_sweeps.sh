@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The accuracy sweeps of kernels/math/ULP.md at one ISA level:
+#   scripts/ulp_sweeps.sh [sse|avx2|avx512] [build dir]
+# exp, tanh, sigmoid, silu and erf over all 2^32 float32 inputs; the
+# float64-internal functions (log, exp2, expm1, log2, log10, log1p, softplus,
+# mish, logit) over every 257th bit pattern (16.7M inputs of every class).
+# Runs $(nproc) sweeps at a time (each is single-threaded) and prints one
+# line per function; exits non-zero when a sweep does (max error above 2 ULP).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+isa="${1:-avx2}"
+build="${2:-${FUZE_BUILD_DIR:-$root/build}}"
+sweep="$build/tools/ulp_sweep"
+[ -x "$sweep" ] || { echo "ulp_sweeps: $sweep not built (bash scripts/build.sh)"; exit 2; }
+jobs="$(nproc)"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+
+run() {  # run NAME ARGS...
+  local name="$1"; shift
+  if "$sweep" "$@" > "$tmp/$name.out" 2>&1; then echo 0 > "$tmp/$name.rc"; else echo $? > "$tmp/$name.rc"; fi
+}
+
+names=()
+for fn in exp tanh sigmoid silu erf; do names+=("$fn:full"); done
+for fn in log exp2 expm1 log2 log10 log1p softplus mish logit; do names+=("$fn:257"); done
+start=$(date +%s)
+for entry in "${names[@]}"; do
+  fn="${entry%%:*}"; how="${entry##*:}"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 0.5; done
+  if [ "$how" = full ]; then
+    run "$fn" "$fn" --isa "$isa" &
+  else
+    run "$fn" "$fn" --isa "$isa" --step 257 &
+  fi
+done
+wait
+status=0
+for entry in "${names[@]}"; do
+  fn="${entry%%:*}"; how="${entry##*:}"
+  printf "%-8s %-14s %s\n" "$isa" "$([ "$how" = full ] && echo "all 2^32" || echo "step 257")" "$(cat "$tmp/$fn.out")"
+  [ "$(cat "$tmp/$fn.rc")" = 0 ] || status=1
+done
+echo "ulp_sweeps: ${#names[@]} sweeps at $isa in $(( $(date +%s) - start )) s, $([ $status = 0 ] && echo "all within 2 ULP" || echo "SOME ABOVE 2 ULP")"
+exit $status
