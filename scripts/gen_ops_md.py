@@ -81,3 +81,47 @@ for k, v in [
     ("aten::gelu(x, approximate='tanh')", "gelu_tanh(x)"),
 ]:
     out.write(f"| `{k}` | {v} |\n")
+
+# Accuracy: the bounds the tests hold every backend to, read from
+# tests/eager_accuracy.h's accuracy() (one table for tests and docs).
+acc_src = (root / "tests/eager_accuracy.h").read_text()
+acc_src = acc_src[acc_src.index("inline Accuracy accuracy("):]
+acc_src = acc_src[:acc_src.index("\n}\n")]
+special = {}
+for cond, ulp, abs_eps in re.findall(r"if \(([^)]*)\) return \{(\d+), (\d+)\};", acc_src):
+    for n in re.findall(r'name == "(\w+)"', cond):
+        special[n] = (int(ulp), int(abs_eps))
+default_ulp, default_abs = map(int, re.search(r"return \{(\d+), (\d+)\};\s*$", acc_src).groups())
+approx = [r[0] for r in rows if "ULP-bounded" in r[4]]
+out.write("\n## Accuracy, and where eager differs by CPU\n\n")
+out.write("fuze computes the same ops on every CPU (the interpreter with glibc's libm, x86 with its own vector math,\n"
+          "[ULP.md](../kernels/math/ULP.md)); eager's float32 kernels do not: ATen and oneDNN pick them per CPU.\n"
+          "So the tests hold fuze to the exact result, not to eager's: for a float32 op, eager's float64 op on the\n"
+          "operands widened to float64, rounded once to float32 (tests/eager_accuracy.h). Each ULP-bounded op must\n"
+          "be within the bound below of it, with NaN and +-inf exactly as it; where an op's ATen formula cancels\n"
+          "(the error is a few ULP of an intermediate, not of the small result) an absolute bound in units of\n"
+          "FLT_EPSILON applies too. Exact ops are bit for bit with eager. float64 ops are held to eager's float64.\n\n")
+out.write("| ops | bound against the exact result |\n|---|---|\n")
+plain = [n for n in approx if n not in special]
+out.write("| %s | %d ULP |\n" % (", ".join("`%s`" % n for n in plain), default_ulp))
+for n, (u, a) in sorted(special.items()):
+    out.write("| `%s` | %d ULP%s |\n" % (n, u, " or %d x FLT_EPSILON absolute" % a if a else ""))
+out.write("\nAt start, `fuze_fuzz` probes each float32 transcendental of the linked libtorch on this CPU against\n"
+          "its float64 op and prints the ones that miss their bound (`reference computes gelu in float64 on this\n"
+          "CPU: ...`); its reference computes those in float64. Found so far (2026-12-06, AMD EPYC Zen 4 with\n"
+          "AVX-512, and the Zen 3 AVX2 machines before it):\n\n")
+out.write("| libtorch | CPUs, ATen capability | eager float32 | exact | fuze |\n|---|---|---|---|---|\n")
+for row in [
+    ("2.11 (PyPI)", "Zen 4 (AVX-512), with ATEN_CPU_CAPABILITY default, avx2 and avx512 alike (Zen 3 AVX2: within bounds)",
+     "gelu(inf) = NaN, gelu(3.4e38) = inf, gelu(-3.49820948) = -0.000820068", "inf, 3.4e38, -0.000819269",
+     "the exact values (all backends, all ISA levels)"),
+    ("2.11 (PyPI)", "every CPU", "sqrt, float32 and float64: MKL VML, up to 1 ULP (sqrt(88.7f) = 9.41806698)",
+     "correctly rounded (9.41806793)", "correctly rounded"),
+    ("1.13 (Debian)", "AVX2 and AVX-512 capabilities (not default)", "log1p(x > 1e38) = inf (SLEEF)",
+     "the finite value (log1p(3.4e38) = 88.722)", "the finite value"),
+    ("1.13 (Debian)", "Zen 4 (AVX-512)", "gelu(-3.49820948) = -0.00081944", "-0.000819269",
+     "-0.00081923 (within 4 x FLT_EPSILON)"),
+]:
+    out.write("| %s |\n" % " | ".join(row))
+out.write("\nSigns of zero follow ATen's formula (gelu(-3.4e38): eager 1.13 gives +0 on Zen 4, fuze -0, the limit\n"
+          "is 0-); the fuzzer accepts either sign where a transcendental or maximum/minimum decides it.\n")

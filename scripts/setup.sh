@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libtorch-dev python3-torch python3-dev pybind11-dev python3-pytest python3-numpy
+  libtorch-dev python3-torch python3-torchvision python3-dev pybind11-dev python3-pytest python3-numpy
   libasmjit-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-matplotlib
 )

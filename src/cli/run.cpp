@@ -99,6 +99,9 @@ int run_main(int argc, char** argv) {
     for (const auto& u : frontend::unfused_nodes(*fused.graph())) {
       std::printf("not fused: %s %s: %s\n", u.kind.c_str(), u.value.c_str(), u.reason.c_str());
     }
+    const Coverage cov = fusion_coverage(fused);
+    std::printf("coverage: %d of %d elementwise nodes fused (%.0f%%)\n", cov.fused, cov.fused + cov.unfused,
+                cov.percent());
     std::printf("fusion groups: %d, kernel calls: %" PRIu64 ", fallbacks: %" PRIu64 ", compiles: %" PRIu64 "\n",
                 fused.num_fusion_groups(), st.kernel_calls, st.fallbacks, st.compiles);
 

@@ -36,8 +36,10 @@ std::optional<ir::Op> op_for_kind(c10::Symbol kind);
 using ProfiledDtypes = std::unordered_map<const torch::jit::Value*, c10::ScalarType>;
 std::string fusibility(const torch::jit::Node* node, const ProfiledDtypes* profiled);
 
-// True for aten kinds fuze knows as elementwise (lowered from ops.def) and their
-// in-place variants (aten::add_...): the nodes the unfused list reports on.
+// True for aten kinds fuze knows as elementwise (lowered from ops.def), ATen's
+// other pointwise ops (aten::hypot, aten::selu, ...) and the in-place variants
+// of both (aten::add_...): the nodes the coverage figures and the unfused
+// list report on.
 bool is_elementwise_kind(c10::Symbol kind);
 
 // The value of a prim::Constant int/float/bool as a double; false otherwise.

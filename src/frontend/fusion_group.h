@@ -52,6 +52,32 @@ struct Signature {
 };
 static_assert(std::is_trivially_copyable_v<Signature>, "Signature is compared with memcmp");
 
+// The graph a group's kernel is lowered from. Without prim::ConstantChunk it
+// is the group's subgraph and kernel input i is group input i. With chunks
+// (an LSTM cell's gates.chunk(4, 1)), each piece of a chunked value is rebuilt
+// from pieces of the group inputs it depends on (kernel_graph.cpp): a kernel
+// input is then a whole group input or one piece of one, and the kernel runs
+// over the pieces' shape. The group's subgraph stays the fallback.
+struct ChunkSpec {
+  int chunks = 1;
+  int64_t dim = 0;    // of the chunked value (negative: from the end)
+  uint64_t deps = 0;  // the group inputs the chunked value depends on (its shape)
+};
+struct KernelInput {
+  int group = 0;   // the group input
+  int chunk = -1;  // -1: the whole input; else its piece `piece` of chunks[chunk]
+  int piece = 0;
+};
+struct KernelGraph {
+  std::shared_ptr<torch::jit::Graph> graph;
+  std::vector<KernelInput> inputs;  // one per graph input
+  std::vector<ChunkSpec> chunks;
+  std::string text() const;  // the chunks and the input mapping (part of the cache key)
+};
+// Builds the kernel graph of a subgraph that has prim::ConstantChunk nodes;
+// an error for shapes of chunk it cannot rebuild (a chunk of a chunk).
+Status build_kernel_graph(const torch::jit::Graph& subgraph, KernelGraph* out);
+
 // "x86|r2:float32.contiguous,float64.scalar," (the KernelCache key's tail).
 std::string signature_text(const Signature& s);
 
@@ -84,7 +110,15 @@ struct GroupCall {
   int64_t iter[kMaxGroupRank];       // the iteration (output) shape
   int64_t out_strides[kMaxGroupOutputs * kMaxGroupRank];  // each output's strides when !contiguous_outputs
   double scalars[kMaxGroupInputs];
+  // Per kernel input: its tensor (nullptr for a number), and the sizes,
+  // strides and data it is read with (the tensor's own, or a chunk piece's).
   const at::Tensor* tensors[kMaxGroupInputs];
+  int dims[kMaxGroupInputs];
+  const int64_t* sizes[kMaxGroupInputs];
+  const int64_t* tstrides[kMaxGroupInputs];
+  char* base[kMaxGroupInputs];
+  int64_t piece_sizes[kMaxGroupInputs * kMaxGroupRank];  // storage for pieces' sizes
+  c10::IntArrayRef input_sizes(size_t i) const { return c10::IntArrayRef(sizes[i], static_cast<size_t>(dims[i])); }
   // Where the tensor inputs seen so far live; kCuda: all on cuda:0 (the kernel
   // is a device kernel).
   enum Device : uint8_t { kNoTensor, kCpu, kCuda } device = kNoTensor;
@@ -125,7 +159,14 @@ class FusionGroupRunner {
   // fallback has run (its outputs are on the stack) or must run.
   bool check_eager_first(const GroupKernel& k, torch::jit::Stack& stack, GroupCall* call);
 
-  std::shared_ptr<torch::jit::Graph> subgraph_;
+  // The chunk pieces of this call (GroupCall's sizes/base for chunked kernel
+  // inputs); false with call->why_static when the shapes do not chunk evenly.
+  bool chunk_inputs(const c10::IValue* inputs, GroupCall* call) const;
+
+  std::shared_ptr<torch::jit::Graph> subgraph_;  // the fallback
+  KernelGraph kernel_;                           // what the kernel is lowered from
+  std::string kernel_error_;                     // why no kernel graph could be built (always the fallback)
+  size_t num_kernel_inputs_ = 0;
   std::string identity_;  // canonical text of the subgraph (the cache key's head)
   std::string name_;      // kernel (chain) name, e.g. "fused_add_tanh": the RecordFunction name
   size_t num_inputs_ = 0;

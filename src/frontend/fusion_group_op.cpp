@@ -8,6 +8,8 @@
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/runtime/custom_operator.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <unordered_map>
 
@@ -81,13 +83,22 @@ std::string signature_text(const Signature& s) {
 
 FusionGroupRunner::FusionGroupRunner(const Node* node) {
   subgraph_ = node->g(c10::attr::Subgraph);
-  identity_ = canonical_text(*subgraph_);
   num_inputs_ = node->inputs().size();
   num_outputs_ = node->outputs().size();
+  const bool chunks = std::any_of(subgraph_->nodes().begin(), subgraph_->nodes().end(),
+                                  [](const Node* n) { return n->kind() == c10::prim::ConstantChunk; });
+  if (chunks) {
+    if (Status s = build_kernel_graph(*subgraph_, &kernel_); !s) kernel_error_ = s.message();
+  } else {
+    kernel_.graph = subgraph_;
+    for (size_t i = 0; i < num_inputs_; ++i) kernel_.inputs.push_back(KernelInput{static_cast<int>(i), -1, 0});
+  }
+  num_kernel_inputs_ = kernel_.inputs.size();
+  identity_ = canonical_text(*kernel_.graph) + kernel_.text();
   std::unordered_map<const Value*, uint64_t> deps;
-  const auto& ins = subgraph_->inputs();
+  const auto& ins = kernel_.graph->inputs();
   for (size_t i = 0; i < ins.size() && i < 64; ++i) deps[ins[i]] = uint64_t(1) << i;
-  for (const Node* n : subgraph_->nodes()) {
+  for (const Node* n : kernel_.graph->nodes()) {
     uint64_t d = 0;
     // type_as(x, other) takes only other's dtype: other's shape does not broadcast.
     const size_t shaping = n->kind() == c10::aten::type_as ? 1 : n->inputs().size();
@@ -104,7 +115,7 @@ FusionGroupRunner::FusionGroupRunner(const Node* node) {
   for (size_t i = 0; i < ins.size(); ++i) {
     if (ins[i]->type()->cast<c10::TensorType>()) operand_of[ins[i]] = static_cast<int>(i);
   }
-  for (const Node* n : subgraph_->nodes()) {
+  for (const Node* n : kernel_.graph->nodes()) {
     if (n->kind() == c10::prim::Constant) continue;
     LayoutStep step;
     const bool cast = is_cast_kind(n->kind());
@@ -117,7 +128,7 @@ FusionGroupRunner::FusionGroupRunner(const Node* node) {
     operand_of[n->output()] = ~static_cast<int>(layout_steps_.size());
     layout_steps_.push_back(std::move(step));
   }
-  for (const Value* v : subgraph_->outputs()) {
+  for (const Value* v : kernel_.graph->outputs()) {
     auto op = operand_of.find(v);
     output_step_.push_back(op == operand_of.end() || op->second >= 0 ? -1 : ~op->second);
     auto it = deps.find(v);
@@ -133,7 +144,7 @@ FusionGroupRunner::FusionGroupRunner(const Node* node) {
                                tensor ? ir::Layout::kContiguous : ir::Layout::kScalar, false});
   }
   ir::Kernel k;
-  name_ = lower_subgraph(*subgraph_, nominal, 1, ir::Layout::kContiguous, &k).is_ok() ? k.name() : "fuze_group";
+  name_ = lower_subgraph(*kernel_.graph, nominal, 1, ir::Layout::kContiguous, &k).is_ok() ? k.name() : "fuze_group";
 }
 
 // ---- the signature table ---------------------------------------------------
@@ -170,7 +181,7 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
   auto gk = std::make_unique<GroupKernel>();
   gk->sig = sig;
   ir::Kernel lowered;
-  Status s = lower_subgraph(*subgraph_, inputs, sig.rank,
+  Status s = lower_subgraph(*kernel_.graph, inputs, sig.rank,
                             sig.strided_outputs ? ir::Layout::kStrided : ir::Layout::kContiguous, &lowered);
   if (s) {
     for (const ir::Output& o : lowered.outputs()) {
@@ -179,7 +190,9 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
       const ir::Node* src = v.kind == ir::NodeKind::kOp && v.op == ir::Op::kCast ? &lowered.node(v.args[0]) : nullptr;
       const bool alias = src != nullptr && src->kind == ir::NodeKind::kInput && src->dtype == v.dtype &&
                          src->layout != ir::Layout::kScalar;
-      gk->output_alias.push_back(alias ? src->input_index : -1);
+      // The alias is the group input itself (never a chunk piece: that output is the kernel's copy).
+      const bool whole = alias && kernel_.inputs[static_cast<size_t>(src->input_index)].chunk < 0;
+      gk->output_alias.push_back(whole ? kernel_.inputs[static_cast<size_t>(src->input_index)].group : -1);
     }
     for (const ir::Node& node : lowered.nodes()) {
       if (node.dtype == ir::DType::kFloat16 || node.dtype == ir::DType::kBFloat16) gk->check_eager = true;
@@ -235,9 +248,9 @@ bool FusionGroupRunner::output_layouts(GroupCall* call) const {
       int64_t* osz = op_shape + static_cast<size_t>(num_ops) * r;
       int64_t* ost = op_strides + static_cast<size_t>(num_ops) * r;
       if (o >= 0) {
-        const at::Tensor* t = call->tensors[static_cast<size_t>(o)];
-        if (t == nullptr) continue;
-        const c10::IntArrayRef sizes = t->sizes(), tstrides = t->strides();
+        if (call->tensors[static_cast<size_t>(o)] == nullptr) continue;
+        const c10::IntArrayRef sizes = call->input_sizes(static_cast<size_t>(o));
+        const c10::IntArrayRef tstrides(call->tstrides[static_cast<size_t>(o)], sizes.size());
         const size_t off = r - sizes.size();
         std::fill(osz, osz + off, 1);
         std::fill(ost, ost + off, 0);
@@ -306,12 +319,71 @@ const char* device_check(const at::Tensor& t, GroupCall* call) {
 }
 }  // namespace
 
+bool FusionGroupRunner::chunk_inputs(const c10::IValue* inputs, GroupCall* call) const {
+  // Each chunked value's shape is the broadcast of the group inputs it
+  // depends on; it must split into equal pieces along the chunk dim.
+  struct Piece {
+    int rank;
+    int64_t dim, len;
+  };
+  std::array<Piece, kMaxGroupInputs> pieces;
+  for (size_t c = 0; c < kernel_.chunks.size(); ++c) {
+    const ChunkSpec& spec = kernel_.chunks[c];
+    int64_t shape[kMaxGroupRank];
+    int r = 0;
+    for (size_t j = 0; j < num_inputs_ && j < 64; ++j) {
+      if (((spec.deps >> j) & 1u) == 0 || !inputs[j].isTensor()) continue;
+      if (!broadcast_into(inputs[j].toTensor().sizes(), shape, &r)) {
+        call->why_static = "input shapes do not broadcast";
+        return false;
+      }
+    }
+    const int64_t d = spec.dim < 0 ? spec.dim + r : spec.dim;
+    if (d < 0 || d >= r || shape[d] % spec.chunks != 0) {
+      call->why_static = "a chunked size that does not split into equal pieces";
+      return false;
+    }
+    pieces[c] = Piece{r, d, shape[d] / spec.chunks};
+  }
+  for (size_t i = 0; i < num_kernel_inputs_; ++i) {
+    const KernelInput& ki = kernel_.inputs[i];
+    if (ki.chunk < 0) continue;
+    const c10::IValue& v = inputs[ki.group];
+    if (!v.isTensor() || !v.toTensor().defined()) {
+      call->why_static = "a chunked input that is not a tensor";
+      return false;
+    }
+    const at::Tensor& t = v.toTensor();
+    const Piece& p = pieces[static_cast<size_t>(ki.chunk)];
+    const int dim = static_cast<int>(t.dim());
+    int64_t* sizes = call->piece_sizes + i * kMaxGroupRank;
+    std::copy(t.sizes().begin(), t.sizes().end(), sizes);
+    char* base = static_cast<char*>(t.data_ptr());
+    const int64_t td = p.dim - (p.rank - dim);  // the chunk dim in t's own dims
+    if (td >= 0 && sizes[td] != 1) {             // else t broadcasts along it: every piece reads all of t
+      sizes[td] = p.len;
+      base += ki.piece * p.len * t.stride(td) * static_cast<int64_t>(t.element_size());
+    }
+    call->dims[i] = dim;
+    call->sizes[i] = sizes;
+    call->tstrides[i] = t.strides().data();
+    call->base[i] = base;
+  }
+  return true;
+}
+
 const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall* call) {
-  const size_t n = num_inputs_;
-  if (n > static_cast<size_t>(kMaxGroupInputs) || num_outputs_ > static_cast<size_t>(kMaxGroupOutputs)) {
+  const size_t n = num_kernel_inputs_;
+  if (!kernel_error_.empty()) {
+    call->why = kernel_error_;
+    return nullptr;
+  }
+  if (n > static_cast<size_t>(kMaxGroupInputs) || num_outputs_ > static_cast<size_t>(kMaxGroupOutputs) ||
+      num_inputs_ > 64) {
     call->why_static = "too many inputs or outputs for one kernel";
     return nullptr;
   }
+  if (!kernel_.chunks.empty() && !chunk_inputs(inputs, call)) return nullptr;
   const runtime::Options opts = runtime::options();
   call->grain = opts.grain;
   const bool grad_on = at::GradMode::is_enabled();
@@ -323,7 +395,8 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
 
   // Inputs: kinds, dtypes, grad; the iteration shape is the broadcast of the used tensors.
   for (size_t i = 0; i < n; ++i) {
-    const c10::IValue& v = inputs[i];
+    const KernelInput& ki = kernel_.inputs[i];
+    const c10::IValue& v = inputs[ki.group];
     call->tensors[i] = nullptr;
     call->scalars[i] = 0.0;
     call->data[i] = nullptr;
@@ -344,8 +417,14 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       if (grad_on && t.requires_grad()) { call->why_static = "input requires grad"; return nullptr; }
       if (t.is_neg() || t.is_conj()) { call->why_static = "lazily negated/conjugated input"; return nullptr; }
       call->tensors[i] = &t;
+      if (ki.chunk < 0) {  // a chunk piece's view: chunk_inputs
+        call->dims[i] = static_cast<int>(t.dim());
+        call->sizes[i] = t.sizes().data();
+        call->tstrides[i] = t.strides().data();
+        call->base[i] = static_cast<char*>(t.data_ptr());
+      }
       sig.input[i] = encode_input(dt, ir::Layout::kContiguous, t.dim() == 0);
-      if (((used_inputs_ >> i) & 1u) != 0 && !broadcast_into(t.sizes(), iter, &rank)) {
+      if (((used_inputs_ >> i) & 1u) != 0 && !broadcast_into(call->input_sizes(i), iter, &rank)) {
         call->why_static = t.dim() > kMaxGroupRank ? "rank above 16" : "input shapes do not broadcast";
         return nullptr;
       }
@@ -371,7 +450,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       int64_t shape[kMaxGroupRank];
       int r = 0;
       for (size_t i = 0; i < n; ++i) {
-        if (call->tensors[i] != nullptr && ((deps >> i) & 1u) != 0) broadcast_into(call->tensors[i]->sizes(), shape, &r);
+        if (call->tensors[i] != nullptr && ((deps >> i) & 1u) != 0) broadcast_into(call->input_sizes(i), shape, &r);
       }
       if (r != rank || !std::equal(shape, shape + r, iter)) {
         call->why_static = "an output is smaller than the iteration space";
@@ -394,7 +473,8 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       call->data[i] = const_cast<double*>(kNothing);
       continue;
     }
-    const c10::IntArrayRef sizes = tp->sizes(), tstrides = tp->strides();
+    const c10::IntArrayRef sizes = call->input_sizes(i);
+    const c10::IntArrayRef tstrides(call->tstrides[i], sizes.size());
     const size_t dim = sizes.size();
     for (size_t d = r - dim; d < r; ++d) {
       const size_t td = d - (r - dim);
@@ -413,7 +493,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
       }
     }
     sig.input[i] = with_layout(sig.input[i], l);
-    call->data[i] = tp->data_ptr();
+    call->data[i] = call->base[i];
   }
   // The outputs' layouts as eager would allocate them (contiguous when every
   // input is dense).
@@ -471,7 +551,7 @@ void launch_on_stream(const CompiledKernel& kernel, const KernelArgs& args, c10:
 }  // namespace
 
 void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& stack) {
-  const size_t n = num_inputs_;
+  const size_t n = num_inputs_, kn = num_kernel_inputs_;
   const size_t r = static_cast<size_t>(call.rank);
   // Visible to torch.profiler and RecordFunction observers under the chain name.
   RECORD_FUNCTION(name_.c_str(), c10::ArrayRef<const c10::IValue>(&*(stack.end() - static_cast<long>(n)), n));
@@ -497,8 +577,8 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     }
     const at::Tensor& t = outputs.back();
     const c10::IntArrayRef ts = t.strides();
-    std::copy(ts.begin(), ts.end(), call.strides + (n + o) * r);
-    call.data[n + o] = t.data_ptr();
+    std::copy(ts.begin(), ts.end(), call.strides + (kn + o) * r);
+    call.data[kn + o] = t.data_ptr();
   }
   int64_t numel = 1;
   for (size_t d = 0; d < r; ++d) numel *= call.iter[d];

@@ -12,12 +12,14 @@
 // between, no read or write can be reordered. Scans repeat until nothing merges.
 #include <torch/csrc/jit/ir/alias_analysis.h>
 #include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/passes/utils/subgraph_utils.h>
 #include <torch/version.h>
 
 #include <algorithm>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "fuze/fuze.h"
 #include "frontend/frontend.h"
@@ -153,15 +155,47 @@ std::optional<ir::Op> op_for_kind(c10::Symbol kind) {
 bool is_composite_kind(c10::Symbol kind) { return composite_patterns().count(kind) != 0; }
 bool is_cast_kind(c10::Symbol kind) { return kind == aten::to || kind == aten::type_as; }
 
+namespace {
+
+bool is_fuze_kind(c10::Symbol kind) { return is_composite_kind(kind) || is_cast_kind(kind) || op_for_kind(kind); }
+
+// kind without a trailing '_' (aten::relu_ -> aten::relu); `inplace` says whether it had one.
+c10::Symbol base_kind(c10::Symbol kind, bool* inplace) {
+  const std::string name = kind.toUnqualString();
+  *inplace = name.size() > 1 && name.back() == '_';
+  return *inplace ? c10::Symbol::aten(name.substr(0, name.size() - 1)) : kind;
+}
+
+// ATen's pointwise ops (torch's "Pointwise Ops" and elementwise activations):
+// the ones fuze has no kernel-IR op for still count in the coverage figures.
+bool is_aten_pointwise(c10::Symbol kind) {
+  static const auto* names = new std::unordered_set<std::string>{
+      "abs", "absolute", "acos", "arccos", "acosh", "arccosh", "add", "addcdiv", "addcmul", "angle", "asin",
+      "arcsin", "asinh", "arcsinh", "atan", "arctan", "atanh", "arctanh", "atan2", "arctan2", "bitwise_not",
+      "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "__lshift__",
+      "__rshift__", "ceil", "clamp", "clip", "clamp_min", "clamp_max", "copysign", "cos", "cosh", "deg2rad", "div",
+      "divide", "true_divide", "digamma", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "fix", "float_power",
+      "floor", "floor_divide", "fmod", "frac", "ldexp", "lerp", "lgamma", "log", "log10", "log1p", "log2",
+      "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "hypot", "i0",
+      "igamma", "igammac", "mul", "multiply", "mvlgamma", "nan_to_num", "neg", "negative", "nextafter",
+      "polygamma", "positive", "pow", "rad2deg", "reciprocal", "remainder", "round", "rsqrt", "sigmoid", "sign",
+      "sgn", "signbit", "sin", "sinc", "sinh", "sqrt", "square", "sub", "subtract", "rsub", "tan", "tanh", "trunc",
+      "xlogy", "special_entr", "special_ndtr", "special_ndtri", "special_log_ndtr", "special_erfcx",
+      "special_xlog1py", "relu", "relu6", "hardtanh", "hardswish", "hardsigmoid", "silu", "mish", "elu", "selu",
+      "celu", "gelu", "leaky_relu", "rrelu", "softplus", "softshrink", "hardshrink", "tanhshrink", "threshold",
+      "log_sigmoid", "prelu", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+      "not_equal", "maximum", "minimum", "fmax", "fmin", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
+      "where", "masked_fill", "to", "type_as"};
+  return kind.is_aten() && names->count(kind.toUnqualString()) != 0;
+}
+
+}  // namespace
+
 bool is_elementwise_kind(c10::Symbol kind) {
   if (!kind.is_aten()) return false;
-  if (is_composite_kind(kind) || is_cast_kind(kind) || op_for_kind(kind)) return true;
-  std::string name = kind.toUnqualString();
-  if (name.size() > 1 && name.back() == '_') {
-    auto base = c10::Symbol::aten(name.substr(0, name.size() - 1));
-    return is_composite_kind(base) || op_for_kind(base).has_value();
-  }
-  return false;
+  bool inplace = false;
+  const c10::Symbol base = base_kind(kind, &inplace);
+  return is_fuze_kind(kind) || is_fuze_kind(base) || is_aten_pointwise(kind) || is_aten_pointwise(base);
 }
 
 // aten::to(Tensor, ScalarType dtype, bool non_blocking, bool copy, MemoryFormat? None),
@@ -196,11 +230,18 @@ std::string cast_fusibility(const Node* node, const ProfiledDtypes* profiled) {
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
   if (is_cast_kind(kind)) return cast_fusibility(node, profiled);
+  if (kind == prim::ConstantChunk) {  // joins groups: its pieces are views the guard makes
+    if (node->inputs().size() != 1 || !is_tensor(node->input(0))) return "prim::ConstantChunk of a non-tensor";
+    return check_tensor_value(node->input(0), profiled, "input");
+  }
   std::optional<ir::Op> op = op_for_kind(kind);
   const bool composite = is_composite_kind(kind);
   if (!op && !composite) {
-    if (is_elementwise_kind(kind)) {
-      return std::string("in-place ") + kind.toQualString() + " mutates its input";
+    bool inplace = false;
+    const c10::Symbol base = base_kind(kind, &inplace);
+    if (inplace && is_fuze_kind(base)) return std::string("in-place ") + kind.toQualString() + " mutates its input";
+    if (is_aten_pointwise(base)) {
+      return std::string("unsupported op ") + kind.toQualString() + " (elementwise, but fuze has no kernel op for it)";
     }
     return std::string("unsupported op ") + kind.toQualString();
   }
@@ -238,9 +279,8 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
              " is " + v->type()->repr_str() + ")";
     }
     if (tensor) {
-      if (v->node()->kind() == prim::Constant) {
-        return std::string("tensor constant operand of ") + kind.toQualString();
-      }
+      // A tensor constant (a traced Python number, a frozen weight) becomes a
+      // group input: hoist_tensor_constants below.
       std::string why = check_tensor_value(v, profiled, "input");
       if (!why.empty()) return why;
     }
@@ -271,6 +311,7 @@ class Fuser {
   int run() {
     fuse_block(graph_->block());
     dissolve_small_groups(graph_->block());
+    hoist_tensor_constants(graph_->block());
     return count_groups(graph_->block());
   }
 
@@ -357,6 +398,35 @@ class Fuser {
     }
   }
 
+  // Merging clones every constant a node uses into the group's subgraph. The
+  // lowering takes number constants only: a tensor constant (a traced Python
+  // number is a 0-dim tensor constant; a frozen module's weight an n-dim one)
+  // goes back out and becomes a group input, fed by the same constant in the
+  // enclosing graph. The guard then treats it as any input: a 0-dim tensor
+  // with a 0-dim tensor's type promotion, or a broadcast tensor operand.
+  void hoist_tensor_constants(Block* block) {
+    for (Node* n : block->nodes()) {
+      for (Block* sub : n->blocks()) hoist_tensor_constants(sub);
+      if (!is_group(n)) continue;
+      Graph& subgraph = *n->g(attr::Subgraph);
+      for (auto it = subgraph.nodes().begin(); it != subgraph.nodes().end();) {
+        Node* c = *it;
+        ++it;
+        if (c->kind() != prim::Constant || !is_tensor(c->output())) continue;
+        Value* outer;
+        {
+          torch::jit::WithInsertPoint guard(n);
+          outer = graph_->insertConstant(*torch::jit::toIValue(c->output()));
+        }
+        outer->setType(c->output()->type());
+        n->addInput(outer);
+        Value* in = subgraph.addInput()->setType(c->output()->type());
+        c->output()->replaceAllUsesWith(in);
+        c->destroy();
+      }
+    }
+  }
+
   int count_groups(Block* block) const {
     int count = 0;
     for (Node* n : block->nodes()) {
@@ -381,19 +451,52 @@ void collect_unfused(Block* block, const ProfiledDtypes* profiled, std::vector<U
     u.value = n->outputs().empty() ? "" : "%" + n->output(0)->debugName();
     u.reason = fusibility(n, profiled);
     if (u.reason.empty()) {
-      // Fusible itself: either alone, or kept apart from fusible neighbours by
-      // aliasing / mutation order.
+      // Fusible itself: either alone, or kept apart from fusible neighbours:
+      // by another user that must run before its fusible consumer (a group
+      // taking it would have to run before that user, which its other inputs
+      // do not allow), or by aliasing / mutation order.
       bool neighbour = false;
       auto member = [&](const Node* m) {
         return m->owningBlock() == block &&
                (m->kind() == fusion_group_symbol() || fusibility(m, profiled).empty());
       };
       for (const Value* v : n->inputs()) neighbour = neighbour || member(v->node());
+      const Node* first_consumer = nullptr;
+      std::vector<const Node*> others;
       for (const Value* v : n->outputs()) {
-        for (const auto& use : v->uses()) neighbour = neighbour || member(use.user);
+        for (const auto& use : v->uses()) {
+          if (member(use.user)) {
+            neighbour = true;
+            if (first_consumer == nullptr || use.user->isBefore(first_consumer)) first_consumer = use.user;
+          } else if (use.user->owningBlock() == block) {
+            others.push_back(use.user);
+          }
+        }
       }
-      u.reason = neighbour ? "aliasing or mutation order keeps it apart from its fusible neighbours"
-                           : "group of one node";
+      const Node* between = nullptr;
+      for (const Node* o : others) {
+        if (first_consumer != nullptr && o->isBefore(first_consumer)) between = o;
+      }
+      // Likewise a fusible producer whose other user runs before this node.
+      const Node* producer_user = nullptr;
+      for (const Value* v : n->inputs()) {
+        if (!member(v->node())) continue;
+        for (const auto& use : v->uses()) {
+          if (use.user != n && use.user->owningBlock() == block && !member(use.user) && use.user->isBefore(n)) {
+            producer_user = use.user;
+          }
+        }
+      }
+      if (between != nullptr) {
+        u.reason = std::string("its other user ") + between->kind().toQualString() +
+                   " runs between it and its fusible consumer";
+      } else if (producer_user != nullptr) {
+        u.reason = std::string("its fusible producer's other user ") + producer_user->kind().toQualString() +
+                   " runs between them";
+      } else {
+        u.reason = neighbour ? "aliasing or mutation order keeps it apart from its fusible neighbours"
+                             : "group of one node";
+      }
     }
     out->push_back(std::move(u));
   }
@@ -431,10 +534,82 @@ void remove_profile_nodes(Block* block, ProfiledDtypes* profiled) {
   }
 }
 
+namespace {
+
+// x.chunk(n, dim) unpacked into n values (an LSTM cell's gates.chunk(4, 1))
+// becomes prim::ConstantChunk, which groups take (kernel_graph.cpp); chunks
+// that end up in no group are turned back afterwards.
+std::vector<Node*> make_constant_chunks(Block* block) {
+  std::vector<Node*> made;
+  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+    Node* n = *it;
+    ++it;
+    for (Block* sub : n->blocks()) {
+      auto inner = make_constant_chunks(sub);
+      made.insert(made.end(), inner.begin(), inner.end());
+    }
+    if (n->kind() != aten::chunk || n->inputs().size() != 3 || !is_tensor(n->input(0))) continue;
+    double chunks = 0, dim = 0;
+    if (!constant_number(n->input(1), &chunks) || !constant_number(n->input(2), &dim)) continue;
+    if (n->output()->uses().size() != 1) continue;
+    Node* unpack = n->output()->uses()[0].user;
+    if (unpack->kind() != prim::ListUnpack || static_cast<double>(unpack->outputs().size()) != chunks) continue;
+    Node* c = block->owningGraph()->create(prim::ConstantChunk, {n->input(0)}, unpack->outputs().size());
+    c->i_(attr::chunks, static_cast<int64_t>(chunks))->i_(attr::dim, static_cast<int64_t>(dim));
+    c->insertBefore(unpack);
+    for (size_t i = 0; i < unpack->outputs().size(); ++i) {
+      c->output(i)->setType(unpack->output(i)->type());
+      unpack->output(i)->replaceAllUsesWith(c->output(i));
+    }
+    if (it != block->nodes().end() && *it == unpack) ++it;
+    unpack->destroy();
+    n->destroy();
+    made.push_back(c);
+  }
+  return made;
+}
+
+// A prim::ConstantChunk of make_constant_chunks left outside every group goes
+// back to aten::chunk + prim::ListUnpack (TorchScript's own error for a size
+// that gives fewer pieces).
+void restore_chunks(const std::vector<Node*>& made, Graph& graph) {
+  for (Node* c : made) {
+    if (c->owningGraph() != &graph) continue;  // inside a group's subgraph: fused
+    torch::jit::WithInsertPoint guard(c);
+    Value* chunks = graph.insertConstant(c->i(attr::chunks));
+    Value* dim = graph.insertConstant(c->i(attr::dim));
+    Node* n = graph.insertNode(graph.create(aten::chunk, {c->input(0), chunks, dim}));
+    n->output()->setType(c10::ListType::ofTensors());
+    Node* unpack = graph.insertNode(graph.createListUnpack(n->output(), c->outputs().size()));
+    for (size_t i = 0; i < c->outputs().size(); ++i) {
+      unpack->output(i)->setType(c->output(i)->type());
+      c->output(i)->replaceAllUsesWith(unpack->output(i));
+    }
+    c->destroy();
+  }
+}
+
+// In-place twins of the ops fuze fuses (relu_, add_, hardswish_, clamp_, ...)
+// become their functional forms where TorchScript's own RemoveTensorMutation
+// proves it safe (the mutated value is not a graph input, not a view, has no
+// other alias that observes the write); the rest stay in place, unfused.
+void remove_elementwise_mutation(const std::shared_ptr<Graph>& graph) {
+  torch::jit::RemoveTensorMutation(graph, [](Node* n) {
+    bool inplace = false;
+    const c10::Symbol base = base_kind(n->kind(), &inplace);
+    return n->kind().is_aten() && inplace && is_fuze_kind(base);
+  });
+}
+
+}  // namespace
+
 int fuse_graph_with_report(std::shared_ptr<Graph>& graph, const ProfiledDtypes* profiled,
                            std::vector<UnfusedNode>* unfused) {
   register_operators();
+  remove_elementwise_mutation(graph);
+  const std::vector<Node*> chunks = make_constant_chunks(graph->block());
   int groups = Fuser(graph, profiled).run();
+  restore_chunks(chunks, *graph);
   std::vector<UnfusedNode> list;
   collect_unfused(graph->block(), profiled, &list);
   FUZE_LOG(kDebug) << "fuse_graph: " << groups << " fusion group(s), " << list.size() << " unfused elementwise node(s)";

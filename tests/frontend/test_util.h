@@ -65,4 +65,44 @@ inline bool has_reason(const std::vector<frontend::UnfusedNode>& list, const std
   return false;
 }
 
+// A graph before and after the fusion pass, with the pass's report.
+struct Fused {
+  std::shared_ptr<torch::jit::Graph> original, graph;
+  int groups = 0;
+  std::vector<frontend::UnfusedNode> unfused;
+};
+
+inline Fused fuse(const std::string& ir) {
+  Fused f;
+  f.original = parse(ir);
+  f.graph = f.original->copy();
+  f.groups = frontend::fuse_graph_with_report(f.graph, nullptr, &f.unfused);
+  f.graph->lint();
+  return f;
+}
+
+// Runs original and fused graphs on clones of `inputs`; outputs (and the
+// inputs, which in-place ops may change) must match.
+inline void expect_same_results(const Fused& f, const std::vector<torch::jit::IValue>& inputs, double atol = 0.0) {
+  auto clone = [&] {
+    std::vector<torch::jit::IValue> c;
+    for (const auto& v : inputs) c.push_back(v.isTensor() ? torch::jit::IValue(v.toTensor().clone()) : v);
+    return c;
+  };
+  auto in_ref = clone(), in_fused = clone();
+  auto ref = run_graph(f.original, in_ref);
+  auto out = run_graph(f.graph, in_fused);
+  ASSERT_EQ(ref.size(), out.size());
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (ref[i].isTensor()) {
+      EXPECT_TRUE(same_tensor(out[i].toTensor(), ref[i].toTensor(), atol)) << "output " << i;
+    }
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].isTensor()) {
+      EXPECT_TRUE(same_tensor(in_fused[i].toTensor(), in_ref[i].toTensor(), atol)) << "input " << i;
+    }
+  }
+}
+
 }  // namespace fuze::testing

@@ -89,8 +89,8 @@ struct NodeRec {
   std::string out;      // output name
   bool approx = false;  // a kApprox op with a float32/float64 result: perturbed in the envelope runs
   bool zero_sign = false;  // maximum/minimum with a float result: only its zeros' signs are perturbed
-  int ulp = 4;          // its bound
-  double abs_eps = 0;   // absolute bound in units of eps (gelu)
+  int ulp = 4;          // its bound (tests/eager_accuracy.h)
+  double abs_eps = 0;   // absolute bound in units of eps (gelu, elu, logit)
   // Where eager's float32 op is inaccurate on this CPU (eager_f32_accurate),
   // the reference graphs' lines for it instead: the op in float64, rounded.
   std::string exact_line;
@@ -628,7 +628,6 @@ class Generator {
       } else if (k == 4) {
         c.kind = "aten::gelu";
         c.args = {x, add_const(c, 's', r_.chance(0.5) ? "tanh" : "none")};
-        c.abs_eps = 4;
       } else if (k == 5) {
         c.kind = "aten::logit";
         c.args = {x, none(c)};
@@ -666,8 +665,13 @@ class Generator {
         "aten::bitwise_xor", "aten::logical_and", "aten::logical_or", "aten::logical_xor", "aten::where",
         "aten::masked_fill", "aten::to", "aten::floor_divide", "aten::remainder", "aten::fmod"};
     if (f32_only_ && not_f32.count(base)) return Cand();
-    if (approx_ops().count(base)) c.approx = true;
-    if (base == "aten::mish") c.ulp = 16;
+    if (approx_ops().count(base)) {
+      // Perturbed by the op's documented bound (tests/eager_accuracy.h).
+      const fuze::testing::Accuracy acc = fuze::testing::accuracy(base.substr(6));
+      c.approx = true;
+      c.ulp = static_cast<int>(acc.ulp);
+      c.abs_eps = acc.abs_eps;
+    }
     return c;
   }
 

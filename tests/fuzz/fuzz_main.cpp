@@ -20,8 +20,9 @@
 //    maximum/minimum: bit for bit, NaN matched by isnan, the sign of zero
 //    included;
 //  - otherwise: the reference graph is re-run seven times: six with the result
-//    of every float32/float64 kApprox op perturbed by its ULP bound (4 ULP;
-//    mish 16; gelu also +-4 eps absolute, see tests/eager): all up, all down,
+//    of every float32/float64 kApprox op perturbed by its documented bound
+//    (tests/eager_accuracy.h: 4 ULP; mish 16; gelu, elu and logit also a few
+//    eps absolute, where ATen's formula cancels): all up, all down,
 //    two random per-element signs, twice by the smallest denormal alone (+, -);
 //    and once with every zero result of a kApprox op or of maximum/minimum
 //    flipped in sign (eager's maximum/minimum answer a +-0 tie either way:
