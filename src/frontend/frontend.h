@@ -17,6 +17,11 @@
 namespace fuze::frontend {
 
 // The node kind of a fusion group: fuze::FusionGroup, with attr::Subgraph.
+// fuze::ConstantSplit[split_size=s, chunks=n, dim=d, exact=e](x): x.split(s, d)
+// (e: the sizes were a list, which must sum to x.size(d)) unpacked into n
+// values, as one node; registered with the FusionGroup operator (the
+// fallback runs it through at::split, with TorchScript's errors).
+c10::Symbol constant_split_symbol();
 c10::Symbol fusion_group_symbol();
 
 // Registers the fuze::FusionGroup operator with TorchScript (idempotent,

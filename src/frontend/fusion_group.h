@@ -60,8 +60,9 @@ static_assert(std::is_trivially_copyable_v<Signature>, "Signature is compared wi
 // over the pieces' shape. The group's subgraph stays the fallback.
 struct ChunkSpec {
   int chunks = 1;
-  int64_t dim = 0;    // of the chunked value (negative: from the end)
-  uint64_t deps = 0;  // the group inputs the chunked value depends on (its shape)
+  int64_t dim = 0;         // of the chunked value (negative: from the end)
+  uint64_t deps = 0;       // the group inputs the chunked value depends on (its shape)
+  int64_t split_size = 0;  // fuze::ConstantSplit's piece size; 0 for prim::ConstantChunk
 };
 struct KernelInput {
   int group = 0;   // the group input
@@ -74,7 +75,9 @@ struct KernelGraph {
   std::vector<ChunkSpec> chunks;
   std::string text() const;  // the chunks and the input mapping (part of the cache key)
 };
-// Builds the kernel graph of a subgraph that has prim::ConstantChunk nodes;
+// prim::ConstantChunk or fuze::ConstantSplit: a node the kernel graph rebuilds.
+bool is_piece_node(const torch::jit::Node* n);
+// Builds the kernel graph of a subgraph that has such nodes;
 // an error for shapes of chunk it cannot rebuild (a chunk of a chunk).
 Status build_kernel_graph(const torch::jit::Graph& subgraph, KernelGraph* out);
 

@@ -86,7 +86,7 @@ FusionGroupRunner::FusionGroupRunner(const Node* node) {
   num_inputs_ = node->inputs().size();
   num_outputs_ = node->outputs().size();
   const bool chunks = std::any_of(subgraph_->nodes().begin(), subgraph_->nodes().end(),
-                                  [](const Node* n) { return n->kind() == c10::prim::ConstantChunk; });
+                                  [](const Node* n) { return is_piece_node(n); });
   if (chunks) {
     if (Status s = build_kernel_graph(*subgraph_, &kernel_); !s) kernel_error_ = s.message();
   } else {
@@ -339,7 +339,9 @@ bool FusionGroupRunner::chunk_inputs(const c10::IValue* inputs, GroupCall* call)
       }
     }
     const int64_t d = spec.dim < 0 ? spec.dim + r : spec.dim;
-    if (d < 0 || d >= r || shape[d] % spec.chunks != 0) {
+    const bool even = d >= 0 && d < r &&
+                      (spec.split_size > 0 ? shape[d] == spec.split_size * spec.chunks : shape[d] % spec.chunks == 0);
+    if (!even) {
       call->why_static = "a chunked size that does not split into equal pieces";
       return false;
     }
@@ -691,13 +693,30 @@ torch::jit::Operation create_fusion_group(const Node* node) {
   auto runner = std::make_shared<FusionGroupRunner>(node);
   return [runner](Stack& stack) { runner->run(stack); };
 }
+
+// fuze::ConstantSplit (frontend.h): x.split(s, dim), or split_with_sizes with
+// n sizes s (exact), as the n values the pass unpacked; a count other than n is
+// the error prim::ListUnpack raises.
+torch::jit::Operation create_constant_split(const Node* node) {
+  const int64_t size = node->i(c10::Symbol::attr("split_size")), dim = node->i(c10::attr::dim);
+  const bool exact = node->i(c10::Symbol::attr("exact")) != 0;
+  const size_t n = node->outputs().size();
+  return [=](Stack& stack) {
+    const at::Tensor x = torch::jit::pop(stack).toTensor();
+    std::vector<at::Tensor> pieces =
+        exact ? at::split_with_sizes(x, std::vector<int64_t>(n, size), dim) : at::split(x, size, dim);
+    TORCH_CHECK(pieces.size() == n, "Expected ", n, " elements in a list but found ", pieces.size());
+    for (auto& p : pieces) stack.emplace_back(std::move(p));
+  };
+}
 }  // namespace
 
 void register_operators() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static torch::jit::RegisterOperators reg({torch::jit::Operator(
-        fusion_group_symbol(), create_fusion_group, c10::AliasAnalysisKind::PURE_FUNCTION)});
+    static torch::jit::RegisterOperators reg(
+        {torch::jit::Operator(fusion_group_symbol(), create_fusion_group, c10::AliasAnalysisKind::PURE_FUNCTION),
+         torch::jit::Operator(constant_split_symbol(), create_constant_split, c10::AliasAnalysisKind::CONSERVATIVE)});
     FUZE_LOG(kDebug) << "registered the fuze::FusionGroup operator";
   });
 }

@@ -41,6 +41,11 @@ c10::Symbol fusion_group_symbol() {
   return sym;
 }
 
+c10::Symbol constant_split_symbol() {
+  static const c10::Symbol sym = c10::Symbol::fromQualString("fuze::ConstantSplit");
+  return sym;
+}
+
 // ---- the op table (ops.def) ------------------------------------------------
 
 namespace {
@@ -230,8 +235,8 @@ std::string cast_fusibility(const Node* node, const ProfiledDtypes* profiled) {
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
   if (is_cast_kind(kind)) return cast_fusibility(node, profiled);
-  if (kind == prim::ConstantChunk) {  // joins groups: its pieces are views the guard makes
-    if (node->inputs().size() != 1 || !is_tensor(node->input(0))) return "prim::ConstantChunk of a non-tensor";
+  if (kind == prim::ConstantChunk || kind == constant_split_symbol()) {  // joins groups: the guard makes the pieces
+    if (node->inputs().size() != 1 || !is_tensor(node->input(0))) return "a chunk of a non-tensor";
     return check_tensor_value(node->input(0), profiled, "input");
   }
   std::optional<ir::Op> op = op_for_kind(kind);
@@ -536,49 +541,84 @@ void remove_profile_nodes(Block* block, ProfiledDtypes* profiled) {
 
 namespace {
 
-// x.chunk(n, dim) unpacked into n values (an LSTM cell's gates.chunk(4, 1))
-// becomes prim::ConstantChunk, which groups take (kernel_graph.cpp); chunks
-// that end up in no group are turned back afterwards.
-std::vector<Node*> make_constant_chunks(Block* block) {
-  std::vector<Node*> made;
+// x.chunk(n, dim) and x.split(s, dim) / x.split([s] * n, dim) unpacked into n
+// values (an LSTM cell's gates.chunk(4, 1)) become one node with n outputs,
+// prim::ConstantChunk or fuze::ConstantSplit, which groups take
+// (kernel_graph.cpp). One that no group takes goes back to the original op
+// and prim::ListUnpack afterwards (TorchScript's own ops and errors).
+struct PieceNode {
+  Node* made;
+  c10::Symbol kind;  // the original op, and its operands after the tensor
+  Value* size;
+  Value* dim;
+};
+
+// The constant split size of aten::split(x, int s, dim) or of a list of n
+// equal sizes; 0 when not constant.
+int64_t constant_split_size(const Node* n, size_t pieces) {
+  if (auto iv = torch::jit::toIValue(n->input(1))) {
+    if (iv->isInt()) return iv->toInt();
+    if (iv->isIntList()) {
+      const auto list = iv->toIntVector();
+      if (list.size() == pieces && std::all_of(list.begin(), list.end(), [&](int64_t x) { return x == list[0]; })) {
+        return list[0];
+      }
+    }
+  }
+  return 0;
+}
+
+std::vector<PieceNode> make_piece_nodes(Block* block) {
+  std::vector<PieceNode> made;
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     Node* n = *it;
     ++it;
     for (Block* sub : n->blocks()) {
-      auto inner = make_constant_chunks(sub);
+      auto inner = make_piece_nodes(sub);
       made.insert(made.end(), inner.begin(), inner.end());
     }
-    if (n->kind() != aten::chunk || n->inputs().size() != 3 || !is_tensor(n->input(0))) continue;
-    double chunks = 0, dim = 0;
-    if (!constant_number(n->input(1), &chunks) || !constant_number(n->input(2), &dim)) continue;
+    const bool chunk = n->kind() == aten::chunk;
+    const bool split = n->kind() == aten::split || n->kind() == aten::split_with_sizes;
+    if ((!chunk && !split) || n->inputs().size() != 3 || !is_tensor(n->input(0))) continue;
     if (n->output()->uses().size() != 1) continue;
     Node* unpack = n->output()->uses()[0].user;
-    if (unpack->kind() != prim::ListUnpack || static_cast<double>(unpack->outputs().size()) != chunks) continue;
-    Node* c = block->owningGraph()->create(prim::ConstantChunk, {n->input(0)}, unpack->outputs().size());
-    c->i_(attr::chunks, static_cast<int64_t>(chunks))->i_(attr::dim, static_cast<int64_t>(dim));
+    if (unpack->kind() != prim::ListUnpack) continue;
+    const size_t pieces = unpack->outputs().size();
+    double count = 0, dim = 0;
+    if (!constant_number(n->input(2), &dim)) continue;
+    Node* c;
+    if (chunk) {
+      if (!constant_number(n->input(1), &count) || static_cast<size_t>(count) != pieces) continue;
+      c = block->owningGraph()->create(prim::ConstantChunk, {n->input(0)}, pieces);
+    } else {
+      const int64_t size = constant_split_size(n, pieces);
+      if (size <= 0) continue;
+      c = block->owningGraph()->create(constant_split_symbol(), {n->input(0)}, pieces);
+      c->i_(c10::Symbol::attr("split_size"), size);
+      c->i_(c10::Symbol::attr("exact"), torch::jit::toIValue(n->input(1))->isIntList() ? 1 : 0);
+    }
+    c->i_(attr::chunks, static_cast<int64_t>(pieces))->i_(attr::dim, static_cast<int64_t>(dim));
     c->insertBefore(unpack);
-    for (size_t i = 0; i < unpack->outputs().size(); ++i) {
+    for (size_t i = 0; i < pieces; ++i) {
       c->output(i)->setType(unpack->output(i)->type());
       unpack->output(i)->replaceAllUsesWith(c->output(i));
     }
+    made.push_back(PieceNode{c, n->kind(), n->input(1), n->input(2)});
     if (it != block->nodes().end() && *it == unpack) ++it;
     unpack->destroy();
     n->destroy();
-    made.push_back(c);
   }
   return made;
 }
 
-// A prim::ConstantChunk of make_constant_chunks left outside every group goes
-// back to aten::chunk + prim::ListUnpack (TorchScript's own error for a size
-// that gives fewer pieces).
-void restore_chunks(const std::vector<Node*>& made, Graph& graph) {
-  for (Node* c : made) {
+// After grouping: a node left outside every group becomes the original op
+// and its prim::ListUnpack again.
+void settle_piece_nodes(const std::vector<PieceNode>& made, Graph& graph) {
+  for (const PieceNode& p : made) {
+    Node* c = p.made;
     if (c->owningGraph() != &graph) continue;  // inside a group's subgraph: fused
     torch::jit::WithInsertPoint guard(c);
-    Value* chunks = graph.insertConstant(c->i(attr::chunks));
-    Value* dim = graph.insertConstant(c->i(attr::dim));
-    Node* n = graph.insertNode(graph.create(aten::chunk, {c->input(0), chunks, dim}));
+    Node* n = graph.insertNode(graph.create(p.kind, {c->input(0), p.size, p.dim}));
     n->output()->setType(c10::ListType::ofTensors());
     Node* unpack = graph.insertNode(graph.createListUnpack(n->output(), c->outputs().size()));
     for (size_t i = 0; i < c->outputs().size(); ++i) {
@@ -607,9 +647,9 @@ int fuse_graph_with_report(std::shared_ptr<Graph>& graph, const ProfiledDtypes* 
                            std::vector<UnfusedNode>* unfused) {
   register_operators();
   remove_elementwise_mutation(graph);
-  const std::vector<Node*> chunks = make_constant_chunks(graph->block());
+  const std::vector<PieceNode> pieces = make_piece_nodes(graph->block());
   int groups = Fuser(graph, profiled).run();
-  restore_chunks(chunks, *graph);
+  settle_piece_nodes(pieces, *graph);
   std::vector<UnfusedNode> list;
   collect_unfused(graph->block(), profiled, &list);
   FUZE_LOG(kDebug) << "fuse_graph: " << groups << " fusion group(s), " << list.size() << " unfused elementwise node(s)";

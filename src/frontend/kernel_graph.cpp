@@ -1,5 +1,5 @@
-// The kernel graph of a fusion group whose subgraph chunks a value
-// (prim::ConstantChunk): see KernelGraph in fusion_group.h.
+// The kernel graph of a fusion group whose subgraph chunks or splits a value
+// (prim::ConstantChunk, fuze::ConstantSplit): see KernelGraph in fusion_group.h.
 //
 // chunk(f(a, b))[k] = f(chunk(a)[k], chunk(b)[k]) for elementwise f, with
 // broadcasting: an operand of size 1 (or missing) along the chunked dim is
@@ -18,6 +18,10 @@ namespace fuze::frontend {
 using torch::jit::Graph;
 using torch::jit::Node;
 using torch::jit::Value;
+
+bool is_piece_node(const Node* n) {
+  return n->kind() == c10::prim::ConstantChunk || n->kind() == constant_split_symbol();
+}
 
 Status build_kernel_graph(const Graph& g, KernelGraph* out) {
   out->graph = std::make_shared<Graph>();
@@ -40,9 +44,10 @@ Status build_kernel_graph(const Graph& g, KernelGraph* out) {
       if (it != deps.end()) d |= it->second;
     }
     for (const Value* v : n->outputs()) deps[v] = d;
-    if (n->kind() == c10::prim::ConstantChunk) {
+    if (is_piece_node(n)) {
       chunk_index[n] = static_cast<int>(out->chunks.size());
-      out->chunks.push_back(ChunkSpec{static_cast<int>(n->i(c10::attr::chunks)), n->i(c10::attr::dim), d});
+      const int64_t split = n->kind() == c10::prim::ConstantChunk ? 0 : n->i(c10::Symbol::attr("split_size"));
+      out->chunks.push_back(ChunkSpec{static_cast<int>(n->i(c10::attr::chunks)), n->i(c10::attr::dim), d, split});
     }
   }
 
@@ -68,7 +73,7 @@ Status build_kernel_graph(const Graph& g, KernelGraph* out) {
     const Node* n = v->node();
     if (n->kind() == c10::prim::Param) {
       r = add_input(v, input_index.at(v), -1, 0);
-    } else if (n->kind() == c10::prim::ConstantChunk) {
+    } else if (is_piece_node(n)) {
       r = piece_of(n->input(0), chunk_index.at(n), static_cast<int>(v->offset()));
     } else {
       if (n->outputs().size() != 1) {
@@ -89,7 +94,7 @@ Status build_kernel_graph(const Graph& g, KernelGraph* out) {
     const Node* n = v->node();
     if (n->kind() == c10::prim::Param) {
       r = add_input(v, input_index.at(v), c, p);
-    } else if (n->kind() == c10::prim::ConstantChunk || n->outputs().size() != 1) {
+    } else if (is_piece_node(n) || n->outputs().size() != 1) {
       error = Status::error("kernel graph: a chunk of a chunk");
       return k.insertConstant(0);
     } else {
@@ -104,7 +109,9 @@ Status build_kernel_graph(const Graph& g, KernelGraph* out) {
 
 std::string KernelGraph::text() const {
   std::string s;
-  for (const ChunkSpec& c : chunks) s += "chunk(" + std::to_string(c.chunks) + "," + std::to_string(c.dim) + ")";
+  for (const ChunkSpec& c : chunks) {
+    s += "chunk(" + std::to_string(c.chunks) + "," + std::to_string(c.dim) + "," + std::to_string(c.split_size) + ")";
+  }
   for (const KernelInput& in : inputs) {
     s += "in(" + std::to_string(in.group) + "," + std::to_string(in.chunk) + "," + std::to_string(in.piece) + ")";
   }

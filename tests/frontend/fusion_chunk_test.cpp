@@ -1,4 +1,4 @@
-// Chunks inside fusion groups: x.chunk(n, dim) unpacked into n values joins
+// Chunks inside fusion groups: x.chunk(n, dim) or x.split(s, dim) unpacked into n values joins
 // the group of its producers and consumers (an LSTM step's bias adds and cell
 // in one kernel); the guard makes the pieces of the group's inputs as views.
 // Uneven sizes and the other cases the kernel cannot take run the fallback,
@@ -164,6 +164,66 @@ graph(%x : Tensor, %y : Tensor):
   %t : Tensor = aten::tanh(%s)
   return (%t, %g))IR");
   expect_same_results(f, {torch::randn({3, 8}), torch::randn({3, 8})}, 1e-6);
+}
+
+TEST(FusionChunk, SplitWithAConstantSize) {
+  // x.split(s, 1) unpacked into two: one kernel when 2s is the size; else
+  // the fallback, with TorchScript's pieces (or its error).
+  for (const char* sizes : {"%s : int = prim::Constant[value=4]()",
+                            "%s : int[] = prim::Constant[value=[4, 4]]()"}) {
+    const bool list = std::string(sizes).find("int[]") != std::string::npos;
+    SCOPED_TRACE(sizes);
+    Fused f = fuse(std::string(R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %one : int = prim::Constant[value=1]()
+  )IR") + sizes + R"IR(
+  %g : Tensor = aten::mul(%x, %y)
+  %parts : Tensor[] = aten::split(%g, %s, %one)
+  %a : Tensor, %b : Tensor = prim::ListUnpack(%parts)
+  %c : Tensor = aten::sigmoid(%a)
+  %d : Tensor = aten::add(%c, %b, %one)
+  return (%d))IR");
+    EXPECT_EQ(f.groups, 1);
+    FileCheck().check_not("aten::split")->check("with fuze::FusionGroup_0")->check("fuze::ConstantSplit")->run(*f.graph);
+    fuze::reset_stats();
+    expect_same_results(f, {torch::randn({3, 8}), torch::randn({3, 8})}, 1e-6);
+    EXPECT_EQ(fuze::stats().kernel_calls, 1u);
+    // 7 columns: split(4) gives 4 + 3 (the add broadcasts neither: TorchScript's
+    // error); split([4, 4]) does not sum to 7 (TorchScript's error).
+    std::string want, got;
+    try {
+      run_graph(f.original, {torch::randn({3, 7}), torch::randn({3, 7})});
+    } catch (const std::exception& e) {
+      want = e.what();
+    }
+    try {
+      run_graph(f.graph, {torch::randn({3, 7}), torch::randn({3, 7})});
+    } catch (const std::exception& e) {
+      got = e.what();
+    }
+    EXPECT_FALSE(want.empty());
+    EXPECT_FALSE(got.empty());
+    if (!list) {
+      // 5 columns as [4, 1] pieces broadcast in the add: equal to TorchScript.
+      fuze::reset_stats();
+      expect_same_results(f, {torch::randn({3, 5}), torch::randn({3, 5})}, 1e-6);
+      EXPECT_EQ(fuze::stats().fallbacks, 1u);
+    }
+  }
+}
+
+TEST(FusionChunk, ASplitNoGroupTakesStaysAsWritten) {
+  Fused f = fuse(R"IR(
+graph(%x : Tensor):
+  %one : int = prim::Constant[value=1]()
+  %four : int = prim::Constant[value=4]()
+  %parts : Tensor[] = aten::split(%x, %four, %one)
+  %a : Tensor, %b : Tensor = prim::ListUnpack(%parts)
+  %m : Tensor = aten::matmul(%a, %b)
+  return (%m))IR");
+  EXPECT_EQ(f.groups, 0);
+  FileCheck().check("aten::split")->check("prim::ListUnpack")->check_not("ConstantSplit")->run(*f.graph);
+  expect_same_results(f, {torch::randn({4, 8})});
 }
 
 }  // namespace
