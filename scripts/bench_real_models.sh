@@ -39,8 +39,8 @@ while read -r name file shapes; do
   cov=$(echo "$out" | sed -n 's/^coverage: \([0-9]* of [0-9]*\) elementwise nodes fused (\([0-9]*%\)).*/\1 (\2)/p')
   [ -n "$cov" ] || cov="n/a"
   groups=$(echo "$out" | sed -n 's/^fusion: \([0-9]*\) group.*/\1/p')
-  ts=$(echo "$out" | awk '$1 == "torchscript" && NF >= 8 {print $6, $7; exit}')
-  fz=$(echo "$out" | awk '$1 == "fuze" && NF >= 8 {print $6, $7; exit}')
+  ts=$(echo "$out" | awk '$1 == "torchscript" && $4 ~ /^[0-9.]+$/ {print $6, $7; exit}')
+  fz=$(echo "$out" | awk '$1 == "fuze" && $4 ~ /^[0-9.]+$/ {print $6, $7; exit}')
   sp=$(echo "$out" | sed -n 's/^speedup: \([0-9.]*x\).*/\1/p')
   echo "| $name | ${shapes// /, } | $cov | ${groups:-0} | $ts | $fz | $sp |"
 done < "$models/models.txt"

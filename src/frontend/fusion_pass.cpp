@@ -403,12 +403,12 @@ class Fuser {
     }
   }
 
-  // Merging clones every constant a node uses into the group's subgraph. The
-  // lowering takes number constants only: a tensor constant (a traced Python
-  // number is a 0-dim tensor constant; a frozen module's weight an n-dim one)
-  // goes back out and becomes a group input, fed by the same constant in the
-  // enclosing graph. The guard then treats it as any input: a 0-dim tensor
-  // with a 0-dim tensor's type promotion, or a broadcast tensor operand.
+  // Merging clones every constant a node uses into the group's subgraph. A
+  // 0-dim tensor constant (a traced Python number) stays there: the lowering
+  // makes it a kernel constant with a 0-dim tensor's type promotion. Any other
+  // tensor constant (a frozen module's weight) goes back out and becomes a
+  // group input, fed by the same constant in the enclosing graph: the guard
+  // treats it as any input.
   void hoist_tensor_constants(Block* block) {
     for (Node* n : block->nodes()) {
       for (Block* sub : n->blocks()) hoist_tensor_constants(sub);
@@ -418,6 +418,11 @@ class Fuser {
         Node* c = *it;
         ++it;
         if (c->kind() != prim::Constant || !is_tensor(c->output())) continue;
+        // A 0-dim CPU constant of a kernel dtype stays: the lowering makes it a
+        // kernel constant with a 0-dim tensor's type promotion.
+        const at::Tensor t = torch::jit::toIValue(c->output())->toTensor();
+        ir::DType unused;
+        if (t.dim() == 0 && t.device().is_cpu() && dtype_of_scalar_type(t.scalar_type(), &unused)) continue;
         Value* outer;
         {
           torch::jit::WithInsertPoint guard(n);
@@ -544,14 +549,10 @@ namespace {
 // x.chunk(n, dim) and x.split(s, dim) / x.split([s] * n, dim) unpacked into n
 // values (an LSTM cell's gates.chunk(4, 1)) become one node with n outputs,
 // prim::ConstantChunk or fuze::ConstantSplit, which groups take
-// (kernel_graph.cpp). One that no group takes goes back to the original op
-// and prim::ListUnpack afterwards (TorchScript's own ops and errors).
-struct PieceNode {
-  Node* made;
-  c10::Symbol kind;  // the original op, and its operands after the tensor
-  Value* size;
-  Value* dim;
-};
+// (kernel_graph.cpp). Each remembers the op it replaced (attribute "from"):
+// one that no group took goes back to that op and prim::ListUnpack
+// afterwards (TorchScript's own ops and errors).
+const c10::Symbol kFrom = c10::Symbol::attr("from");
 
 // The constant split size of aten::split(x, int s, dim) or of a list of n
 // equal sizes; 0 when not constant.
@@ -568,15 +569,11 @@ int64_t constant_split_size(const Node* n, size_t pieces) {
   return 0;
 }
 
-std::vector<PieceNode> make_piece_nodes(Block* block) {
-  std::vector<PieceNode> made;
+void make_piece_nodes(Block* block) {
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     Node* n = *it;
     ++it;
-    for (Block* sub : n->blocks()) {
-      auto inner = make_piece_nodes(sub);
-      made.insert(made.end(), inner.begin(), inner.end());
-    }
+    for (Block* sub : n->blocks()) make_piece_nodes(sub);
     const bool chunk = n->kind() == aten::chunk;
     const bool split = n->kind() == aten::split || n->kind() == aten::split_with_sizes;
     if ((!chunk && !split) || n->inputs().size() != 3 || !is_tensor(n->input(0))) continue;
@@ -598,27 +595,40 @@ std::vector<PieceNode> make_piece_nodes(Block* block) {
       c->i_(c10::Symbol::attr("exact"), torch::jit::toIValue(n->input(1))->isIntList() ? 1 : 0);
     }
     c->i_(attr::chunks, static_cast<int64_t>(pieces))->i_(attr::dim, static_cast<int64_t>(dim));
+    c->s_(kFrom, n->kind().toQualString());
     c->insertBefore(unpack);
     for (size_t i = 0; i < pieces; ++i) {
       c->output(i)->setType(unpack->output(i)->type());
       unpack->output(i)->replaceAllUsesWith(c->output(i));
     }
-    made.push_back(PieceNode{c, n->kind(), n->input(1), n->input(2)});
     if (it != block->nodes().end() && *it == unpack) ++it;
     unpack->destroy();
     n->destroy();
   }
-  return made;
 }
 
-// After grouping: a node left outside every group becomes the original op
-// and its prim::ListUnpack again.
-void settle_piece_nodes(const std::vector<PieceNode>& made, Graph& graph) {
-  for (const PieceNode& p : made) {
-    Node* c = p.made;
-    if (c->owningGraph() != &graph) continue;  // inside a group's subgraph: fused
+// After grouping: a node of make_piece_nodes left outside every group becomes
+// the op it replaced and a prim::ListUnpack again.
+void settle_piece_nodes(Block* block) {
+  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+    Node* c = *it;
+    ++it;
+    for (Block* sub : c->blocks()) settle_piece_nodes(sub);
+    if (!c->hasAttribute(kFrom)) continue;
+    Graph& graph = *c->owningGraph();
+    const c10::Symbol from = c10::Symbol::fromQualString(c->s(kFrom));
+    const int64_t pieces = c->i(attr::chunks);
     torch::jit::WithInsertPoint guard(c);
-    Node* n = graph.insertNode(graph.create(p.kind, {c->input(0), p.size, p.dim}));
+    Value* size;
+    if (c->kind() == prim::ConstantChunk) {
+      size = graph.insertConstant(pieces);
+    } else if (c->i(c10::Symbol::attr("exact")) != 0) {
+      size = graph.insertConstant(std::vector<int64_t>(static_cast<size_t>(pieces), c->i(c10::Symbol::attr("split_size"))));
+    } else {
+      size = graph.insertConstant(c->i(c10::Symbol::attr("split_size")));
+    }
+    Value* dim = graph.insertConstant(c->i(attr::dim));
+    Node* n = graph.insertNode(graph.create(from, {c->input(0), size, dim}));
     n->output()->setType(c10::ListType::ofTensors());
     Node* unpack = graph.insertNode(graph.createListUnpack(n->output(), c->outputs().size()));
     for (size_t i = 0; i < c->outputs().size(); ++i) {
@@ -647,9 +657,9 @@ int fuse_graph_with_report(std::shared_ptr<Graph>& graph, const ProfiledDtypes* 
                            std::vector<UnfusedNode>* unfused) {
   register_operators();
   remove_elementwise_mutation(graph);
-  const std::vector<PieceNode> pieces = make_piece_nodes(graph->block());
+  make_piece_nodes(graph->block());
   int groups = Fuser(graph, profiled).run();
-  settle_piece_nodes(pieces, *graph);
+  settle_piece_nodes(graph->block());
   std::vector<UnfusedNode> list;
   collect_unfused(graph->block(), profiled, &list);
   FUZE_LOG(kDebug) << "fuse_graph: " << groups << " fusion group(s), " << list.size() << " unfused elementwise node(s)";

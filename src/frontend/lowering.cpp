@@ -10,6 +10,8 @@
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/version.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -67,7 +69,14 @@ std::string canonical_text(const Graph& subgraph) {
     out << n->kind().toQualString();
     if (n->kind() == prim::Constant) {
       auto iv = torch::jit::toIValue(n->output());
-      out << '[' << (iv ? iv->tagKind() : std::string()) << ':' << (iv ? *iv : c10::IValue()) << ']';
+      if (iv && iv->isTensor()) {  // a 0-dim tensor constant: its dtype and exact value
+        const at::Tensor& t = iv->toTensor();
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%a", t.numel() == 1 ? t.item<double>() : 0.0);
+        out << "[Tensor:" << c10::toString(t.scalar_type()) << ':' << t.dim() << ':' << buf << ']';
+      } else {
+        out << '[' << (iv ? iv->tagKind() : std::string()) << ':' << (iv ? *iv : c10::IValue()) << ']';
+      }
     }
     out << '(';
     for (const Value* v : n->inputs()) out << id.at(v) << ',';
@@ -134,6 +143,16 @@ bool promotes_int_to_float(Op op) {
     default:
       return false;
   }
+}
+
+// A 0-dim CPU tensor constant (what torch.jit.trace records for a Python
+// number) as a kernel constant: its dtype and value, exact in a double.
+bool zero_dim_constant(const at::Tensor& t, DType* dtype, double* value) {
+  if (t.dim() != 0 || !t.device().is_cpu() || !dtype_of_scalar_type(t.scalar_type(), dtype)) return false;
+  const double v = t.item<double>();
+  if (!ir::is_floating(*dtype) && std::fabs(v) > 9007199254740992.0) return false;  // 2^53
+  *value = v;
+  return true;
 }
 
 class Lowerer {
@@ -207,6 +226,8 @@ class Lowerer {
       } else if (iv && iv->isBool()) {
         c.dtype = DType::kBool;
         c.constant = iv->toBool() ? 1.0 : 0.0;
+      } else if (iv && iv->isTensor() && zero_dim_constant(iv->toTensor(), &c.dtype, &c.constant)) {
+        c.cat = Cat::kZeroDim;  // a traced Python number: promotes as a 0-dim tensor
       } else {
         return Status::error("lowering: unsupported constant %" + v->debugName() + " of type " + v->type()->repr_str());
       }

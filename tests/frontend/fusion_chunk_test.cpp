@@ -45,7 +45,7 @@ TEST(FusionChunk, AnLstmStepIsOneKernel) {
       ->check("fuze::FusionGroup_0(")
       ->check("with fuze::FusionGroup_0")
       ->check("aten::add")
-      ->check("prim::ConstantChunk[chunks=4, dim=1]")
+      ->check("prim::ConstantChunk[chunks=4, dim=1")
       ->check("aten::sigmoid")
       ->run(*f.graph);
   for (auto [batch, hidden] : {std::pair<int64_t, int64_t>{1, 64}, {3, 5}, {64, 256}}) {
