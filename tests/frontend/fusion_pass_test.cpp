@@ -1,6 +1,7 @@
 // The fusion pass on graphs written as TorchScript IR, checked with FileCheck:
-// what fuses (chains, loop and if bodies) and what must not (in-place ops,
-// aliasing and mutation order, unsupported ops and dtypes, groups of one).
+// what fuses (chains, loop and if bodies) and what must not (in-place ops on
+// graph inputs, aliasing and mutation order, unsupported ops and dtypes,
+// groups of one).
 // Every fused graph must also compute what the original computes.
 #include "frontend/test_util.h"
 
@@ -240,6 +241,24 @@ graph(%x : Tensor, %y : Tensor):
   return (%b))IR");
   EXPECT_EQ(f.groups, 0);
   EXPECT_TRUE(has_reason(f.unfused, "aten::div", "unsupported overload of aten::div"));
+}
+
+TEST(FusionPass, ReportsElementwiseOpsItHasNoKernelFor) {
+  // aten::selu and aten::hypot are pointwise, but not kernel-IR ops: they
+  // split the chain and count as unfused elementwise nodes, with the reason.
+  Fused f = fuse(R"IR(
+graph(%x : Tensor, %y : Tensor):
+  %one : int = prim::Constant[value=1]()
+  %a : Tensor = aten::add(%x, %y, %one)
+  %b : Tensor = aten::selu(%a)
+  %c : Tensor = aten::hypot(%b, %y)
+  %d : Tensor = aten::tanh(%c)
+  return (%d))IR");
+  EXPECT_EQ(f.groups, 0);
+  EXPECT_TRUE(has_reason(f.unfused, "aten::selu", "unsupported op aten::selu (elementwise, but fuze has no kernel op"));
+  EXPECT_TRUE(has_reason(f.unfused, "aten::hypot", "unsupported op aten::hypot"));
+  EXPECT_EQ(f.unfused.size(), 4u);
+  expect_same_results(f, two_inputs(), 1e-6);
 }
 
 TEST(FusionPass, AGroupOfOneIsNotFused) {

@@ -22,32 +22,9 @@ namespace {
 
 using torch::jit::testing::FileCheck;
 
-struct SeedModel {
-  std::string name, file;
-  std::vector<std::vector<int64_t>> shapes;
-};
+using SeedModel = ModelEntry;
 
-std::vector<SeedModel> seed_models() {
-  std::vector<SeedModel> out;
-  std::ifstream in(std::string(FUZE_MODELS_DIR) + "/models.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ss(line);
-    SeedModel m;
-    ss >> m.name >> m.file;
-    m.file = std::string(FUZE_MODELS_DIR) + "/" + m.file;
-    std::string shape;
-    while (ss >> shape) {
-      std::vector<int64_t> dims;
-      std::istringstream ds(shape);
-      std::string d;
-      while (std::getline(ds, d, 'x')) dims.push_back(std::stoll(d));
-      m.shapes.push_back(dims);
-    }
-    out.push_back(m);
-  }
-  return out;
-}
+std::vector<SeedModel> seed_models() { return read_models(FUZE_MODELS_DIR); }
 
 std::vector<torch::jit::IValue> random_inputs(const SeedModel& m, uint64_t seed) {
   torch::manual_seed(seed);

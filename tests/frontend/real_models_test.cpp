@@ -5,9 +5,7 @@
 // TorchScript, kernels run without fallbacks, every elementwise node with an
 // elementwise neighbour (directly or through a chunk) inside a group, and its
 // fused graph's shape checked.
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "frontend/test_util.h"
 
@@ -20,32 +18,9 @@ namespace {
 
 using torch::jit::testing::FileCheck;
 
-struct RealModel {
-  std::string name, file;
-  std::vector<std::vector<int64_t>> shapes;
-};
+using RealModel = ModelEntry;
 
-std::vector<RealModel> real_models() {
-  std::vector<RealModel> out;
-  std::ifstream in(std::string(FUZE_REAL_MODELS_DIR) + "/models.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ss(line);
-    RealModel m;
-    ss >> m.name >> m.file;
-    m.file = std::string(FUZE_REAL_MODELS_DIR) + "/" + m.file;
-    std::string shape;
-    while (ss >> shape) {
-      std::vector<int64_t> dims;
-      std::istringstream ds(shape);
-      std::string d;
-      while (std::getline(ds, d, 'x')) dims.push_back(std::stoll(d));
-      m.shapes.push_back(dims);
-    }
-    out.push_back(m);
-  }
-  return out;
-}
+std::vector<RealModel> real_models() { return read_models(FUZE_REAL_MODELS_DIR); }
 
 void flatten(const torch::jit::IValue& v, std::vector<at::Tensor>* out) {
   if (v.isTensor()) out->push_back(v.toTensor());
