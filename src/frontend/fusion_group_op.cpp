@@ -358,6 +358,10 @@ bool FusionGroupRunner::chunk_inputs(const c10::IValue* inputs, GroupCall* call)
     const at::Tensor& t = v.toTensor();
     const Piece& p = pieces[static_cast<size_t>(ki.chunk)];
     const int dim = static_cast<int>(t.dim());
+    if (dim > kMaxGroupRank) {
+      call->why_static = "rank above 16";
+      return false;
+    }
     int64_t* sizes = call->piece_sizes + i * kMaxGroupRank;
     std::copy(t.sizes().begin(), t.sizes().end(), sizes);
     char* base = static_cast<char*>(t.data_ptr());
