@@ -327,6 +327,10 @@ bool FusionGroupRunner::chunk_inputs(const c10::IValue* inputs, GroupCall* call)
     int64_t dim, len;
   };
   std::array<Piece, kMaxGroupInputs> pieces;
+  if (kernel_.chunks.size() > pieces.size()) {
+    call->why_static = "too many chunks for one kernel";
+    return false;
+  }
   for (size_t c = 0; c < kernel_.chunks.size(); ++c) {
     const ChunkSpec& spec = kernel_.chunks[c];
     int64_t shape[kMaxGroupRank];
