@@ -82,6 +82,12 @@ struct InputSig {
   bool zero_dim = false;  // a 0-dim tensor (type promotion ranks it below tensors with dims)
 };
 
+// A 0-dim CPU tensor constant (what torch.jit.trace records for a Python
+// number) that the lowering takes as a kernel constant: its dtype and its
+// value, exact in a double. False for any other tensor (it becomes a group
+// input instead: the fusion pass's hoist_tensor_constants).
+bool zero_dim_constant(const at::Tensor& t, ir::DType* dtype, double* value);
+
 // Lowers a fusion group's subgraph to kernel IR for one signature, with ATen's
 // type promotion (src/frontend/lowering.cpp); `rank` is the iteration rank,
 // `output_layout` kContiguous or kStrided (outputs following a permuted input).

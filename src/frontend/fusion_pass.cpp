@@ -284,8 +284,8 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
              " is " + v->type()->repr_str() + ")";
     }
     if (tensor) {
-      // A tensor constant (a traced Python number, a frozen weight) becomes a
-      // group input: hoist_tensor_constants below.
+      // A tensor constant (a traced Python number, a frozen weight) is fine:
+      // a kernel constant or a group input (hoist_tensor_constants below).
       std::string why = check_tensor_value(v, profiled, "input");
       if (!why.empty()) return why;
     }
@@ -418,11 +418,9 @@ class Fuser {
         Node* c = *it;
         ++it;
         if (c->kind() != prim::Constant || !is_tensor(c->output())) continue;
-        // A 0-dim CPU constant of a kernel dtype stays: the lowering makes it a
-        // kernel constant with a 0-dim tensor's type promotion.
-        const at::Tensor t = torch::jit::toIValue(c->output())->toTensor();
-        ir::DType unused;
-        if (t.dim() == 0 && t.device().is_cpu() && dtype_of_scalar_type(t.scalar_type(), &unused)) continue;
+        ir::DType dtype;
+        double value;
+        if (zero_dim_constant(torch::jit::toIValue(c->output())->toTensor(), &dtype, &value)) continue;
         Value* outer;
         {
           torch::jit::WithInsertPoint guard(n);

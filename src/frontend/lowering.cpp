@@ -145,8 +145,8 @@ bool promotes_int_to_float(Op op) {
   }
 }
 
-// A 0-dim CPU tensor constant (what torch.jit.trace records for a Python
-// number) as a kernel constant: its dtype and value, exact in a double.
+}  // namespace
+
 bool zero_dim_constant(const at::Tensor& t, DType* dtype, double* value) {
   if (t.dim() != 0 || !t.device().is_cpu() || !dtype_of_scalar_type(t.scalar_type(), dtype)) return false;
   const double v = t.item<double>();
@@ -154,6 +154,8 @@ bool zero_dim_constant(const at::Tensor& t, DType* dtype, double* value) {
   *value = v;
   return true;
 }
+
+namespace {
 
 class Lowerer {
  public:
