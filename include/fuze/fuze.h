@@ -64,6 +64,15 @@ void enable();
 void disable();
 bool is_enabled();
 
+// TorchScript's graph executors keep the plan they optimized on a module's
+// first calls, so a module that ran before enable() stays unfused. refresh()
+// drops the cached plans of the module's methods and of all its submodules'
+// (or of one scripted function), so that the next call profiles and optimizes
+// again (with fuze's pre-pass if enabled). Returns how many methods it reset.
+// Call it while no other thread is calling the module.
+int refresh(const torch::jit::Module& module);
+int refresh(torch::jit::Function& function);
+
 struct Stats {
   uint64_t hits, misses, compiles, compile_failures, fallbacks, evictions, kernel_calls;
   double compile_us;

@@ -1,5 +1,6 @@
 // The public C++ API (include/fuze/fuze.h): load / optimize / Module, the
 // TorchScript pre-pass behind enable() / disable(), options and statistics.
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/constant_pooling.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -185,6 +186,20 @@ void disable() {
   torch::jit::clearPrePass(s.pass_id);
   torch::jit::setTensorExprFuserEnabled(s.saved_te);
   s.enabled = false;
+}
+
+int refresh(torch::jit::Function& function) {
+  if (!function.isGraphFunction()) return 0;
+  torch::jit::toGraphFunction(function).get_executor().debugFlushCompilationCache();
+  return 1;
+}
+
+int refresh(const torch::jit::Module& module) {
+  int n = 0;
+  for (const torch::jit::Module& m : module.modules()) {  // the module itself first
+    for (const torch::jit::Method& method : m.get_methods()) n += refresh(method.function());
+  }
+  return n;
 }
 
 bool is_enabled() {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <unordered_map>
 
 #include "frontend/fusion_group.h"
@@ -26,6 +27,18 @@ using torch::jit::Stack;
 using torch::jit::Value;
 
 namespace {
+
+// The most common reason a new user sees no fused kernel: a module called with
+// autograd on, whose parameters require grad. Said once per process at the
+// default log level (each call is also counted as a fallback with its reason).
+void warn_requires_grad_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    FUZE_LOG(kWarn) << "a fusion group ran its TorchScript fallback because an input requires grad: "
+                       "fused kernels are for inference; call the module under torch.no_grad() or "
+                       "torch.inference_mode() (C++: torch::NoGradGuard / c10::InferenceMode). Said once.";
+  });
+}
 
 std::atomic<int> g_num_threads{0};
 
@@ -424,7 +437,11 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
         call->why = std::string("unsupported input dtype ") + c10::toString(st);
         return nullptr;
       }
-      if (grad_on && t.requires_grad()) { call->why_static = "input requires grad"; return nullptr; }
+      if (grad_on && t.requires_grad()) {
+        warn_requires_grad_once();
+        call->why_static = "input requires grad";
+        return nullptr;
+      }
       if (t.is_neg() || t.is_conj()) { call->why_static = "lazily negated/conjugated input"; return nullptr; }
       call->tensors[i] = &t;
       if (ki.chunk < 0) {  // a chunk piece's view: chunk_inputs
@@ -722,6 +739,13 @@ torch::jit::Operation create_constant_split(const Node* node) {
 void register_operators() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // Another copy of fuze in this process (the Python module and
+    // libfuze_torchscript.so both loaded) registered them first: TorchScript
+    // then runs that copy's operators, and registering twice would throw.
+    if (!torch::jit::getAllOperatorsFor(fusion_group_symbol()).empty()) {
+      FUZE_LOG(kInfo) << "fuze::FusionGroup is already registered by another fuze library in this process";
+      return;
+    }
     static torch::jit::RegisterOperators reg(
         {torch::jit::Operator(fusion_group_symbol(), create_fusion_group, c10::AliasAnalysisKind::PURE_FUNCTION),
          torch::jit::Operator(constant_split_symbol(), create_constant_split, c10::AliasAnalysisKind::CONSERVATIVE)});

@@ -1,8 +1,8 @@
-// Part of the PIC-safe copy of Debian's libasmjit.a that the Python extension
-// links (see CMakeLists.txt): that archive is compiled without -fPIC, and its
+// Part of the PIC-safe copy of Debian's libasmjit.a that fuze's shared objects
+// link (cmake/FuzeAsmjitShared.cmake): that archive is compiled without -fPIC, and its
 // one reference to a libc data symbol (stderr, used by asmjit's debug output)
 // cannot be relocated in a shared object. The copy refers to this variable
-// instead, defined inside the extension.
+// instead, defined inside each shared object.
 #include <cstdio>
 
 extern "C" {
