@@ -11,7 +11,8 @@ run_ctest "$build" "${FUZE_JOBS:-$(nproc)}" "$@"
 status=$ctest_status
 summary=$ctest_summary
 # The same suite against torch 2.11's libtorch from PyPI (the GPU host's
-# version): scripts/torch2.sh. FUZE_SKIP_TORCH2=1 leaves it out.
+# version), then `pip install .` into a torch 2.11 venv and the Python tests
+# there: scripts/torch2.sh. FUZE_SKIP_TORCH2=1 leaves it out.
 status2=0
 summary2=""
 if [ "${FUZE_SKIP_TORCH2:-0}" != "1" ]; then
@@ -21,6 +22,8 @@ if [ "${FUZE_SKIP_TORCH2:-0}" != "1" ]; then
   set -e
   summary2=$(grep -E "^libtorch .*tests passed, [0-9]+ tests failed out of" "$build/torch2.log" | tail -n 1)
   [ -n "$summary2" ] || summary2="libtorch 2.x: scripts/torch2.sh failed before its tests (exit $status2; see $build/torch2.log)"
+  summary3=$(grep -E "^torch .*pip install \+ Python tests:" "$build/torch2.log" | tail -n 1)
+  [ -z "$summary3" ] || summary2="$summary2"$'\n'"$summary3"
 fi
 # ctest lists skipped tests after its summary: repeat the summaries as the last lines.
 echo "libtorch 1.13 (Debian): $summary"

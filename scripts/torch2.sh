@@ -1,72 +1,60 @@
 #!/usr/bin/env bash
-# Builds fuze against the libtorch inside torch==2.11 from PyPI (the torch of
-# the GPU host, issue 5) and runs the whole test suite with it. No GPU needed.
+# fuze against torch 2.11 from PyPI (the torch most users have, and the GPU
+# host's), in two parts; no GPU needed:
+#   1. the C++ suite: fuze built against the libtorch inside that torch
+#      (build-torch2/, linking libtorch_cpu and libc10 only,
+#      cmake/FuzeTorchDir.cmake), whole ctest suite;
+#   2. the Python route a user takes: `pip install .` into a virtual
+#      environment with that torch, then the Python test suite (tests/python)
+#      against the installed package, run from outside the source tree.
 #
 #   scripts/torch2.sh [ctest args]
 #
-# The wheel (~530 MB, CUDA 13 build) is downloaded once into
-# ${FUZE_TORCH2_CACHE:-~/.cache/fuze/torch-2.11.0}; only its C++ parts
-# (torch/lib, torch/include) are unpacked, with the two NVIDIA runtime
-# libraries libtorch_cpu.so links (libcudart, libcupti, 13 MB from PyPI) laid
-# out where the wheel's RPATH looks for them. Nothing is installed into any
-# Python. The build (cmake/FuzeTorchDir.cmake) links libtorch_cpu and libc10
-# only; the Python module and its tests are left out (they need a Python that
-# imports this torch; on the GPU host scripts/gpu/run_cuda_tests.sh builds
-# them against its own torch). Ends with ctest's summary line.
+# The environment (scripts/torch2_env.sh: torch's wheel, the NVIDIA runtime
+# wheels `import torch` needs, its pure-Python dependencies, pytest) is made
+# once from wheels cached in ${FUZE_TORCH2_CACHE:-~/.cache/fuze/torch-2.11.0}.
+# FUZE_SKIP_PIP=1 leaves part 2 out. Ends with ctest's summary line and
+# pytest's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 version="${FUZE_TORCH2_VERSION:-2.11.0}"
-cache="${FUZE_TORCH2_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fuze/torch-$version}"
 build="${FUZE_TORCH2_BUILD_DIR:-$root/build-torch2}"
 jobs="${FUZE_JOBS:-$(nproc)}"
 
 "$root/scripts/setup.sh"
+venv="$("$root/scripts/torch2_env.sh")"
+python="$venv/bin/python"
+torch_dir="$("$python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
 
-site="$cache/site"
-if [ ! -f "$site/.complete" ]; then
-  pip=(python3 -m pip)
-  if ! "${pip[@]}" --version >/dev/null 2>&1; then
-    echo "torch2: no pip for python3; installing Debian's python3-pip"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
-    pip=(/usr/bin/python3 -m pip)
-  fi
-  mkdir -p "$cache/wheels"
-  echo "torch2: downloading torch==$version and the CUDA runtime wheels from PyPI into $cache/wheels"
-  # cuda-toolkit 13.0.2 (torch 2.11's pin) = nvidia-cuda-runtime 13.0.96 + nvidia-cuda-cupti 13.0.85.
-  "${pip[@]}" download --quiet --no-deps --only-binary=:all: --implementation cp --python-version 3.11 \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_25_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux2014_x86_64 -d "$cache/wheels" \
-    "torch==$version" nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85
-  echo "torch2: unpacking the C++ parts into $site"
-  rm -rf "$site" && mkdir -p "$site"
-  python3 - "$cache/wheels" "$site" "$version" <<'PY'
-import glob, os, sys, zipfile
-wheels, site, version = sys.argv[1:]
-for whl in sorted(glob.glob(os.path.join(wheels, "*.whl"))):
-    torch = os.path.basename(whl).startswith("torch-")
-    if torch and not os.path.basename(whl).startswith("torch-%s-" % version):
-        continue
-    with zipfile.ZipFile(whl) as z:
-        for info in z.infolist():
-            n = info.filename
-            if torch and not (n.startswith(("torch/lib/", "torch/include/")) or n == "torch/version.py"):
-                continue
-            if not torch and not n.startswith("nvidia/"):
-                continue
-            path = z.extract(info, site)
-            if (info.external_attr >> 16) & 0o111:
-                os.chmod(path, 0o755)
-PY
-  touch "$site/.complete"
-fi
-
-echo "torch2: building into $build"
+echo "torch2: building into $build (libtorch from $torch_dir)"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DFUZE_TORCH_DIR="$site/torch" -DFUZE_WITH_PYTHON=OFF ${FUZE_CMAKE_ARGS:-} >/dev/null
+  -DFUZE_TORCH_DIR="$torch_dir" -DFUZE_WITH_PYTHON=OFF ${FUZE_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j "$jobs"
 
 source "$root/scripts/run_ctest.sh"
 run_ctest "$build" "$jobs" "$@"
+pytest_status=0
+pytest_summary=""
+if [ "${FUZE_SKIP_PIP:-0}" != "1" ]; then
+  echo "torch2: pip install $root into $venv"
+  start=$SECONDS
+  set +e
+  (cd "$root" && FUZE_JOBS="$jobs" "$python" -m pip install --disable-pip-version-check --no-deps \
+     --force-reinstall "$root")
+  pip_status=$?
+  echo "torch2: pip install took $((SECONDS - start)) s (exit $pip_status)"
+  if [ "$pip_status" -eq 0 ]; then
+    # From outside the tree, so that `import fuze` is the installed package.
+    (cd "$venv" && "$python" -m pytest -q -p no:cacheprovider "$root/tests/python") 2>&1 | tee "$build/pytest.log"
+    pytest_status=${PIPESTATUS[0]}
+    pytest_summary=$(grep -E "^=*.* (passed|failed|error)" "$build/pytest.log" | tail -n 1 | tr -d '=' | sed 's/^ *//')
+  else
+    pytest_status=$pip_status
+  fi
+  set -e
+  [ -n "$pytest_summary" ] || pytest_summary="pip install or pytest failed (exit $pytest_status)"
+fi
 echo "libtorch $version: $ctest_summary"
-exit "$ctest_status"
+[ -z "$pytest_summary" ] || echo "torch $version, pip install + Python tests: $pytest_summary"
+[ "$ctest_status" -ne 0 ] && exit "$ctest_status"
+exit "$pytest_status"

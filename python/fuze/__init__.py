@@ -18,19 +18,43 @@ Two ways to use it:
     out = fast(x, h)
     print(fast.graph)                # the fused forward graph
 
+    # 3. torch.compile (torch 2.x): dynamo's graphs scripted, then fused.
+    compiled = torch.compile(model, backend="fuze")
+
 Fusion is for inference: a fusion group whose inputs require grad runs its
-TorchScript fallback, so run under torch.no_grad() (or torch.inference_mode())
-to get fused kernels. Modules whose graph executor already optimized before
-fuze.enable() keep their plan; enable fuze before the first calls.
+TorchScript fallback (logged once), so run under torch.no_grad() (or
+torch.inference_mode()) to get fused kernels. fuze.enable() also reaches
+modules that already ran before it (see refresh()).
 
 Build-tree import: PYTHONPATH=<build>/python /usr/bin/python3 (the Python that owns torch).
 """
 
 import contextlib as _contextlib
+import gc as _gc
+import logging as _logging
+import os as _os
 
 import torch as _torch  # loads libtorch and torch's pybind11 types before the extension
 
-from . import _C
+from . import _build_info
+
+
+def _check_torch_version():
+    # The extension links libtorch's C++ ABI, which changes between torch's minor
+    # versions: loading it into another torch fails with undefined symbols or
+    # worse, so a mismatch stops here with what to do about it.
+    have = _torch.__version__.split("+")[0]
+    built = _build_info.TORCH_VERSION
+    if have.split(".")[:2] != built.split(".")[:2]:
+        raise ImportError(
+            "fuze %s was built against torch %s, but this Python imports torch %s (from %s); "
+            "rebuild fuze for this torch: pip install --force-reinstall --no-cache-dir <fuze source dir>"
+            % (_build_info.VERSION, built, _torch.__version__, _os.path.dirname(_torch.__file__)))
+
+
+_check_torch_version()
+
+from . import _C  # noqa: E402
 
 __all__ = [
     "FusedModule",
@@ -44,21 +68,60 @@ __all__ = [
     "load",
     "optimize",
     "options",
+    "refresh",
     "reset_stats",
     "set_options",
     "stats",
+    "torchscript_library",
 ]
 
-__version__ = "0.1.0"
+__version__ = _build_info.VERSION
+
+_log = _logging.getLogger("fuze")
 
 
-def enable():
+def enable(refresh=True):
     """Registers fuze as a TorchScript pre-pass: scripted and traced modules run fused.
 
-    Affects graph executors that optimize from now on (a module's first calls).
-    PyTorch's own NNC fuser is kept off while fuze is enabled.
+    Takes effect when a graph executor optimizes (a module's first calls).
+    TorchScript keeps the plan it optimized, so with refresh=True (the default)
+    every ScriptModule and scripted function that already ran in this process is
+    refreshed (see refresh()) and runs fused from its next calls. Call it while
+    no other thread runs TorchScript. PyTorch's own NNC fuser is kept off while
+    fuze is enabled.
     """
+    was_enabled = _C.is_enabled()
     _C.enable()
+    if refresh and not was_enabled:
+        n = _refresh_all()
+        if n:
+            _log.info("fuze.enable: %d TorchScript method(s) that had run before will be optimized again", n)
+
+
+def refresh(module):
+    """Drops the plans TorchScript cached for `module` (a ScriptModule, its
+    submodules included, a FusedModule's original, or a scripted function), so
+    that its next calls are profiled and optimized again: fused if fuze is
+    enabled. Returns how many methods were reset."""
+    if isinstance(module, FusedModule):
+        module = module.original
+    return _C.refresh(module)
+
+
+def _refresh_all():
+    # Scripted functions and classes live in torch's global compilation unit;
+    # modules (scripted, traced, loaded) are found among the live objects.
+    n = 0
+    cu = getattr(getattr(_torch.jit, "_state", None), "_python_cu", None)
+    if cu is not None:
+        for fn in cu.get_functions():
+            n += _C.refresh(fn)
+    for obj in _gc.get_objects():
+        # type(), not isinstance(): isinstance also asks obj.__class__, which
+        # some deprecated proxies answer with a warning.
+        if issubclass(type(obj), _torch.jit.ScriptModule) and hasattr(obj, "_c"):
+            n += _C.refresh(obj)
+    return n
 
 
 def disable():
@@ -77,12 +140,25 @@ def enabled():
     state restored after. Modules first optimized inside the block keep their
     fused plan afterwards; the block decides what gets fused, not what stays fused."""
     was_enabled = _C.is_enabled()
-    _C.enable()
+    enable()
     try:
         yield
     finally:
         if not was_enabled:
             _C.disable()
+
+
+def torchscript_library():
+    """Path of libfuze_torchscript.so, the library that makes any libtorch host run
+    its TorchScript fused once loaded (torch.ops.load_library(path) in a process
+    that has not imported fuze, a serving engine's custom-op setting, dlopen or
+    LD_PRELOAD in C++). None if this build has none."""
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    for path in (_os.path.join(here, "lib", "libfuze_torchscript.so"),             # installed
+                 _os.path.join(here, "..", "..", "lib", "libfuze_torchscript.so")):  # build tree
+        if _os.path.isfile(path):
+            return _os.path.normpath(path)
+    return None
 
 
 def stats():

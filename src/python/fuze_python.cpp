@@ -198,6 +198,19 @@ PYBIND11_MODULE(_C, m) {
         "run fused.");
   m.def("disable", [] { call_guarded([] { fuze::disable(); }); });
   m.def("is_enabled", [] { return fuze::is_enabled(); });
+  m.def(
+      "refresh",
+      [](const py::object& obj) {
+        if (py::isinstance<torch::jit::StrongFunctionPtr>(obj)) {
+          torch::jit::Function* fn = obj.cast<torch::jit::StrongFunctionPtr>().function_;
+          return call_guarded([&] { return fuze::refresh(*fn); });
+        }
+        torch::jit::Module script = fuze::python::to_script_module(obj, "fuze.refresh");
+        return call_guarded([&] { return fuze::refresh(script); });
+      },
+      py::arg("module"),
+      "Drops the plans TorchScript cached for a ScriptModule's methods (or a scripted "
+      "function), so that the next call is optimized again. Returns how many were reset.");
 
   m.def("stats", &fuze::python::stats_dict, "The kernel cache counters as a dict.");
   m.def("reset_stats", [] { call_guarded([] { fuze::reset_stats(); }); });
