@@ -28,7 +28,7 @@ wheels=(
   nvidia-cusparselt-cu13==0.8.0 nvidia-nvshmem-cu13==3.4.5
   filelock "typing-extensions>=4.10" "sympy>=1.13.3" mpmath "networkx>=2.5.1" jinja2 markupsafe
   "fsspec>=0.8.5" "setuptools<82" numpy
-  pytest iniconfig packaging pluggy
+  pytest iniconfig packaging pluggy pygments
 )
 stamp="$(printf '%s\n' "$python" "${wheels[@]}" | sha1sum | cut -c1-12)"
 

@@ -66,11 +66,13 @@ bool is_enabled();
 
 // TorchScript's graph executors keep the plan they optimized on a module's
 // first calls, so a module that ran before enable() stays unfused. refresh()
-// drops the cached plans of the module's methods and of all its submodules'
-// (or of one scripted function), so that the next call profiles and optimizes
-// again (with fuze's pre-pass if enabled). Returns how many methods it reset.
-// Call it while no other thread is calling the module.
-int refresh(const torch::jit::Module& module);
+// drops the cached plans of the module's methods and, with `submodules`, of all
+// its submodules' (or of one scripted function), so that the next call profiles
+// and optimizes again (with fuze's pre-pass if enabled). Returns how many
+// methods it reset. Call it while no other thread is calling the module, and
+// only on functions TorchScript has finished compiling (a live ScriptModule's
+// methods, a ScriptFunction): not on the leftovers of a failed compile.
+int refresh(const torch::jit::Module& module, bool submodules = true);
 int refresh(torch::jit::Function& function);
 
 struct Stats {

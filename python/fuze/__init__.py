@@ -109,18 +109,26 @@ def refresh(module):
 
 
 def _refresh_all():
-    # Scripted functions and classes live in torch's global compilation unit;
-    # modules (scripted, traced, loaded) are found among the live objects.
+    # Only what TorchScript finished compiling: live ScriptModules (each found
+    # here, so without recursing) and ScriptFunctions held in a dict (module
+    # globals, attributes). Not torch's compilation unit as a whole: a failed
+    # torch.jit.script leaves half-defined functions there, and asking those
+    # for an executor compiles them again and crashes.
+    # type(), not isinstance(): isinstance also asks obj.__class__, which some
+    # deprecated proxies answer with a warning.
+    module_type, function_type = _torch.jit.ScriptModule, _torch.jit.ScriptFunction
     n = 0
-    cu = getattr(getattr(_torch.jit, "_state", None), "_python_cu", None)
-    if cu is not None:
-        for fn in cu.get_functions():
-            n += _C.refresh(fn)
+    seen = set()
     for obj in _gc.get_objects():
-        # type(), not isinstance(): isinstance also asks obj.__class__, which
-        # some deprecated proxies answer with a warning.
-        if issubclass(type(obj), _torch.jit.ScriptModule) and hasattr(obj, "_c"):
-            n += _C.refresh(obj)
+        kind = type(obj)
+        if issubclass(kind, module_type):
+            if hasattr(obj, "_c"):
+                n += _C.refresh(obj, False)
+        elif kind is dict:
+            for value in list(obj.values()):
+                if type(value) is function_type and id(value) not in seen:
+                    seen.add(id(value))
+                    n += _C.refresh(value)
     return n
 
 

@@ -190,14 +190,22 @@ void disable() {
 
 int refresh(torch::jit::Function& function) {
   if (!function.isGraphFunction()) return 0;
-  torch::jit::toGraphFunction(function).get_executor().debugFlushCompilationCache();
+  try {
+    torch::jit::toGraphFunction(function).get_executor().debugFlushCompilationCache();
+  } catch (const std::exception& e) {
+    // A function TorchScript cannot make an executor for (it could not have
+    // run either): no plan to drop.
+    FUZE_LOG(kDebug) << "refresh: " << function.qualname().qualifiedName() << ": " << e.what();
+    return 0;
+  }
   return 1;
 }
 
-int refresh(const torch::jit::Module& module) {
+int refresh(const torch::jit::Module& module, bool submodules) {
   int n = 0;
-  for (const torch::jit::Module& m : module.modules()) {  // the module itself first
-    for (const torch::jit::Method& method : m.get_methods()) n += refresh(method.function());
+  for (const torch::jit::Method& method : module.get_methods()) n += refresh(method.function());
+  if (submodules) {
+    for (const torch::jit::Module& child : module.children()) n += refresh(child, true);
   }
   return n;
 }

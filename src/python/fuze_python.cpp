@@ -200,15 +200,15 @@ PYBIND11_MODULE(_C, m) {
   m.def("is_enabled", [] { return fuze::is_enabled(); });
   m.def(
       "refresh",
-      [](const py::object& obj) {
+      [](const py::object& obj, bool submodules) {
         if (py::isinstance<torch::jit::StrongFunctionPtr>(obj)) {
           torch::jit::Function* fn = obj.cast<torch::jit::StrongFunctionPtr>().function_;
           return call_guarded([&] { return fuze::refresh(*fn); });
         }
         torch::jit::Module script = fuze::python::to_script_module(obj, "fuze.refresh");
-        return call_guarded([&] { return fuze::refresh(script); });
+        return call_guarded([&] { return fuze::refresh(script, submodules); });
       },
-      py::arg("module"),
+      py::arg("module"), py::arg("submodules") = true,
       "Drops the plans TorchScript cached for a ScriptModule's methods (or a scripted "
       "function), so that the next call is optimized again. Returns how many were reset.");
 

@@ -101,15 +101,17 @@ def test_new_input_sizes_compile_no_kernel_again():
     with torch.no_grad():
         compiled = torch.compile(model, backend="fuze")
         compiled(*[torch.randn(4, 8) for _ in range(5)])
-        compiles = fuze.stats()["compiles"]
-        assert compiles >= 1
+        compiles = fuze.stats()["compiles"]  # 0 if an earlier test compiled the same kernel
+        assert fuze.stats()["kernel_calls"] >= 1
         for rows in (5, 17, 64, 3):
             inputs = [torch.randn(rows, 8) for _ in range(5)]
             for e, g in zip(model(*inputs), compiled(*inputs), strict=True):
                 torch.testing.assert_close(g, e, **TANH_TOL)
     assert fuze.stats()["compiles"] == compiles
-    # dynamo recaptures once with the changed dimension symbolic, then no more.
-    assert fuze.dynamo.compiled_graphs() == 2
+    # dynamo recaptures once with the changed dimension symbolic, then no more
+    # (once only: if it saw this code with other sizes before, in an earlier
+    # test, it remembers and starts symbolic).
+    assert 1 <= fuze.dynamo.compiled_graphs() <= 2
 
 
 def test_autograd_on_runs_unfused_with_equal_values_and_grads():
@@ -125,14 +127,26 @@ def test_autograd_on_runs_unfused_with_equal_values_and_grads():
     torch.testing.assert_close(grad, x.grad, **TANH_TOL)
 
 
-def test_a_graph_torchscript_cannot_take_runs_as_captured():
-    def f(x, scale):
-        # a Python float argument that dynamo keeps as a graph input of no
-        # TorchScript type would make scripting fail; here: a complex constant
-        return torch.view_as_real(x * (1 + 2j)).tanh() * scale
+def _python_only(x, k):
+    return x * sum(v for v in (k, k))  # a generator expression: TorchScript has none
 
-    x = torch.randn(4, dtype=torch.complex64)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        compiled = torch.compile(f, backend="fuze")
-        torch.testing.assert_close(compiled(x, 2.0), f(x, 2.0), **TANH_TOL)
+
+torch.fx.wrap("_python_only")
+
+
+def _uses_python_only(x, k):
+    return torch.tanh(_python_only(x, k))
+
+
+def test_a_graph_torchscript_cannot_take_runs_as_captured():
+    # An FX graph that neither scripting (the generator expression) nor tracing
+    # (a float input) can take: the backend hands back the graph's own forward,
+    # counts the reason, and the results are eager's.
+    gm = torch.fx.symbolic_trace(_uses_python_only)
+    x = torch.randn(3, 4)
+    run = fuze.dynamo.backend(gm, [x, 2.0])
+    torch.testing.assert_close(run(x, 2.0), _uses_python_only(x, 2.0), rtol=0, atol=0)
+    reasons = fuze.dynamo.fallback_reasons()
+    assert list(reasons.values()) == [1], reasons
+    assert next(iter(reasons)).startswith("torch.jit.script: "), reasons
+    assert fuze.dynamo.compiled_graphs() == 0
