@@ -11,10 +11,17 @@ triad bandwidth of the same run.
 It also reads the JSON of `fuze bench --json` (context "executable": "fuze
 bench", families "<model>/torchscript" and "<model>/fuze"): give one file per
 model and it prints one markdown row per model with both sides' median, p90,
-p99 (per call), calls/s, the speedup and its 95% bootstrap interval.
+p99 (per call), calls/s, the speedup and its 95% bootstrap interval; --png
+draws, per model, both sides' median time per call (bars, whiskers from the
+fastest call to p90) with the speedup and its interval above them. `fuze bench
+--plot out.png` runs this script for its plot.
+
+Whatever it cannot do (matplotlib missing, a file it cannot read or write,
+nothing to plot) ends it with a one-line "bench_report: ..." error and exit 1.
 """
 import argparse
 import json
+import os
 import re
 import sys
 from collections import defaultdict
@@ -72,10 +79,31 @@ def table(rows):
     return "\n".join(out + tri) + "\n"
 
 
+def pyplot():
+    """matplotlib.pyplot with the Agg backend, or a one-line error."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        sys.exit(f"bench_report: --png needs matplotlib (apt-get install python3-matplotlib): {e}")
+    return plt
+
+
+def save(fig, path):
+    """Writes the figure, or exits with a one-line error; checks the file is there."""
+    try:
+        fig.savefig(path, dpi=90, format="png")
+    except (OSError, ValueError) as e:
+        sys.exit(f"bench_report: cannot write {path}: {e}")
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        sys.exit(f"bench_report: {path} was not written")
+
+
 def plot(rows, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    if not any(k[0] != "triad" for k in rows):
+        sys.exit("bench_report: nothing to plot (no <chain>/<runner>/n:<N>/threads:<T> entries)")
+    plt = pyplot()
     chains = sorted({k[0] for k in rows if k[0] != "triad"})
     threads = sorted({k[3] for k in rows})
     fig, axes = plt.subplots(len(threads), len(chains), figsize=(5 * len(chains), 4 * len(threads)), squeeze=False)
@@ -94,7 +122,71 @@ def plot(rows, path):
             ax.set_ylabel("GB/s (minimal traffic)")
             ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    save(fig, path)
+
+
+def fuze_bench_aggregates(data):
+    """{(side, aggregate_name): time in µs} of one `fuze bench --json` file."""
+    agg = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate":
+            unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
+            side = b["run_name"].rsplit("/", 1)[-1]
+            agg[(side, b["aggregate_name"])] = b["real_time"] * unit
+    return agg
+
+
+def fuze_bench_plot(paths, png):
+    """Per model: TorchScript's and fuze's median time per call (bars), whiskers
+    from the fastest call to p90, and the speedup with its 95% interval."""
+    models = []
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        ctx, agg = data["context"], fuze_bench_aggregates(data)
+        sides = {}
+        for side in ("torchscript", "fuze"):
+            med = agg.get((side, "p50"), agg.get((side, "median")))
+            if med is None:
+                raise ValueError(f"{path}: no median of the {side} side")
+            sides[side] = (med, agg.get((side, "min"), med), agg.get((side, "p90"), med))
+        models.append((ctx, sides))
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(4.5, 2.0 * len(models) + 1.5), 4.2))
+    width = 0.3
+    colors = {"torchscript": "#8c8c8c", "fuze": "#1f77b4"}
+    top = max(max(hi, med) for _, sides in models for med, _, hi in sides.values())
+    for i, (ctx, sides) in enumerate(models):
+        for j, side in enumerate(("torchscript", "fuze")):
+            med, lo, hi = sides[side]
+            x = i + (j - 0.5) * width
+            ax.bar(x, med, width, color=colors[side], label=("TorchScript" if side == "torchscript" else "fuze")
+                   if i == 0 else None)
+            ax.errorbar(x, med, yerr=[[max(0.0, med - lo)], [max(0.0, hi - med)]], color="black", capsize=3, lw=1)
+            ax.annotate(fmt_time(med), (x, max(hi, med)), textcoords="offset points", xytext=(0, 3), ha="center",
+                        va="bottom", fontsize=7)
+        pair_top = max(max(hi, med) for med, _, hi in sides.values())
+        lo_ci, hi_ci = ctx.get("fuze_speedup_ci95", [0, 0])
+        ax.annotate(f"{ctx.get('fuze_speedup_median', 0):.2f}x ({lo_ci:.2f}..{hi_ci:.2f})", (i, pair_top),
+                    textcoords="offset points", xytext=(0, 16), ha="center", va="bottom", fontsize=8,
+                    fontweight="bold")
+    ax.set_xticks(range(len(models)))
+    ax.set_xticklabels([m[0].get("fuze_model", "?") for m in models], fontsize=8)
+    ax.set_xlim(-0.6, len(models) - 0.4)
+    ax.set_ylim(0, top * 1.5 if top > 0 else 1)  # room for the labels and the legend above the bars
+    ax.set_ylabel("time per call, µs (median; whiskers: min..p90)", fontsize=8)
+    ctx0 = models[0][0]
+    title = (f"fuze bench: backend {ctx0.get('fuze_backend', '?')}, {ctx0.get('fuze_threads', '?')} thread(s), "
+             f"{ctx0.get('host_name', '?')}")
+    if len(models) == 1:
+        title += f"\n{ctx0.get('fuze_model', '?')} on {ctx0.get('fuze_inputs', '?')}"
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8, loc="upper right", ncol=2)
+    fig.tight_layout()
+    fig.subplots_adjust(bottom=0.16)
+    fig.text(0.01, 0.01, "bold: speedup = median TorchScript / median fuze (95% bootstrap interval)", fontsize=7,
+             va="bottom", ha="left", color="dimgray")
+    save(fig, png)
 
 
 def fuze_bench_table(paths):
@@ -106,12 +198,7 @@ def fuze_bench_table(paths):
         with open(path) as f:
             data = json.load(f)
         ctx = data["context"]
-        agg = {}
-        for b in data["benchmarks"]:
-            if b.get("run_type") == "aggregate":
-                unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
-                side = b["run_name"].rsplit("/", 1)[-1]
-                agg[(side, b["aggregate_name"])] = b["real_time"] * unit
+        agg = fuze_bench_aggregates(data)
         # Per-call median: the p50 aggregate (the "median" one is over repetitions).
         med = lambda side: agg.get((side, "p50"), agg.get((side, "median"), 0.0))
         cell = lambda v: fmt_time(v) if v else "—"
@@ -133,6 +220,18 @@ def is_fuze_bench(path):
         return False
 
 
+def write_text(text, md):
+    """The markdown to stdout, or to the --md file."""
+    if not md:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(md, "w") as f:
+            f.write(text)
+    except OSError as e:
+        sys.exit(f"bench_report: cannot write {md}: {e}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("json", nargs="+", help="fuze_bench JSON, or one or more `fuze bench --json` files")
@@ -142,13 +241,15 @@ def main():
     if all(is_fuze_bench(p) for p in args.json):
         try:
             text = fuze_bench_table(args.json)
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, TypeError) as e:
             sys.exit(f"bench_report: cannot read {' '.join(args.json)}: {e}")
-        if args.md:
-            with open(args.md, "w") as f:
-                f.write(text)
-        else:
-            sys.stdout.write(text)
+        write_text(text, args.md)
+        if args.png:
+            try:
+                fuze_bench_plot(args.json, args.png)
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                sys.exit(f"bench_report: cannot plot {' '.join(args.json)}: {e}")
+            print(f"plot written to {args.png}", file=sys.stderr)
         return
     if len(args.json) != 1:
         sys.exit("bench_report: give one fuze_bench JSON file (or only `fuze bench --json` files)")
@@ -158,13 +259,10 @@ def main():
     except (OSError, ValueError, KeyError) as e:
         sys.exit(f"bench_report: cannot read {args.json}: {e}")
     text = table(rows)
-    if args.md:
-        with open(args.md, "w") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
+    write_text(text, args.md)
     if args.png:
         plot(rows, args.png)
+        print(f"plot written to {args.png}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 // NoGradGuard. Reports load and first-call times (TorchScript's profiling run
 // and optimizing run, fuze's compile time apart from the rest), steady-state
 // statistics per side, the speedup with a bootstrap interval, fusion counts and
-// coverage; --json writes Google Benchmark's JSON schema (compare.py reads it).
+// coverage; --json writes Google Benchmark's JSON schema (compare.py reads it);
+// --plot draws a PNG from that JSON (plot.h). Every call is timed without the
+// timer's own cost (timing.h: TimerOverhead).
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/plot.h"
 #include "cli/timing.h"
 #include "fuze/fuze.h"
 
@@ -35,6 +38,8 @@ struct BenchArgs {
   uint64_t repetitions = 10;  // JSON: the calls cut into this many repetitions
   std::vector<double> percentiles = {50, 90, 99};
   std::string json;
+  std::string plot;  // --plot: PNG path
+  PlotTool plot_tool;
   bool progress = false;
 };
 
@@ -88,6 +93,9 @@ std::string parse_bench_args(int argc, char** argv, BenchArgs* b) {
     } else if (arg == "--json") {
       if (!value()) return "--json needs a file name";
       b->json = v;
+    } else if (arg == "--plot") {
+      if (!value()) return "--plot needs a PNG file name";
+      b->plot = v;
     } else if (arg == "--progress") {
       b->progress = true;
     } else {
@@ -96,7 +104,16 @@ std::string parse_bench_args(int argc, char** argv, BenchArgs* b) {
   }
   if (have_iters && have_duration) return "give either --iters or --duration, not both";
   if (have_warmup && have_warmup_ms) return "give either --warmup or --warmup-ms, not both";
-  return check_common(b->common, "bench");
+  if (std::string err = check_common(b->common, "bench"); !err.empty()) return err;
+  // Output paths and the plotting tool are checked now, before a long run.
+  if (!b->json.empty()) {
+    if (std::string err = check_writable(b->json, "--json"); !err.empty()) return err;
+  }
+  if (!b->plot.empty()) {
+    if (std::string err = check_writable(b->plot, "--plot"); !err.empty()) return err;
+    if (std::string err = find_plot_tool(&b->plot_tool); !err.empty()) return err;
+  }
+  return "";
 }
 
 // One side of the comparison.
@@ -107,14 +124,14 @@ struct Side {
   std::vector<double> wall, cpu;  // per steady-state call, ns
 };
 
-double timed_call(Side& s, double* cpu) {
-  const int64_t c0 = cpu_ns();
-  const int64_t t0 = wall_ns();
+// One call, its wall time returned and its process CPU time in *cpu, both
+// without the timer's own cost.
+double timed_call(Side& s, const TimerOverhead& overhead, double* cpu) {
+  const SpanStart t0 = span_start();
   { torch::jit::IValue out = s.forward(s.inputs); }
-  const int64_t t1 = wall_ns();
-  const int64_t c1 = cpu_ns();
-  if (cpu) *cpu = static_cast<double>(c1 - c0);
-  return static_cast<double>(t1 - t0);
+  const Span d = subtract_overhead(span_end(t0), overhead);
+  if (cpu) *cpu = d.cpu_ns;
+  return d.wall_ns;
 }
 
 std::string pct_name(double p) {
@@ -261,19 +278,27 @@ void bench_help() {
       "  --percentile L    percentiles to report, e.g. 50,90,99 (the default)\n"
       "  --repetitions R   slices of the calls reported as repetitions in --json (default 10)\n"
       "  --json FILE       Google Benchmark JSON (benchmark's tools/compare.py reads it)\n"
+      "  --plot FILE.png   a PNG plot: each side's median time per call (whiskers min..p90)\n"
+      "                    and the speedup, drawn by bench_report.py with Python 3 and\n"
+      "                    matplotlib (checked before the run; see FUZE_PYTHON)\n"
       "  --progress        a progress line on stderr every second (default: only on a tty)\n\n"
       "--threads also sets torch's intra-op threads (at::set_num_threads) for both sides.\n"
       "Prints load time, first-call times (TorchScript: profiling run, then the run that\n"
       "optimizes; fuze: compile time and the rest), steady-state min/mean/percentiles/max\n"
       "and calls/s per side, the speedup (ratio of medians) with a 95%% bootstrap interval,\n"
-      "fusion groups, compiled kernels, fallbacks and the fraction of elementwise nodes fused.\n",
+      "fusion groups, compiled kernels, fallbacks and the fraction of elementwise nodes fused.\n"
+      "Times are per call without the timer's own cost (the median of empty timings, printed\n"
+      "as `timer overhead`, is subtracted); cpu_time in --json is the process CPU time (all\n"
+      "threads) of the call, likewise corrected.\n",
       common_help());
+  std::printf("%s", env_help("bench").c_str());
 }
 
 int bench_main(int argc, char** argv) {
   return model_command<BenchArgs>(argc, argv, bench_help, parse_bench_args, [&](BenchArgs& b) {
     if (b.common.threads > 0) at::set_num_threads(b.common.threads);
     const bool progress = b.progress || isatty(2);
+    const TimerOverhead overhead = measure_timer_overhead();
 
     // Load: once untimed (checks the file with fuze's clear messages and pays the
     // process's one-time costs), then each side timed.
@@ -292,12 +317,12 @@ int bench_main(int argc, char** argv) {
             clone_inputs(in.values), {}, {}};
 
     // First calls.
-    const double ts_first = timed_call(ts, nullptr);
-    const double ts_second = timed_call(ts, nullptr);
+    const double ts_first = timed_call(ts, overhead, nullptr);
+    const double ts_second = timed_call(ts, overhead, nullptr);
     reset_stats();
-    const double fz_first = timed_call(fz, nullptr);
+    const double fz_first = timed_call(fz, overhead, nullptr);
     const Stats first_stats = stats();
-    const double fz_second = timed_call(fz, nullptr);
+    const double fz_second = timed_call(fz, overhead, nullptr);
     const double diff = max_output_diff(fz.forward(fz.inputs), ts.forward(ts.inputs));
 
     // Warm-up, then the measured calls, alternating which side goes first.
@@ -305,7 +330,7 @@ int bench_main(int argc, char** argv) {
     uint64_t k = 0;
     const int64_t warm_start = wall_ns();
     while (b.warmup_ms > 0 ? static_cast<double>(wall_ns() - warm_start) < b.warmup_ms * 1e6 : k < b.warmup) {
-      for (Side* s : order[k % 2]) timed_call(*s, nullptr);
+      for (Side* s : order[k % 2]) timed_call(*s, overhead, nullptr);
       ++k;
     }
     const uint64_t warmup_calls = k;
@@ -317,7 +342,7 @@ int bench_main(int argc, char** argv) {
       if (b.iters > 0 ? k >= b.iters : static_cast<double>(wall_ns() - start) >= budget_ns) break;
       for (Side* s : order[k % 2]) {
         double c = 0;
-        s->wall.push_back(timed_call(*s, &c));
+        s->wall.push_back(timed_call(*s, overhead, &c));
         s->cpu.push_back(c);
       }
       if (progress && wall_ns() - last_report >= 1000000000) {
@@ -362,6 +387,8 @@ int bench_main(int argc, char** argv) {
                 format_ns(fz_second).c_str());
     std::printf("steady state: %zu calls per side, interleaved, %.2f s (after %" PRIu64 " warm-up calls per side)\n",
                 ts.wall.size(), measured_s, warmup_calls);
+    std::printf("timer overhead: wall %s, cpu %s per call (median of %d empty timings; subtracted from every call)\n",
+                format_ns(overhead.wall_ns).c_str(), format_ns(overhead.cpu_ns).c_str(), overhead.samples);
     std::string head = "               " + std::string("      min") + "     mean";
     for (double p : b.percentiles) {
       char col[32];
@@ -390,7 +417,7 @@ int bench_main(int argc, char** argv) {
                 cov.percent());
     std::printf("max |fuze - torchscript|: %.9g\n", diff);
 
-    if (!b.json.empty()) {
+    if (!b.json.empty() || !b.plot.empty()) {
       r.extra = {{"fuze_load_ns", "{\"torchscript\": " + json_number(ts_load) + ", \"fuze\": " +
                                       json_number(fuze_load) + "}"},
                  {"fuze_first_call_ns", "{\"torchscript\": " + json_number(ts_first) +
@@ -400,13 +427,24 @@ int bench_main(int argc, char** argv) {
                                             "}"},
                  {"fuze_fusion_groups", std::to_string(fused.num_fusion_groups())},
                  {"fuze_kernels_compiled", std::to_string(first_stats.compiles)},
+                 {"fuze_timer_overhead_ns", "{\"wall\": " + json_number(overhead.wall_ns) + ", \"cpu\": " +
+                                                json_number(overhead.cpu_ns) + "}"},
                  {"fuze_fallbacks", std::to_string(steady.fallbacks)},
                  {"fuze_kernel_calls", std::to_string(steady.kernel_calls)},
                  {"fuze_coverage_percent", json_number(cov.percent())},
                  {"fuze_max_abs_diff", json_number(diff)}};
       std::vector<Side*> sides = {&ts, &fz};
-      write_json(b.json, r, sides, b.percentiles, b.repetitions);
-      std::printf("json written to %s\n", b.json.c_str());
+      // --plot without --json: the JSON goes to a temporary file for the plot.
+      TempFile tmp;
+      const std::string json = !b.json.empty() ? b.json : tmp.create("fuze-bench-", ".json");
+      write_json(json, r, sides, b.percentiles, b.repetitions);
+      if (!b.json.empty()) std::printf("json written to %s\n", b.json.c_str());
+      if (!b.plot.empty()) {
+        std::fflush(stdout);
+        const std::string err = draw_plot(b.plot_tool, json, b.plot);
+        TORCH_CHECK(err.empty(), err);
+        std::printf("plot written to %s\n", b.plot.c_str());
+      }
     }
     return 0;
   });

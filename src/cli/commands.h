@@ -30,6 +30,9 @@ void profile_help();
 int dump_main(int argc, char** argv);
 void dump_help();
 
+// fuze --version: fuze's version, the libtorch it was built against, the backends.
+int version_main();
+
 // Prints "fuze: <message>" (first line only) to stderr and returns 1.
 int fail(const std::string& message);
 

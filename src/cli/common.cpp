@@ -3,7 +3,9 @@
 
 #include <ATen/Parallel.h>
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +108,54 @@ const char* common_help() {
          "                    tuple of tensors (any length), or one tensor\n"
          "  --backend B       interp, x86 or cuda (default: x86 where available)\n"
          "  --threads N       threads per kernel launch (default: torch's)\n";
+}
+
+std::string env_help(const std::string& cmd) {
+  std::string s =
+      "\nEnvironment:\n"
+      "  FUZE_BACKEND=B        default backend: interp, x86 or cuda (--backend overrides it)\n"
+      "  FUZE_X86_ISA=L        caps the x86 backend's instruction set: sse, avx2 or avx512\n"
+      "                        (default: the best this CPU has; fuze --version lists them)\n"
+      "  FUZE_LOG=L            log level on stderr: error, warn (default), info, debug, trace,\n"
+      "                        or 0-4; info logs each compile and the first fallback of each reason\n"
+      "  FUZE_DUMP=asm,cuda    print each kernel's x86 assembly (asm) or CUDA source (cuda) on\n"
+      "                        stderr as it compiles\n"
+      "  FUZE_CLI_IN_PROCESS=1 run in fuze's own process instead of a child (no crash isolation;\n"
+      "                        for a debugger)\n"
+      "  FUZE_FAULT=LIST       inject failures, for tests: x86_emit, exec_mem, nvrtc_missing,\n"
+      "                        nvrtc_fail, driver_load, output_alloc (comma-separated)\n"
+      "  FUZE_NVRTC_PATH=F     cuda backend: the libnvrtc to try first\n"
+      "  FUZE_CUDA_DRIVER_PATH=F  cuda backend: the driver library (default libcuda.so.1)\n"
+      "  FUZE_CACHE_DIR=D      cuda backend: on-disk kernel cache (default $XDG_CACHE_HOME/fuze,\n"
+      "                        else ~/.cache/fuze)\n"
+      "  FUZE_CUDA_DISK_CACHE=0  cuda backend: no on-disk kernel cache\n";
+  if (cmd == "bench") {
+    s += "  FUZE_PYTHON=P         the Python 3 with matplotlib that --plot runs (default " FUZE_DEFAULT_PYTHON ")\n";
+  } else if (cmd == "dump") {
+    s += "  (--what asm sets FUZE_DUMP=asm itself and hides the backend's copy on stderr, unless\n"
+         "  FUZE_DUMP or FUZE_LOG is set)\n";
+  }
+  return s;
+}
+
+std::string check_writable(const std::string& path, const char* option) {
+  auto error = [&](int err) {
+    return "cannot write '" + path + "' (" + option + "): " + std::strerror(err);
+  };
+  if (path.empty()) return std::string(option) + " needs a file name";
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return error(EISDIR);
+    const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);  // no truncation: the run may still fail
+    if (fd < 0) return error(errno);
+    close(fd);
+    return "";
+  }
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return error(errno);
+  close(fd);
+  unlink(path.c_str());
+  return "";
 }
 
 bool wants_help(int argc, char** argv) {

@@ -37,6 +37,16 @@ std::string unknown_arg(const std::string& arg, const char* cmd);
 std::string check_common(const CommonArgs& a, const char* cmd);
 // The help lines of the common options.
 const char* common_help();
+// The "Environment:" block of a command's --help: every FUZE_* variable that
+// changes what the command does (tests/cli/env_help_test.sh checks that each
+// variable the sources read is listed). `cmd` adds the command's own ones.
+std::string env_help(const std::string& cmd);
+
+// "" when `path` can be written as an output file (checked by creating it if
+// missing, then removing it again), else the one-line reason: "cannot write
+// 'x.json' (--json): No such file or directory". Commands check their output
+// paths with it before they run anything long.
+std::string check_writable(const std::string& path, const char* option);
 
 // Takes the next argv value as a number; false when missing or malformed.
 bool parse_uint(const std::string& text, uint64_t* out);

@@ -119,12 +119,9 @@ void dump_help() {
       "                      graph    TorchScript graph before fusion (inlined) and after\n"
       "                      ir       kernel IR of each compiled kernel, with its cache key\n"
       "                      asm      generated assembly (x86 backend)\n"
-      "                      unfused  every elementwise node left unfused, and why\n\n"
-      "Environment: FUZE_LOG=error|warn|info|debug|trace (or 0-4; default warn) logs the\n"
-      "pass, the cache and the backends on stderr; FUZE_DUMP=asm makes the x86 backend\n"
-      "print each kernel's assembly on stderr as it compiles (any command);\n"
-      "FUZE_BACKEND=interp|x86|cuda picks the default backend; FUZE_X86_ISA caps the ISA.\n",
+      "                      unfused  every elementwise node left unfused, and why\n",
       common_help());
+  std::printf("%s", env_help("dump").c_str());
 }
 
 int dump_main(int argc, char** argv) {

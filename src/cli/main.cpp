@@ -20,9 +20,12 @@ const Command kCommands[] = {
 };
 
 void usage(std::FILE* out) {
-  std::fprintf(out, "usage: fuze <command> [options]\n\ncommands:\n");
+  std::fprintf(out, "usage: fuze <command> [options]\n       fuze --version\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-8s %s\n", c.name, c.summary);
-  std::fprintf(out, "\n`fuze <command> --help` describes a command's options.\n");
+  std::fprintf(out, "  %-8s %s\n", "version", "fuze's version, the libtorch it was built against, the backends here");
+  std::fprintf(out,
+               "\n`fuze <command> --help` describes a command's options and the environment\n"
+               "variables (FUZE_BACKEND, FUZE_X86_ISA, FUZE_LOG, ...) that affect it.\n");
 }
 
 }  // namespace
@@ -47,6 +50,10 @@ int main(int argc, char** argv) {
     }
     usage(stdout);
     return 0;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    if (argc > 2) return fail("fuze " + cmd + " takes no arguments");
+    return version_main();
   }
   for (const Command& c : kCommands) {
     // Model commands run in a child process: a corrupt .pt cannot crash fuze.

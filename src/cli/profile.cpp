@@ -3,8 +3,10 @@
 // events of the FusionGroup op), per fallback and per unfused aten op, sorted,
 // as a % of the forward time; the compile time of every kernel; the kernel
 // cache counters; and optionally a Chrome trace (Trace Event Format, "X"
-// events) that Perfetto and chrome://tracing open.
+// events) that Perfetto and chrome://tracing open, with one "compile" event per
+// kernel the first call compiled (CompileWatcher below).
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,8 +61,86 @@ std::string parse_profile_args(int argc, char** argv, ProfileArgs* p) {
       return unknown_arg(arg, "profile");
     }
   }
-  return check_common(p->common, "profile");
+  if (std::string err = check_common(p->common, "profile"); !err.empty()) return err;
+  return p->trace.empty() ? "" : check_writable(p->trace, "--trace");  // before the run, not after it
 }
+
+// ---- compile events ----------------------------------------------------------
+// Kernels compile inside the FusionGroup operator, right before the group's
+// first kernel call (its fused_<ops> event), and no RecordFunction event
+// surrounds the compile itself. So while the first call runs, a second
+// RecordFunction observer on this thread reads fuze's counters at the start
+// and end of every event: when `compiles` or `compile_failures` has grown
+// since the previous event boundary, the kernel cache's new entries were
+// compiled in between. Each becomes a compile event that ends at that
+// boundary and lasts the compile time the cache measured (clipped so it never
+// starts before the previous boundary; several in one gap are laid end to end).
+struct CompileEvent {
+  runtime::CachedKernelInfo kernel;
+  int64_t start_ns = 0, end_ns = 0;
+};
+
+class CompileWatcher {
+ public:
+  void start() {
+    t_watcher = this;
+    last_ns_ = frontend::Profiler::now_ns();
+    last_count_ = count();
+    for (const auto& e : runtime::KernelCache::global().entries()) seen_.insert(e.key);
+    handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(on_start, on_end));
+  }
+  // Also collects what compiled after the last event of the call.
+  void stop() {
+    if (handle_ == at::INVALID_CALLBACK_HANDLE) return;
+    at::removeCallback(handle_);
+    handle_ = at::INVALID_CALLBACK_HANDLE;
+    boundary();
+    t_watcher = nullptr;
+  }
+  const std::vector<CompileEvent>& events() const { return events_; }
+
+ private:
+  static uint64_t count() {
+    const Stats st = stats();
+    return st.compiles + st.compile_failures;
+  }
+  void boundary() {
+    const int64_t now = frontend::Profiler::now_ns();
+    const uint64_t c = count();
+    if (c != last_count_) {
+      std::vector<runtime::CachedKernelInfo> fresh;
+      for (auto& e : runtime::KernelCache::global().entries()) {
+        if (seen_.insert(e.key).second) fresh.push_back(std::move(e));
+      }
+      int64_t end = now;
+      for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) {
+        CompileEvent ev;
+        ev.end_ns = end;
+        ev.start_ns = std::max(last_ns_, end - static_cast<int64_t>(it->compile_us * 1e3));
+        ev.kernel = std::move(*it);
+        end = ev.start_ns;
+        events_.push_back(std::move(ev));
+      }
+      last_count_ = c;
+    }
+    last_ns_ = frontend::Profiler::now_ns();
+  }
+  static std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction&) {
+    if (t_watcher != nullptr) t_watcher->boundary();
+    return nullptr;
+  }
+  static void on_end(const at::RecordFunction&, at::ObserverContext*) {
+    if (t_watcher != nullptr) t_watcher->boundary();
+  }
+
+  static thread_local CompileWatcher* t_watcher;
+  at::CallbackHandle handle_ = at::INVALID_CALLBACK_HANDLE;
+  int64_t last_ns_ = 0;
+  uint64_t last_count_ = 0;
+  std::set<std::string> seen_;
+  std::vector<CompileEvent> events_;
+};
+thread_local CompileWatcher* CompileWatcher::t_watcher = nullptr;
 
 enum class RowKind { kGroup, kFallback, kOp };
 
@@ -110,7 +191,8 @@ std::string signature_of(const std::vector<std::string>& inputs) {
 }
 
 void write_trace(const std::string& path, const std::string& model, const std::vector<frontend::ProfileEvent>& events,
-                 const std::vector<std::pair<int64_t, int64_t>>& forwards, int64_t origin, const char* backend) {
+                 const std::vector<CompileEvent>& compiles, const std::vector<std::pair<int64_t, int64_t>>& forwards,
+                 int64_t origin, const char* backend) {
   std::ofstream o(path);
   TORCH_CHECK(o.good(), "cannot write '", path, "'");
   auto us = [&](int64_t ns) { return json_number(static_cast<double>(ns - origin) / 1000.0); };
@@ -138,6 +220,20 @@ void write_trace(const std::string& path, const std::string& model, const std::v
     for (size_t j = 0; j < e.inputs.size(); ++j) o << (j ? ", " : "") << json_string(e.inputs[j]);
     o << "], \"depth\": " << e.depth << "}}";
   }
+  for (const auto& c : compiles) {
+    // key = "<group identity>|<backend>|<rank and operand layouts>": the signature is what follows the group.
+    const std::string& key = c.kernel.key;
+    const auto bar = key.find('|');
+    const std::string name = c.kernel.name.empty() ? "(no IR)" : c.kernel.name;
+    o << ",\n  {\"name\": " << json_string("compile " + name) << ", \"cat\": \"compile\", \"ph\": \"X\", \"pid\": 1, "
+      << "\"tid\": 1, \"ts\": " << us(c.start_ns) << ", \"dur\": " << dur(c.start_ns, c.end_ns)
+      << ", \"args\": {\"kernel\": " << json_string(name) << ", \"backend\": " << json_string(backend_name(c.kernel.backend))
+      << ", \"signature\": " << json_string(bar == std::string::npos ? "" : key.substr(bar + 1))
+      << ", \"group\": " << json_string(key.substr(0, bar)) << ", \"compile_us\": " << json_number(c.kernel.compile_us)
+      << ", \"failed\": " << (c.kernel.failed ? "true" : "false");
+    if (c.kernel.failed) o << ", \"failure\": " << json_string(c.kernel.failure);
+    o << "}}";
+  }
   o << "\n ]\n}\n";
   TORCH_CHECK(o.good(), "cannot write '", path, "'");
 }
@@ -153,11 +249,14 @@ void profile_help() {
       "  --iters N         profiled calls (default 100)\n"
       "  --trace FILE      Chrome trace JSON (Perfetto, chrome://tracing): one X event per\n"
       "                    forward call, fusion group call (args: backend, kernel, signature,\n"
-      "                    shapes), fallback and aten op, from the first call on\n\n"
+      "                    shapes), fallback and aten op, from the first call on, and one\n"
+      "                    `compile <kernel>` event (cat compile) per kernel the first call\n"
+      "                    compiled (args: kernel, backend, signature, group, compile_us)\n\n"
       "Prints the time per fusion group (fused_<ops>), per fallback and per unfused aten op,\n"
       "sorted, as a %% of the forward time (the rest is TorchScript's interpreter); the\n"
       "compile time of each kernel; and the kernel cache counters.\n",
       common_help());
+  std::printf("%s", env_help("profile").c_str());
 }
 
 int profile_main(int argc, char** argv) {
@@ -177,10 +276,13 @@ int profile_main(int argc, char** argv) {
 
     // The first call (kernels compile) goes into the trace, not into the table.
     reset_stats();
-    prof.start();
     const int64_t origin = frontend::Profiler::now_ns();
+    CompileWatcher watcher;
+    watcher.start();
+    prof.start();
     call(true);
     prof.stop();
+    watcher.stop();
     const double first_ns = static_cast<double>(forwards.back().second - forwards.back().first);
     for (uint64_t i = 0; i < p.warmup; ++i) call(false);
     const size_t first_events = prof.events().size();
@@ -261,9 +363,10 @@ int profile_main(int argc, char** argv) {
                 format_ns(st.compile_us * 1e3).c_str(), st.compile_failures, st.evictions, st.kernel_calls,
                 st.fallbacks);
     if (!p.trace.empty()) {
-      write_trace(p.trace, p.common.model, events, forwards, origin, backend);
-      std::printf("trace written to %s (%zu events; open in https://ui.perfetto.dev or chrome://tracing)\n",
-                  p.trace.c_str(), events.size() + forwards.size());
+      write_trace(p.trace, p.common.model, events, watcher.events(), forwards, origin, backend);
+      std::printf("trace written to %s (%zu events, %zu of them compiles; open in https://ui.perfetto.dev or "
+                  "chrome://tracing)\n",
+                  p.trace.c_str(), events.size() + watcher.events().size() + forwards.size(), watcher.events().size());
     }
     return 0;
   });

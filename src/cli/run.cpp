@@ -30,6 +30,7 @@ void run_help() {
       "  --threads N       threads per kernel launch (default: torch's)\n\n"
       "Prints each output's shape and checksum (sum, hash), the max |difference| from\n"
       "TorchScript, the fused graph, and counts of fusion groups, kernel calls and fallbacks.\n");
+  std::printf("%s", env_help("run").c_str());
 }
 
 namespace {
@@ -50,7 +51,8 @@ std::string parse_run_args(int argc, char** argv, CommonArgs* a, std::string* ou
       return unknown_arg(arg, "run");
     }
   }
-  return check_common(*a, "run");
+  if (std::string err = check_common(*a, "run"); !err.empty()) return err;
+  return outputs_file->empty() ? "" : check_writable(*outputs_file, "--outputs");
 }
 
 struct RunArgs {

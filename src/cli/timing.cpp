@@ -166,4 +166,47 @@ int64_t cpu_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+SpanStart span_start() {
+  SpanStart s;
+  s.cpu = cpu_ns();
+  s.wall = wall_ns();
+  return s;
+}
+
+Span span_end(const SpanStart& s) {
+  const int64_t w = wall_ns();
+  const int64_t c = cpu_ns();
+  Span d;
+  d.wall_ns = static_cast<double>(w - s.wall);
+  d.cpu_ns = static_cast<double>(c - s.cpu);
+  return d;
+}
+
+TimerOverhead measure_timer_overhead(int samples) {
+  TimerOverhead o;
+  if (samples <= 0) return o;
+  std::vector<double> wall, cpu;
+  wall.reserve(static_cast<size_t>(samples));
+  cpu.reserve(static_cast<size_t>(samples));
+  for (int i = 0; i < samples; ++i) {
+    const SpanStart s = span_start();
+    const Span d = span_end(s);
+    wall.push_back(d.wall_ns);
+    cpu.push_back(d.cpu_ns);
+  }
+  std::sort(wall.begin(), wall.end());
+  std::sort(cpu.begin(), cpu.end());
+  o.wall_ns = percentile(wall, 50.0);
+  o.cpu_ns = percentile(cpu, 50.0);
+  o.samples = samples;
+  return o;
+}
+
+Span subtract_overhead(const Span& raw, const TimerOverhead& overhead) {
+  Span s;
+  s.wall_ns = std::max(0.0, raw.wall_ns - overhead.wall_ns);
+  s.cpu_ns = std::max(0.0, raw.cpu_ns - overhead.cpu_ns);
+  return s;
+}
+
 }  // namespace fuze::cli

@@ -42,4 +42,31 @@ std::vector<double> load_avg();
 int64_t wall_ns();
 int64_t cpu_ns();
 
+// ---- timing one call, without the timer's own cost ---------------------------
+// A timed span reads the process CPU clock, then the wall clock, at its start
+// and the two in the opposite order at its end. Reading the CPU clock is a
+// system call (CLOCK_PROCESS_CPUTIME_ID has no vDSO path): hundreds of ns,
+// part of which lands inside the span, as do both wall-clock reads. For a call
+// of a few microseconds that is a large share, so the cost of an empty span
+// (measured) is subtracted from every span.
+struct Span {
+  double wall_ns = 0;
+  double cpu_ns = 0;
+};
+struct SpanStart {
+  int64_t wall = 0, cpu = 0;
+};
+SpanStart span_start();
+Span span_end(const SpanStart& s);  // raw: includes the timer's cost
+
+// The timer's own cost: the median wall and CPU time of `samples` empty spans.
+struct TimerOverhead {
+  double wall_ns = 0;
+  double cpu_ns = 0;
+  int samples = 0;
+};
+TimerOverhead measure_timer_overhead(int samples = 2000);
+// raw minus the overhead, each part at least 0.
+Span subtract_overhead(const Span& raw, const TimerOverhead& overhead);
+
 }  // namespace fuze::cli

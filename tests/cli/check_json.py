@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Validates the JSON files of `fuze bench --json` and `fuze profile --trace`.
 
-  check_json.py bench FILE [MIN_ITERS]   Google Benchmark schema, both sides
-  check_json.py trace FILE MIN_FUSED     Trace Event Format, fused_* X events
+  check_json.py bench FILE [MIN_ITERS]   Google Benchmark schema, both sides,
+                                         the timer overhead fuze subtracted
+  check_json.py trace FILE MIN_FUSED     Trace Event Format, fused_* X events, and
+                                         the first call's compile events (at least
+                                         one, each before its kernel's first call)
 
 Prints "<kind> JSON OK ..." and exits 0, or prints the problem and exits 1.
 Standard library only.
@@ -34,6 +37,10 @@ def check_bench(path, min_iters):
         if key not in ctx:
             fail("context lacks %s" % key)
     positive(ctx, "num_cpus", "context")
+    overhead = ctx.get("fuze_timer_overhead_ns")
+    if not isinstance(overhead, dict) or set(overhead) != {"wall", "cpu"} or \
+            not all(isinstance(v, (int, float)) and v >= 0 for v in overhead.values()):
+        fail("context.fuze_timer_overhead_ns is %r, expected {wall, cpu} in ns" % (overhead,))
     positive(ctx, "fuze_speedup_median", "context")
     benches = data.get("benchmarks")
     if not isinstance(benches, list) or not benches:
@@ -87,6 +94,9 @@ def check_trace(path, min_fused):
     if not isinstance(events, list) or not events:
         fail("no traceEvents")
     fused = 0
+    compiles = []
+    first_fused = {}
+    forwards = []
     for e in events:
         for key in ("name", "ph", "pid", "tid"):
             if key not in e:
@@ -97,7 +107,21 @@ def check_trace(path, min_fused):
             fail("bad ts in %r" % e)
         if not isinstance(e.get("dur"), (int, float)) or e["dur"] < 0:
             fail("bad dur in %r" % e)
+        if e.get("cat") == "compile":
+            args = e.get("args", {})
+            for key in ("kernel", "backend", "signature", "group", "compile_us", "failed"):
+                if key not in args:
+                    fail("compile event lacks args.%s: %r" % (key, e))
+            if e["name"] != "compile " + args["kernel"] or not args["signature"] or not args["group"]:
+                fail("bad compile event %r" % e)
+            if e["dur"] <= 0 or e["dur"] > args["compile_us"] + 1e-3:
+                fail("compile event lasts %r us, the kernel compiled in %r us" % (e["dur"], args["compile_us"]))
+            compiles.append(e)
+        if e.get("cat") == "forward":
+            forwards.append(e)
         if e["name"].startswith("fused_"):
+            if e["name"] not in first_fused or e["ts"] < first_fused[e["name"]]["ts"]:
+                first_fused[e["name"]] = e
             args = e.get("args", {})
             for key in ("backend", "kernel", "signature", "shapes"):
                 if key not in args:
@@ -107,7 +131,17 @@ def check_trace(path, min_fused):
             fused += 1
     if fused < min_fused:
         fail("%d fused_* X events, expected at least %d" % (fused, min_fused))
-    print("trace JSON OK: %d events, %d fused_* X events" % (len(events), fused))
+    if not compiles:
+        fail("no compile event (cat \"compile\") although the trace covers the first call")
+    first_forward = min(forwards, key=lambda f: f["ts"]) if forwards else None
+    for c in compiles:
+        end = c["ts"] + c["dur"]
+        k = first_fused.get(c["args"]["kernel"])
+        if not c["args"]["failed"] and (k is None or end > k["ts"] + 1e-3):
+            fail("compile event %r does not end before its kernel's first call %r" % (c, k))
+        if first_forward and not (first_forward["ts"] <= c["ts"] and end <= first_forward["ts"] + first_forward["dur"]):
+            fail("compile event %r is not inside the first forward call %r" % (c, first_forward))
+    print("trace JSON OK: %d events, %d fused_* X events, %d compile events" % (len(events), fused, len(compiles)))
 
 
 def main():
