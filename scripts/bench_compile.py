@@ -93,6 +93,12 @@ def main():
     ap.add_argument("--filter", default="")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    # Inductor probes its vector ISA by loading a test library in a process
+    # without libtorch; where that fails (torch 2.11's CUDA wheel on our
+    # machines: SLEEF symbols unresolved) it generates scalar C++. Said here,
+    # since it decides Inductor's steady-state column.
+    from torch._inductor.cpu_vec_isa import pick_vec_isa
+    print("Inductor's vector ISA: %s" % (pick_vec_isa() or "none (scalar code)"))
     print("torch %s, fuze %s, %d thread(s), %d reps, Inductor caches %s" % (
         torch.__version__, fuze.__version__, args.threads, args.reps,
         "off" if os.environ.get("TORCHINDUCTOR_FORCE_DISABLE_CACHES") == "1" else "on"))
@@ -121,8 +127,8 @@ def main():
                 row["inductor_s"] / row["fuze_s"]), flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"torch": torch.__version__, "threads": args.threads, "reps": args.reps, "rows": rows}, f,
-                      indent=1)
+            json.dump({"torch": torch.__version__, "threads": args.threads, "reps": args.reps,
+                       "inductor_vec_isa": str(pick_vec_isa()), "rows": rows}, f, indent=1)
     return 0
 
 
