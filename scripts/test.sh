@@ -22,8 +22,10 @@ if [ "${FUZE_SKIP_TORCH2:-0}" != "1" ]; then
   set -e
   summary2=$(grep -E "^libtorch .*tests passed, [0-9]+ tests failed out of" "$build/torch2.log" | tail -n 1)
   [ -n "$summary2" ] || summary2="libtorch 2.x: scripts/torch2.sh failed before its tests (exit $status2; see $build/torch2.log)"
-  summary3=$(grep -E "^torch .*pip install \+ Python tests:" "$build/torch2.log" | tail -n 1)
-  [ -z "$summary3" ] || summary2="$summary2"$'\n'"$summary3"
+  for pattern in "^torch .*pip install \+ Python tests:" "^torchserve e2e"; do
+    line=$(grep -E "$pattern" "$build/torch2.log" | tail -n 1)
+    [ -z "$line" ] || summary2="$summary2"$'\n'"$line"
+  done
 fi
 # ctest lists skipped tests after its summary: repeat the summaries as the last lines.
 echo "libtorch 1.13 (Debian): $summary"

@@ -13,8 +13,9 @@
 # The environment (scripts/torch2_env.sh: torch's wheel, the NVIDIA runtime
 # wheels `import torch` needs, its pure-Python dependencies, pytest) is made
 # once from wheels cached in ${FUZE_TORCH2_CACHE:-~/.cache/fuze/torch-2.11.0}.
-# FUZE_SKIP_PIP=1 leaves part 2 out. Ends with ctest's summary line and
-# pytest's.
+# FUZE_SKIP_PIP=1 leaves part 2 out. Then scripts/torchserve_e2e.sh (TorchServe
+# from PyPI serving a model fused through libfuze_torchscript.so) where Java
+# runs. Ends with ctest's summary line, pytest's and the TorchServe line.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 version="${FUZE_TORCH2_VERSION:-2.11.0}"
@@ -54,7 +55,26 @@ if [ "${FUZE_SKIP_PIP:-0}" != "1" ]; then
   set -e
   [ -n "$pytest_summary" ] || pytest_summary="pip install or pytest failed (exit $pytest_status)"
 fi
+# TorchServe from PyPI serving a model fused through libfuze_torchscript.so
+# (needs the pip-installed fuze above and a Java runtime; about 20 s, plus the
+# TorchServe wheels once). FUZE_SKIP_TORCHSERVE=1 leaves it out.
+serve_status=0
+serve_summary=""
+if [ "${FUZE_SKIP_PIP:-0}" != "1" ] && [ "${FUZE_SKIP_TORCHSERVE:-0}" != "1" ] && [ "$pytest_status" -eq 0 ]; then
+  if command -v java >/dev/null 2>&1; then
+    set +e
+    "$root/scripts/torchserve_e2e.sh" 2>&1 | tee "$build/torchserve.log"
+    serve_status=${PIPESTATUS[0]}
+    set -e
+    serve_summary=$(grep -E "^torchserve e2e" "$build/torchserve.log" | tail -n 1)
+    [ -n "$serve_summary" ] || serve_summary="torchserve e2e FAILED: no summary (exit $serve_status)"
+  else
+    serve_summary="torchserve e2e: skipped (no Java runtime on this machine)"
+  fi
+fi
 echo "libtorch $version: $ctest_summary"
 [ -z "$pytest_summary" ] || echo "torch $version, pip install + Python tests: $pytest_summary"
+[ -z "$serve_summary" ] || echo "$serve_summary"
 [ "$ctest_status" -ne 0 ] && exit "$ctest_status"
-exit "$pytest_status"
+[ "$pytest_status" -ne 0 ] && exit "$pytest_status"
+exit "$serve_status"
