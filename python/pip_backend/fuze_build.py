@@ -35,6 +35,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -196,7 +197,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             with open(path, "rb") as f:
                 data = f.read()
             info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = (0o755 if os.access(path, os.X_OK) else 0o644) << 16
+            # A regular file's full mode: installers (pip) make a file
+            # executable only when the mode says S_IFREG and an x bit.
+            info.external_attr = (stat.S_IFREG | (0o755 if os.access(path, os.X_OK) else 0o644)) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             whl.writestr(info, data)
             record.append(_record_line(arcname, data))

@@ -51,6 +51,19 @@ def test_package_metadata_names_the_torch_compile_backend():
     assert metadata.version("fuze") == fuze.__version__
 
 
+def test_installed_fuze_command_reports_versions():
+    # pip install puts the CLI beside the Python (console script fuze ->
+    # fuze/bin/fuze); a build-tree run has none.
+    command = os.path.join(os.path.dirname(sys.executable), "fuze")
+    if not os.path.isfile(command):
+        pytest.skip("no fuze command beside %s (not a pip install)" % sys.executable)
+    res = subprocess.run([command, "--version"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("fuze %s\n" % fuze.__version__), res.stdout
+    built = fuze._build_info.TORCH_VERSION
+    assert "libtorch %s" % ".".join(built.split(".")[:2]) in res.stdout, res.stdout
+
+
 def test_torchscript_library_fuses_a_process_that_never_imports_fuze():
     lib = fuze.torchscript_library()
     assert lib is not None and os.path.isfile(lib)
