@@ -1,6 +1,6 @@
 """fuze: a JIT fusion compiler for TorchScript.
 
-Two ways to use it:
+Three ways to use it:
 
     import torch, fuze
 
@@ -26,7 +26,8 @@ TorchScript fallback (logged once), so run under torch.no_grad() (or
 torch.inference_mode()) to get fused kernels. fuze.enable() also reaches
 modules that already ran before it (see refresh()).
 
-Build-tree import: PYTHONPATH=<build>/python /usr/bin/python3 (the Python that owns torch).
+Install: `pip install .` from the source tree, into the Python whose torch fuze
+should use; or from a build tree: PYTHONPATH=<build>/python /usr/bin/python3.
 """
 
 import contextlib as _contextlib
