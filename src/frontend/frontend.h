@@ -28,6 +28,9 @@ c10::Symbol fusion_group_symbol();
 // thread-safe). Called by load / optimize / enable / fuse_graph; never from a
 // static initializer (the libraries are static and such statics vanish).
 void register_operators();
+// Makes runtime::launch run CPU kernels on ATen's intra-op thread pool
+// (aten_parallel.cpp); false where this build cannot (fuze's own pool then).
+bool use_aten_thread_pool();
 
 // The ops.def entry whose aten symbol is `kind`, or nullopt.
 std::optional<ir::Op> op_for_kind(c10::Symbol kind);

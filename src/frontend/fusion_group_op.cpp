@@ -739,6 +739,8 @@ torch::jit::Operation create_constant_split(const Node* node) {
 void register_operators() {
   static std::once_flag once;
   std::call_once(once, [] {
+    const bool aten_pool = use_aten_thread_pool();
+    FUZE_LOG(kDebug) << "CPU kernels run on " << (aten_pool ? "ATen's intra-op thread pool" : "fuze's own thread pool");
     // Another copy of fuze in this process (the Python module and
     // libfuze_torchscript.so both loaded) registered them first: TorchScript
     // then runs that copy's operators, and registering twice would throw.

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -12,7 +13,20 @@ namespace fuze::runtime {
 
 namespace {
 thread_local bool t_on_worker = false;
+std::atomic<ParallelFor> g_parallel_for{nullptr};
+
+struct LaunchCtx {
+  const CompiledKernel* kernel;
+  const KernelArgs* args;
+};
+void run_range(void* ctx, int64_t begin, int64_t end) {
+  const auto* c = static_cast<const LaunchCtx*>(ctx);
+  c->kernel->run(*c->args, begin, end);
+}
 }  // namespace
+
+void set_parallel_for(ParallelFor fn) { g_parallel_for.store(fn); }
+ParallelFor parallel_for() { return g_parallel_for.load(); }
 
 struct ThreadPool::Impl {
   mutable std::mutex mu;
@@ -74,6 +88,11 @@ void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_thread
   grain = std::max<int64_t>(grain, 1);
   if (num_threads <= 1 || numel < 2 * grain || ThreadPool::on_worker()) {
     kernel.run(args, 0, numel);
+    return;
+  }
+  if (ParallelFor host = g_parallel_for.load(std::memory_order_acquire)) {
+    LaunchCtx ctx{&kernel, &args};
+    host(numel, grain, num_threads, &ctx, run_range);
     return;
   }
   // Contiguous chunks of at least `grain` elements, one per thread; the caller runs the first.

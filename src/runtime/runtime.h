@@ -137,7 +137,21 @@ class KernelCache {
 // ---- launch --------------------------------------------------------------
 
 // Runs `kernel` over [0, args.numel), split into contiguous chunks across up to
-// `num_threads` threads (a process-wide pool) when numel >= 2 * grain.
+// `num_threads` threads when numel >= 2 * grain: on the host's pool if one was
+// installed with set_parallel_for, else on fuze's own process-wide pool.
 void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_threads, int64_t grain);
+
+// A host's intra-op pool for launch(). A process that also runs ATen's
+// parallel ops must run fused kernels on the same threads: two pools on the
+// same cores fight (libgomp's workers spin after every ATen region and take the
+// cores fuze's workers need). The function must call body(ctx, b, e) on
+// disjoint ranges covering [0, n), each at least `grain` long (the last may be
+// shorter), on at most `num_threads` threads, and return when all are done.
+// nullptr restores fuze's own pool. The TorchScript frontend installs ATen's
+// at::parallel_for (frontend/aten_parallel.cpp).
+using ParallelBody = void (*)(void* ctx, int64_t begin, int64_t end);
+using ParallelFor = void (*)(int64_t n, int64_t grain, int num_threads, void* ctx, ParallelBody body);
+void set_parallel_for(ParallelFor fn);
+ParallelFor parallel_for();
 
 }  // namespace fuze::runtime

@@ -1,6 +1,7 @@
 // The fuze::FusionGroup operator on varied inputs: broadcast, transposed,
 // expanded, sliced, 0-dim, size-0, number operands, NaN/inf. The fused graph
 // must compute what TorchScript computes; guard misses must fall back.
+#include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
@@ -59,6 +60,23 @@ TEST_F(FusionOp, SameShapes) {
   f.expect_same({torch::randn({1000, 37}), torch::randn({1000, 37})});
   EXPECT_EQ(fuze::stats().kernel_calls, 2u);  // one per fused run
   EXPECT_EQ(fuze::stats().fallbacks, 0u);
+}
+
+// CPU kernels run on ATen's intra-op thread pool (frontend/aten_parallel.cpp),
+// not on a pool of fuze's own beside it: a call large enough to split across
+// two threads there computes what TorchScript computes.
+TEST_F(FusionOp, LargeCallsRunOnAtenThreadPool) {
+  Fixture f(kExactChain);
+  ASSERT_EQ(f.groups(), 1);
+#ifdef FUZE_EXPECT_ATEN_POOL
+  EXPECT_NE(runtime::parallel_for(), nullptr);
+#endif
+  const int saved = at::get_num_threads();
+  at::set_num_threads(2);
+  f.expect_same({torch::randn({1024, 1024}), torch::randn({1024})});
+  f.expect_same({torch::randn({1024, 1023}).t(), torch::randn({1023, 1})});
+  at::set_num_threads(saved);
+  EXPECT_EQ(fuze::stats().kernel_calls, 2u);
 }
 
 TEST_F(FusionOp, Broadcasting) {
