@@ -17,6 +17,7 @@
 #include "frontend/fusion_group.h"
 #include "runtime/runtime.h"
 #include "support/fault.h"
+#include "support/huge_pages.h"
 #include "support/log.h"
 
 namespace fuze::frontend {
@@ -601,6 +602,9 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
       outputs.emplace_back(call.contiguous_outputs
                                ? at::detail::empty_cpu(shape, dtype)
                                : at::detail::empty_strided_cpu(shape, c10::IntArrayRef(call.out_strides + o * r, r), dtype));
+      // Large outputs are fresh mmap'd memory: huge pages before the kernel's
+      // first write (support/huge_pages.h).
+      support::advise_huge_pages(outputs.back().data_ptr(), outputs.back().nbytes());
     }
     const at::Tensor& t = outputs.back();
     const c10::IntArrayRef ts = t.strides();
