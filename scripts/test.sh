@@ -16,11 +16,9 @@ summary=$ctest_summary
 status2=0
 summary2=""
 if [ "${FUZE_SKIP_TORCH2:-0}" != "1" ]; then
-  set +e
-  "$root/scripts/torch2.sh" 2>&1 | tee "$build/torch2.log"
-  status2=${PIPESTATUS[0]}
-  set -e
-  summary2=$(grep -E "^libtorch .*tests passed, [0-9]+ tests failed out of" "$build/torch2.log" | tail -n 1)
+  run_logged "$build/torch2.log" "^libtorch .*tests passed, [0-9]+ tests failed out of" "$root/scripts/torch2.sh"
+  status2=$step_status
+  summary2=$step_summary
   [ -n "$summary2" ] || summary2="libtorch 2.x: scripts/torch2.sh failed before its tests (exit $status2; see $build/torch2.log)"
   for pattern in "^torch .*pip install \+ Python tests:" "^torchserve e2e"; do
     line=$(grep -E "$pattern" "$build/torch2.log" | tail -n 1)

@@ -18,7 +18,7 @@
 # runs. Ends with ctest's summary line, pytest's and the TorchServe line.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-version="${FUZE_TORCH2_VERSION:-2.11.0}"
+source "$root/scripts/torch2_paths.sh"  # version (the venv dir comes from torch2_env.sh)
 build="${FUZE_TORCH2_BUILD_DIR:-$root/build-torch2}"
 jobs="${FUZE_JOBS:-$(nproc)}"
 
@@ -45,10 +45,11 @@ if [ "${FUZE_SKIP_PIP:-0}" != "1" ]; then
   pip_status=$?
   echo "torch2: pip install took $((SECONDS - start)) s (exit $pip_status)"
   if [ "$pip_status" -eq 0 ]; then
-    # From outside the tree, so that `import fuze` is the installed package.
-    (cd "$venv" && "$python" -m pytest -q -p no:cacheprovider "$root/tests/python") 2>&1 | tee "$build/pytest.log"
-    pytest_status=${PIPESTATUS[0]}
-    pytest_summary=$(grep -E "^=*.* (passed|failed|error)" "$build/pytest.log" | tail -n 1 | tr -d '=' | sed 's/^ *//')
+    # From outside the tree (the venv), so that `import fuze` is the installed package.
+    run_logged "$build/pytest.log" "^=*.* (passed|failed|error)" \
+      env -C "$venv" "$python" -m pytest -q -p no:cacheprovider "$root/tests/python"
+    pytest_status=$step_status
+    pytest_summary=$(echo "$step_summary" | tr -d '=' | sed 's/^ *//')
   else
     pytest_status=$pip_status
   fi
@@ -62,11 +63,9 @@ serve_status=0
 serve_summary=""
 if [ "${FUZE_SKIP_PIP:-0}" != "1" ] && [ "${FUZE_SKIP_TORCHSERVE:-0}" != "1" ] && [ "$pytest_status" -eq 0 ]; then
   if command -v java >/dev/null 2>&1; then
-    set +e
-    "$root/scripts/torchserve_e2e.sh" 2>&1 | tee "$build/torchserve.log"
-    serve_status=${PIPESTATUS[0]}
-    set -e
-    serve_summary=$(grep -E "^torchserve e2e" "$build/torchserve.log" | tail -n 1)
+    run_logged "$build/torchserve.log" "^torchserve e2e" "$root/scripts/torchserve_e2e.sh"
+    serve_status=$step_status
+    serve_summary=$step_summary
     [ -n "$serve_summary" ] || serve_summary="torchserve e2e FAILED: no summary (exit $serve_status)"
   else
     serve_summary="torchserve e2e: skipped (no Java runtime on this machine)"

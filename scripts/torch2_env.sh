@@ -14,9 +14,7 @@
 # changes. Progress goes to stderr, the directory to stdout.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-version="${FUZE_TORCH2_VERSION:-2.11.0}"
-cache="${FUZE_TORCH2_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fuze/torch-$version}"
-venv="${FUZE_TORCH2_VENV:-$cache/venv}"
+source "$root/scripts/torch2_paths.sh"
 python="${FUZE_TORCH2_BASE_PYTHON:-/usr/bin/python3}"
 
 # Pins: torch 2.11's own (its METADATA: cuda-toolkit 13.0.2's cudart, cupti and

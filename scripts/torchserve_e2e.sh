@@ -25,9 +25,7 @@
 # <reason>" (non-zero). FUZE_KEEP_TMP=1 keeps the temp dir (logs, model store).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-version="${FUZE_TORCH2_VERSION:-2.11.0}"
-cache="${FUZE_TORCH2_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fuze/torch-$version}"
-torch_venv="${FUZE_TORCH2_VENV:-$cache/venv}"
+source "$root/scripts/torch2_paths.sh"
 ts_venv="$cache/venv-torchserve"
 wheel_dir="$cache/wheels-torchserve"
 base_python="${FUZE_TORCH2_BASE_PYTHON:-/usr/bin/python3}"
@@ -40,13 +38,13 @@ log() { echo "torchserve_e2e: $*" >&2; }
 fail() { echo "torchserve e2e FAILED: $*"; exit 1; }
 
 command -v "${JAVA_HOME:+$JAVA_HOME/bin/}java" >/dev/null || fail "no java (TorchServe's frontend needs Java 11+; set JAVA_HOME or PATH)"
-[ -x "$torch_venv/bin/python" ] || fail "no torch venv at $torch_venv (run scripts/torch2.sh first)"
-torch_site="$("$torch_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-"$torch_venv/bin/python" -c 'import fuze, os; assert os.path.exists(fuze.torchscript_library())' 2>/dev/null \
-  || fail "fuze is not installed in $torch_venv (run scripts/torch2.sh, which pip-installs it there)"
-[ "$("$torch_venv/bin/python" -c 'import sys; print(sys.version_info[:2])')" = \
+[ -x "$venv/bin/python" ] || fail "no torch venv at $venv (run scripts/torch2.sh first)"
+torch_site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+"$venv/bin/python" -c 'import fuze, os; assert os.path.exists(fuze.torchscript_library())' 2>/dev/null \
+  || fail "fuze is not installed in $venv (run scripts/torch2.sh, which pip-installs it there)"
+[ "$("$venv/bin/python" -c 'import sys; print(sys.version_info[:2])')" = \
   "$("$base_python" -c 'import sys; print(sys.version_info[:2])')" ] \
-  || fail "$base_python and $torch_venv/bin/python are different Python versions"
+  || fail "$base_python and $venv/bin/python are different Python versions"
 
 # 1. The TorchServe venv (rebuilt when the torch venv's path or the wheel list changes).
 stamp="$(printf '%s\n' "$base_python" "$torch_site" "${wheels[@]}" | sha1sum | cut -c1-12)"

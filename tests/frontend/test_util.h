@@ -16,6 +16,7 @@
 
 #include "frontend/frontend.h"
 #include "fuze/fuze.h"
+#include "model_list.h"
 
 namespace fuze::testing {
 
@@ -105,35 +106,6 @@ inline void expect_same_results(const Fused& f, const std::vector<torch::jit::IV
       EXPECT_TRUE(same_tensor(in_fused[i].toTensor(), in_ref[i].toTensor(), atol)) << "input " << i;
     }
   }
-}
-
-// One line of a generated models.txt (scripts/make_seed_models.py,
-// make_real_models.py): name, file (made absolute) and input shapes.
-struct ModelEntry {
-  std::string name, file;
-  std::vector<std::vector<int64_t>> shapes;
-};
-
-inline std::vector<ModelEntry> read_models(const std::string& dir) {
-  std::vector<ModelEntry> out;
-  std::ifstream in(dir + "/models.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ss(line);
-    ModelEntry m;
-    ss >> m.name >> m.file;
-    m.file = dir + "/" + m.file;
-    std::string shape;
-    while (ss >> shape) {
-      std::vector<int64_t> dims;
-      std::istringstream ds(shape);
-      std::string d;
-      while (std::getline(ds, d, 'x')) dims.push_back(std::stoll(d));
-      m.shapes.push_back(dims);
-    }
-    out.push_back(m);
-  }
-  return out;
 }
 
 // The message of what running `g` on `inputs` throws ("" when it does not).

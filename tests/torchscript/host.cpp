@@ -2,12 +2,12 @@
 // no fuze header, and loads libfuze_torchscript.so the way a serving engine
 // loads a custom-op library (dlopen).
 //
-//   fuze_torchscript_host <libfuze_torchscript.so> <models.txt> [--expect-off | --preloaded]
+//   fuze_torchscript_host <libfuze_torchscript.so> <models dir> [--expect-off | --preloaded]
 //
 // --preloaded: the library came with LD_PRELOAD (Triton's way for custom-op
 // libraries), so fuze is on from the start; the reference runs switch it off
 // through its fuze::set_enabled operator first.
-// models.txt lines: name file.pt shape... (the seed models). For each model,
+// The models dir holds models.txt (the seed models: tests/model_list.h). For each model,
 // first without the library: plain TorchScript's outputs on seeded random
 // inputs. Then the library is loaded and each model is loaded afresh and run
 // three times (the profiling executor optimizes after its profiling runs):
@@ -23,40 +23,15 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "model_list.h"
+
 namespace {
 
-struct Model {
-  std::string name, path;
-  std::vector<std::vector<int64_t>> shapes;
-};
-
-std::vector<Model> read_models(const std::string& list) {
-  std::vector<Model> models;
-  std::ifstream in(list);
-  const std::string dir = list.substr(0, list.find_last_of('/') + 1);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    Model m;
-    std::string file, shape;
-    if (!(words >> m.name >> file)) continue;
-    m.path = dir + file;
-    while (words >> shape) {
-      std::vector<int64_t> dims;
-      std::istringstream parts(shape);
-      std::string d;
-      while (std::getline(parts, d, 'x')) dims.push_back(std::stoll(d));
-      m.shapes.push_back(dims);
-    }
-    models.push_back(m);
-  }
-  return models;
-}
+using Model = fuze::testing::ModelEntry;  // tests/model_list.h: standard C++ only
 
 std::vector<torch::jit::IValue> inputs_of(const Model& m) {
   torch::manual_seed(7);
@@ -83,7 +58,7 @@ struct Run {
 
 Run run(const Model& m, int times) {
   torch::NoGradGuard no_grad;
-  torch::jit::Module module = torch::jit::load(m.path);  // afresh: no plan cached yet
+  torch::jit::Module module = torch::jit::load(m.file);  // afresh: no plan cached yet
   torch::jit::IValue out;
   for (int i = 0; i < times; ++i) out = module.forward(inputs_of(m));
   // The graph belongs to the module's executor: look while the module lives.
@@ -109,11 +84,11 @@ int fail(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return fail("usage: fuze_torchscript_host <libfuze_torchscript.so> <models.txt> [--expect-off]");
+  if (argc < 3) return fail("usage: fuze_torchscript_host <libfuze_torchscript.so> <models dir> [--expect-off | --preloaded]");
   const std::string mode = argc > 3 ? argv[3] : "";
   const bool expect_off = mode == "--expect-off", preloaded = mode == "--preloaded";
-  const std::vector<Model> models = read_models(argv[2]);
-  if (models.empty()) return fail(std::string("no models in ") + argv[2]);
+  const std::vector<Model> models = fuze::testing::read_models(argv[2]);
+  if (models.empty()) return fail(std::string("no models.txt entries in ") + argv[2]);
 
   try {
     if (preloaded && !set_enabled(false)) return fail("LD_PRELOAD: the library did not enable fuze when loaded");
