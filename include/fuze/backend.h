@@ -36,8 +36,12 @@ struct KernelArgs {
 class CompiledKernel {
  public:
   virtual ~CompiledKernel() = default;
-  // Computes the linear indices [begin, end) of the iteration space (row-major
-  // order). Safe to call concurrently on disjoint ranges.
+  // Computes positions [begin, end) of the iteration space in the kernel's
+  // walk order: row-major (linear indices) for interp and cuda; x86 walks
+  // strided calls in memory order (dims sorted by stride and coalesced, see
+  // x86_backend.cpp). The order is a bijection fixed by the sizes and strides,
+  // so disjoint ranges covering [0, numel) compute every element once. Safe to
+  // call concurrently on disjoint ranges.
   virtual void run(const KernelArgs& args, int64_t begin, int64_t end) const = 0;
   virtual const std::string& name() const = 0;
   // Generated code in human-readable form (assembly, CUDA source); may be empty.

@@ -101,6 +101,50 @@ TEST_P(KernelTest, TenOpChain) {
   }
 }
 
+// The layout matrix's chain tanh(x * y + x) - y over every pair of operand
+// layouts, both output layouts, and shapes whose rows are longer and shorter
+// than the walk's chunk: strided calls walk memory order (dims sorted by
+// stride, coalesced), rows with a column broadcast or a gathered operand
+// included; x86 matches the interpreter everywhere.
+TEST_P(KernelTest, ChainOverEveryLayoutPair) {
+  const std::vector<Pattern> all = {Pattern::kContiguous,     Pattern::kTransposed, Pattern::kEveryOther,
+                                    Pattern::kBroadcastRow,   Pattern::kBroadcastOuter, Pattern::kBroadcast,
+                                    Pattern::kScalar};
+  Tolerance tol;
+  tol.exact = false;
+  tol.max_ulps = 4;  // tanh within 2 ULP each way; "- y" may cancel
+  tol.abs_slack = 1e-6;
+  auto layout_of = [](Pattern p) {
+    return p == Pattern::kContiguous ? Layout::kContiguous
+           : p == Pattern::kScalar   ? Layout::kScalar
+           : p == Pattern::kBroadcast ? Layout::kBroadcast
+                                      : Layout::kStrided;
+  };
+  uint32_t seed = 11;
+  for (const auto& sizes : std::vector<std::vector<int64_t>>{{37, 300}, {300, 37}, {4, 5, 70}}) {
+    for (Pattern px : all) {
+      for (Pattern py : all) {
+        for (bool out_t : {false, true}) {
+          ir::Kernel k("layouts", static_cast<int>(sizes.size()));
+          const int x = k.add_input(kF, layout_of(px)), y = k.add_input(kF, layout_of(py));
+          const int t = k.add_op(Op::kTanh, kF, {k.add_op(Op::kAdd, kF, {k.add_op(Op::kMul, kF, {x, y}), x})});
+          k.add_output(k.add_op(Op::kSub, kF, {t, y}), out_t ? Layout::kStrided : Layout::kContiguous);
+          k.set_name(k.chain_name());
+          Problem p;
+          p.sizes = sizes;
+          std::mt19937 rng(++seed);
+          std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+          p.operands.push_back(make_operand(sizes, px, [&](int64_t) { return u(rng); }));
+          p.operands.push_back(make_operand(sizes, py, [&](int64_t) { return u(rng); }));
+          p.num_inputs = 2;
+          p.operands.push_back(make_output(sizes, out_t));
+          diff_run(k, p, GetParam(), tol, seed, "layout pair");
+        }
+      }
+    }
+  }
+}
+
 // Ops whose operands are all uniform are computed once before the loop.
 TEST_P(KernelTest, UniformSubexpressionsHoisted) {
   ir::Kernel k("h", 2);

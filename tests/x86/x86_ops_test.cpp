@@ -31,6 +31,7 @@ const char* pattern_name(Pattern p) {
     case Pattern::kTransposed: return "transposed";
     case Pattern::kEveryOther: return "every-other";
     case Pattern::kBroadcastRow: return "broadcast-dim";
+    case Pattern::kBroadcastOuter: return "broadcast-outer";
     case Pattern::kBroadcast: return "broadcast";
     case Pattern::kScalar: return "scalar";
   }
@@ -144,7 +145,7 @@ TEST_P(OpsTest, Layouts) {
   const int isa = GetParam();
   const auto values = special_values();
   const std::vector<Pattern> all = {Pattern::kContiguous, Pattern::kTransposed, Pattern::kEveryOther,
-                                    Pattern::kBroadcastRow, Pattern::kBroadcast, Pattern::kScalar};
+                                    Pattern::kBroadcastRow, Pattern::kBroadcastOuter, Pattern::kBroadcast, Pattern::kScalar};
   const std::vector<std::vector<int64_t>> shapes = {{7, 13}, {3, 1, 9}};
   for (int oi = 0; oi < ir::num_ops(); ++oi) {
     const ir::Op op = ir::op_at(oi);

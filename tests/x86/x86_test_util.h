@@ -88,7 +88,10 @@ struct Problem {
 };
 
 // How an operand is laid out in a generated problem.
-enum class Pattern { kContiguous, kTransposed, kEveryOther, kBroadcastRow, kBroadcast, kScalar };
+// kBroadcastRow: stride 0 along the last dim (one value per row, a column
+// broadcast); kBroadcastOuter: stride 0 along dim 0 (rank >= 2: a row
+// broadcast down the rows).
+enum class Pattern { kContiguous, kTransposed, kEveryOther, kBroadcastRow, kBroadcastOuter, kBroadcast, kScalar };
 
 // Builds an operand of `pattern` over `sizes`, logical values from `gen(i)`
 // for linear index i (kBroadcast/kScalar use gen(0)).
@@ -158,11 +161,15 @@ OperandData make_operand(const std::vector<int64_t>& sizes, Pattern pattern, Gen
       break;
     }
     case Pattern::kBroadcastRow: {
-      // Stride 0 along the last dim (a column broadcast across rows) and
-      // along dim 0 when rank > 1 (a row broadcast): a genuinely strided read.
       op.layout = ir::Layout::kStrided;
       op.strides = contiguous_strides(sizes);
       if (rank >= 1) op.strides[rank - 1] = 0;
+      break;
+    }
+    case Pattern::kBroadcastOuter: {
+      op.layout = ir::Layout::kStrided;
+      op.strides = contiguous_strides(sizes);
+      if (rank >= 2) op.strides[0] = 0;
       break;
     }
   }

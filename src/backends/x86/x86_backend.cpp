@@ -21,7 +21,7 @@ using x86::Isa;
 
 constexpr int kMaxOperands = 32;  // inputs + outputs (more: the caller falls back)
 constexpr int kMaxRank = 16;
-constexpr int64_t kChunk = 128;   // elements gathered per call on non-unit strides (multiple of 16)
+constexpr int64_t kChunk = 256;   // elements per call on rows with a non-unit stride (multiple of 16)
 
 enum class OperandKind : uint8_t { kContiguous, kStrided, kBroadcast, kScalar };
 
@@ -77,7 +77,7 @@ class X86Kernel final : public CompiledKernel {
            kind_[static_cast<size_t>(i)] == OperandKind::kStrided;
   }
   void run_unit(void* const* ptrs, int64_t n) const;
-  void run_gather(void* const* ptrs, const int64_t* inner_stride, int64_t n) const;
+  void run_row(void* const* ptrs, const int64_t* inner_stride, int64_t n) const;
   void run_strided(const KernelArgs& a, void** ptrs, int64_t begin, int64_t end) const;
 
   std::string name_;
@@ -142,74 +142,127 @@ void X86Kernel::run_unit(void* const* ptrs, int64_t n) const {
   for (int i = num_in_; i < nops; ++i) std::memcpy(static_cast<float*>(ptrs[i]) + nv, stage[i], bytes);
 }
 
-// Streamed operands with arbitrary element strides (0 included): gathered
-// into buffers, computed, scattered back, kChunk elements at a time.
-void X86Kernel::run_gather(void* const* ptrs, const int64_t* inner_stride, int64_t n) const {
+// One row of n elements; inner_stride[i] is streamed operand i's element
+// stride along it. Operands of stride 1 are read and written in place, a
+// stride-0 input (a column broadcast: one value per row) is a buffer filled
+// once per row, any other stride is gathered into a buffer and scattered
+// back; kChunk elements per call of the compiled loop.
+void X86Kernel::run_row(void* const* ptrs, const int64_t* inner_stride, int64_t n) const {
   alignas(64) float buf[kMaxOperands][kChunk];
   void* tp[kMaxOperands];
   const int nops = num_in_ + num_out_;
+  for (int i = 0; i < num_in_; ++i) {
+    if (!is_stream(i) || inner_stride[i] != 0) continue;
+    const float v = *static_cast<const float*>(ptrs[i]);
+    const int64_t fill = std::min<int64_t>(kChunk, (n + lanes_ - 1) / lanes_ * lanes_);
+    std::fill(buf[i], buf[i] + fill, v);
+  }
   for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
     const int64_t c = std::min(kChunk, n - c0);
     const int64_t cp = (c + lanes_ - 1) / lanes_ * lanes_;
+    const bool whole = c == cp;  // unit-stride operands are used in place
     for (int i = 0; i < nops; ++i) {
       if (!is_stream(i)) {
         tp[i] = ptrs[i];
         continue;
       }
-      tp[i] = buf[i];
-      if (i >= num_in_) continue;
       const int64_t s = inner_stride[i];
+      if (s == 1 && whole) {
+        tp[i] = static_cast<float*>(ptrs[i]) + c0;
+        continue;
+      }
+      tp[i] = buf[i];
+      if (i >= num_in_ || s == 0) continue;
       const float* src = static_cast<const float*>(ptrs[i]) + c0 * s;
-      for (int64_t j = 0; j < c; ++j) buf[i][j] = src[j * s];
-      for (int64_t j = c; j < cp; ++j) buf[i][j] = 0.0f;
+      if (s == 1) {
+        std::memcpy(buf[i], src, static_cast<size_t>(c) * sizeof(float));
+      } else {
+        for (int64_t j = 0; j < c; ++j) buf[i][j] = src[j * s];
+      }
+      std::fill(buf[i] + c, buf[i] + cp, 0.0f);
     }
     fn_(tp, cp);
     for (int i = num_in_; i < nops; ++i) {
       const int64_t s = inner_stride[i];
+      if (s == 1 && whole) continue;
       float* dst = static_cast<float*>(ptrs[i]) + c0 * s;
       for (int64_t j = 0; j < c; ++j) dst[j * s] = buf[i][j];
     }
   }
 }
 
-// Odometer over the (coalesced) multi-index from any linear `begin`; one
-// call per row of the innermost dimension.
+// The walk follows memory, not the logical shape (as TensorIterator's
+// reorder_dimensions and coalesce_dimensions do): size-1 dims dropped, the
+// rest ordered by the operands' strides (outputs first: the output's layout
+// decides, an input breaks its ties), then adjacent dims merged where every
+// operand is dense across the pair. The innermost dim is then the fastest
+// moving one, and a row runs vectorized in place whenever every operand's
+// stride there is 0 or 1. Positions [begin, end) count in this walk's order,
+// which depends only on the sizes and strides: launch() hands out disjoint
+// ranges covering [0, numel), so every element is computed exactly once.
 void X86Kernel::run_strided(const KernelArgs& a, void** base, int64_t begin, int64_t end) const {
   const int nops = num_in_ + num_out_;
-  // Coalesce: drop size-1 dims, merge a dim into the next when every strided
-  // operand is dense across the pair (contiguous operands always are).
-  int64_t size[kMaxRank];
-  int64_t stride[kMaxOperands][kMaxRank];
-  int rank = 0;
+  // Each streamed operand's strides over the iteration space (a contiguous
+  // operand's from the sizes; uniform operands: 0).
+  int64_t full[kMaxOperands][kMaxRank];
+  int dims[kMaxRank];
+  int nd = 0;
   for (int d = 0; d < a.rank; ++d) {
-    if (a.sizes[d] == 1) continue;
-    bool merge = rank > 0;
-    for (int i = 0; i < nops && merge; ++i) {
-      if (kind_[static_cast<size_t>(i)] != OperandKind::kStrided) continue;
-      const int64_t s = a.strides[static_cast<int64_t>(i) * a.rank + d];
-      merge = stride[i][rank - 1] == s * a.sizes[d];
-    }
-    if (merge) {
-      size[rank - 1] *= a.sizes[d];
-      for (int i = 0; i < nops; ++i) {
-        if (kind_[static_cast<size_t>(i)] == OperandKind::kStrided) {
-          stride[i][rank - 1] = a.strides[static_cast<int64_t>(i) * a.rank + d];
-        }
-      }
-    } else {
-      size[rank] = a.sizes[d];
-      for (int i = 0; i < nops; ++i) {
-        stride[i][rank] = kind_[static_cast<size_t>(i)] == OperandKind::kStrided
-                              ? a.strides[static_cast<int64_t>(i) * a.rank + d]
-                              : 0;
-      }
-      ++rank;
+    if (a.sizes[d] != 1) dims[nd++] = d;
+  }
+  for (int i = 0; i < nops; ++i) {
+    const OperandKind kd = kind_[static_cast<size_t>(i)];
+    int64_t dense = 1;
+    for (int d = a.rank - 1; d >= 0; --d) {
+      full[i][d] = kd == OperandKind::kStrided      ? a.strides[static_cast<int64_t>(i) * a.rank + d]
+                   : kd == OperandKind::kContiguous ? dense
+                                                    : 0;
+      dense *= a.sizes[d];
     }
   }
+  // order[0] = the innermost dim. Insertion sort from the logical order
+  // (last dim innermost); a dim moves inwards past another only when the
+  // first operand with an opinion (both strides non-zero and different) says so.
+  int order[kMaxRank];
+  for (int j = 0; j < nd; ++j) order[j] = dims[nd - 1 - j];
+  auto outer_than = [&](int d0, int d1) {  // should d0 sit outside d1?
+    for (int k = 0; k < nops; ++k) {
+      const int i = (k + num_in_) % nops;  // outputs first, then inputs
+      const int64_t s0 = std::abs(full[i][d0]), s1 = std::abs(full[i][d1]);
+      if (s0 == 0 || s1 == 0 || s0 == s1) continue;
+      return s0 > s1;
+    }
+    return true;  // no opinion: keep the logical order
+  };
+  for (int j = 1; j < nd; ++j) {
+    for (int k = j; k > 0 && !outer_than(order[k], order[k - 1]); --k) std::swap(order[k], order[k - 1]);
+  }
+  // Coalesce from the inside out into size[]/stride[] (index rank-1 innermost).
+  int64_t size[kMaxRank];
+  int64_t stride[kMaxOperands][kMaxRank];
+  int64_t rsize[kMaxRank];
+  int64_t rstride[kMaxOperands][kMaxRank];
+  int rank = 0;
+  for (int j = 0; j < nd; ++j) {
+    const int d = order[j];
+    bool merge = rank > 0;
+    for (int i = 0; i < nops && merge; ++i) merge = full[i][d] == rstride[i][rank - 1] * rsize[rank - 1];
+    if (merge) {
+      rsize[rank - 1] *= a.sizes[d];
+      continue;
+    }
+    rsize[rank] = a.sizes[d];
+    for (int i = 0; i < nops; ++i) rstride[i][rank] = full[i][d];
+    ++rank;
+  }
   if (rank == 0) {  // a single element
-    size[0] = 1;
-    for (int i = 0; i < nops; ++i) stride[i][0] = 0;
+    rsize[0] = 1;
+    for (int i = 0; i < nops; ++i) rstride[i][0] = 0;
     rank = 1;
+  }
+  for (int j = 0; j < rank; ++j) {
+    size[rank - 1 - j] = rsize[j];
+    for (int i = 0; i < nops; ++i) stride[i][rank - 1 - j] = rstride[i][j];
   }
   int64_t idx[kMaxRank];
   int64_t off[kMaxOperands] = {};
@@ -225,25 +278,18 @@ void X86Kernel::run_strided(const KernelArgs& a, void** base, int64_t begin, int
   int64_t inner_stride[kMaxOperands];
   bool unit = true;
   for (int i = 0; i < nops; ++i) {
-    inner_stride[i] = kind_[static_cast<size_t>(i)] == OperandKind::kStrided ? stride[i][last] : 1;
+    inner_stride[i] = is_stream(i) ? stride[i][last] : 0;
     if (is_stream(i) && inner_stride[i] != 1) unit = false;
   }
   void* rp[kMaxOperands];
   int64_t linear = begin;
   while (linear < end) {
     const int64_t seg = std::min(size[last] - idx[last], end - linear);
-    for (int i = 0; i < nops; ++i) {
-      switch (kind_[static_cast<size_t>(i)]) {
-        case OperandKind::kContiguous: rp[i] = static_cast<float*>(base[i]) + linear; break;
-        case OperandKind::kStrided: rp[i] = static_cast<float*>(base[i]) + off[i]; break;
-        case OperandKind::kBroadcast:
-        case OperandKind::kScalar: rp[i] = base[i]; break;
-      }
-    }
+    for (int i = 0; i < nops; ++i) rp[i] = is_stream(i) ? static_cast<float*>(base[i]) + off[i] : base[i];
     if (unit) {
       run_unit(rp, seg);
     } else {
-      run_gather(rp, inner_stride, seg);
+      run_row(rp, inner_stride, seg);
     }
     linear += seg;
     if (linear >= end) break;
