@@ -128,7 +128,9 @@ std::string env_help(const std::string& cmd) {
       "  FUZE_CUDA_DRIVER_PATH=F  cuda backend: the driver library (default libcuda.so.1)\n"
       "  FUZE_CACHE_DIR=D      cuda backend: on-disk kernel cache (default $XDG_CACHE_HOME/fuze,\n"
       "                        else ~/.cache/fuze)\n"
-      "  FUZE_CUDA_DISK_CACHE=0  cuda backend: no on-disk kernel cache\n";
+      "  FUZE_CUDA_DISK_CACHE=0  cuda backend: no on-disk kernel cache\n"
+      "  FUZE_OUTPUT_CACHE_MB=N  MiB of freed large CPU outputs (>= 4 MiB) kept for reuse\n"
+      "                        (default 256; 0: none)\n";
   if (cmd == "bench") {
     s += "  FUZE_PYTHON=P         the Python 3 with matplotlib that --plot runs (default " FUZE_DEFAULT_PYTHON ")\n";
   } else if (cmd == "dump") {

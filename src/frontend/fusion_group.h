@@ -146,6 +146,7 @@ class FusionGroupRunner {
   const GroupKernel* guard(const c10::IValue* inputs, GroupCall* call);
   // Allocates the outputs, runs `k`, replaces the inputs by the outputs on `stack`.
   void launch(const GroupKernel& k, GroupCall& call, torch::jit::Stack& stack);
+  int dying_input(const GroupCall& call, c10::IntArrayRef shape, const int64_t* strides, c10::ScalarType dtype) const;
   void run_fallback(torch::jit::Stack& stack);
 
   size_t num_inputs() const { return num_inputs_; }

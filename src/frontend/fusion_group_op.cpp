@@ -15,9 +15,9 @@
 #include <unordered_map>
 
 #include "frontend/fusion_group.h"
+#include "frontend/output_buffers.h"
 #include "runtime/runtime.h"
 #include "support/fault.h"
-#include "support/huge_pages.h"
 #include "support/log.h"
 
 namespace fuze::frontend {
@@ -578,6 +578,19 @@ void launch_on_stream(const CompiledKernel& kernel, const KernelArgs& args, c10:
 }
 }  // namespace
 
+// The kernel input a single output may be written into (output_buffers.h:
+// reusable_for_output), or -1.
+int FusionGroupRunner::dying_input(const GroupCall& call, c10::IntArrayRef shape, const int64_t* strides,
+                                   c10::ScalarType dtype) const {
+  for (size_t i = 0; i < num_kernel_inputs_; ++i) {
+    const at::Tensor* t = call.tensors[i];
+    if (t != nullptr && ((used_inputs_ >> i) & 1u) != 0 && reusable_for_output(*t, shape, strides, dtype)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
 void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& stack) {
   const size_t n = num_inputs_, kn = num_kernel_inputs_;
   const size_t r = static_cast<size_t>(call.rank);
@@ -599,12 +612,19 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
                                ? at::empty(shape, to)
                                : at::empty_strided(shape, c10::IntArrayRef(call.out_strides + o * r, r), to));
     } else {
-      outputs.emplace_back(call.contiguous_outputs
-                               ? at::detail::empty_cpu(shape, dtype)
-                               : at::detail::empty_strided_cpu(shape, c10::IntArrayRef(call.out_strides + o * r, r), dtype));
-      // Large outputs are fresh mmap'd memory: huge pages before the kernel's
-      // first write (support/huge_pages.h).
-      support::advise_huge_pages(outputs.back().data_ptr(), outputs.back().nbytes());
+      // Into a dying input where there is one (the kernel reads each element
+      // before it writes the same one), else from fuze's output allocator
+      // (output_buffers.h: large outputs without the page-fault tax).
+      const int64_t* strides = call.contiguous_outputs ? nullptr : call.out_strides + o * r;
+      const int reuse = num_outputs_ == 1 && kernel_.chunks.empty() && gk.output_alias[o] < 0
+                            ? dying_input(call, shape, strides, dtype)
+                            : -1;
+      if (reuse >= 0) {
+        outputs.emplace_back(*call.tensors[static_cast<size_t>(reuse)]);
+        count_in_place();
+      } else {
+        outputs.emplace_back(empty_output(shape, strides, dtype));
+      }
     }
     const at::Tensor& t = outputs.back();
     const c10::IntArrayRef ts = t.strides();
