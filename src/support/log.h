@@ -31,9 +31,14 @@ class LogLine {
   std::ostringstream stream_;
 };
 
+// One expression (no if/else, so no dangling else when the macro follows a
+// bare `if`): the line is built only when its level is enabled. operator&
+// binds after every <<, so the whole line is one LogLine, ended by ';'.
+struct LogVoidify {
+  void operator&(const LogLine&) const {}
+};
+
 }  // namespace fuze
 
-#define FUZE_LOG(level)                                      \
-  if (!::fuze::log_enabled(::fuze::LogLevel::level)) {       \
-  } else                                                     \
-    ::fuze::LogLine(::fuze::LogLevel::level)
+#define FUZE_LOG(level) \
+  !::fuze::log_enabled(::fuze::LogLevel::level) ? (void)0 : ::fuze::LogVoidify() & ::fuze::LogLine(::fuze::LogLevel::level)
