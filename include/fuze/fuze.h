@@ -21,11 +21,15 @@
 
 namespace fuze {
 
+// The backend a default-constructed Options starts with: FUZE_BACKEND when set
+// to interp, x86 or cuda; else x86 where it is built and usable; else interp.
+BackendKind default_backend();
+
 struct Options {
-  BackendKind backend = BackendKind::kInterp;  // default_options(): x86 where available
-  int num_threads = 0;                         // 0: at::get_num_threads()
+  BackendKind backend = default_backend();
+  int num_threads = 0;  // 0: at::get_num_threads()
 };
-Options default_options();
+Options default_options();  // Options{}
 void set_options(const Options& options);
 Options options();
 
@@ -76,8 +80,8 @@ int refresh(const torch::jit::Module& module, bool submodules = true);
 int refresh(torch::jit::Function& function);
 
 struct Stats {
-  uint64_t hits, misses, compiles, compile_failures, fallbacks, evictions, kernel_calls;
-  double compile_us;
+  uint64_t hits = 0, misses = 0, compiles = 0, compile_failures = 0, fallbacks = 0, evictions = 0, kernel_calls = 0;
+  double compile_us = 0.0;
 };
 Stats stats();
 void reset_stats();

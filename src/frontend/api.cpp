@@ -42,12 +42,9 @@ int count_groups(const torch::jit::Block* block) {
 
 // ---- options and stats -------------------------------------------------------
 
-Options default_options() {
-  Options o;
-  o.backend = runtime::default_options().backend;
-  o.num_threads = 0;
-  return o;
-}
+BackendKind default_backend() { return runtime::default_backend(); }
+
+Options default_options() { return Options{}; }
 
 void set_options(const Options& options) {
   runtime::Options r = runtime::options();

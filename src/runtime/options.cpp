@@ -33,20 +33,16 @@ BackendKind default_cpu_backend() {
   return x86_usable ? BackendKind::kX86 : BackendKind::kInterp;
 }
 
-Options default_options() {
-  Options o;
-  o.backend = default_cpu_backend();
-  if (const char* env = std::getenv("FUZE_BACKEND"); env != nullptr && *env != '\0') {
-    BackendKind kind;
-    if (parse_backend(env, &kind)) {
-      o.backend = kind;
-    } else {
-      FUZE_LOG(kWarn) << "FUZE_BACKEND=" << env << " not understood; use interp|x86|cuda (keeping "
-                      << backend_name(o.backend) << ")";
-    }
+BackendKind default_backend() {
+  BackendKind kind = default_cpu_backend();
+  if (const char* env = std::getenv("FUZE_BACKEND"); env != nullptr && *env != '\0' && !parse_backend(env, &kind)) {
+    FUZE_LOG(kWarn) << "FUZE_BACKEND=" << env << " not understood; use interp|x86|cuda (keeping "
+                    << backend_name(kind) << ")";
   }
-  return o;
+  return kind;
 }
+
+Options default_options() { return Options{}; }
 
 // options() is on every fused call's path: each thread keeps a copy and takes
 // the lock only when set_options() has bumped the generation since.

@@ -22,16 +22,20 @@ namespace fuze::runtime {
 
 // ---- options -------------------------------------------------------------
 
+// The backend a default-constructed Options starts with: FUZE_BACKEND in the
+// environment when it names one (interp, x86, cuda; anything else is logged
+// and ignored), else default_cpu_backend().
+BackendKind default_backend();
+
 struct Options {
-  BackendKind backend = BackendKind::kInterp;  // see default_options()
+  BackendKind backend = default_backend();
   int num_threads = 1;        // threads for one launch (the frontend passes at::get_num_threads())
   int64_t grain = 32768;      // elements per thread below which a launch stays on one thread
   size_t cache_limit = 4096;  // kernels kept by KernelCache::global() (LRU beyond; 0 = unbounded)
   int max_signatures_per_group = 16;  // distinct signatures one fusion group compiles; past it: fallback
 };
 
-// Defaults: backend x86 when built and usable, else interp; FUZE_BACKEND=interp|x86|cuda
-// in the environment overrides.
+// Options{}: the defaults above.
 Options default_options();
 // The best backend for host memory: x86 when built and usable here, else interp.
 BackendKind default_cpu_backend();

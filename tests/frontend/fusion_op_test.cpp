@@ -345,5 +345,17 @@ graph(%x : Tensor, %y : Tensor):
   f.expect_same({torch::randn({3}), torch::zeros({3})});  // float: NaN, no error
 }
 
+// The public API's value types: fuze::Options{} has default_options()'s
+// values (the best backend here, not the interpreter); fuze::Stats{} is zero.
+TEST(PublicApi, DefaultConstructedOptionsAndStats) {
+  const fuze::Options o{};
+  EXPECT_EQ(o.backend, fuze::default_options().backend);
+  EXPECT_EQ(o.backend, fuze::default_backend());
+  EXPECT_EQ(o.num_threads, 0);
+  const fuze::Stats s{};
+  EXPECT_EQ(s.hits + s.misses + s.compiles + s.compile_failures + s.fallbacks + s.evictions + s.kernel_calls, 0u);
+  EXPECT_EQ(s.compile_us, 0.0);
+}
+
 }  // namespace
 }  // namespace fuze::testing

@@ -74,6 +74,22 @@ TEST(Options, EnvironmentPicksTheBackend) {
   EXPECT_EQ(plain, make_backend(BackendKind::kX86, &x86) ? BackendKind::kX86 : BackendKind::kInterp);
 }
 
+// A default-constructed Options is default_options(): the best backend here,
+// not the interpreter; Stats{} is all zero.
+TEST(Options, DefaultConstructedIsTheDefault) {
+  unsetenv("FUZE_BACKEND");
+  const Options o{};
+  EXPECT_EQ(o.backend, default_options().backend);
+  EXPECT_EQ(o.backend, default_cpu_backend());
+  EXPECT_EQ(o.grain, default_options().grain);
+  setenv("FUZE_BACKEND", "interp", 1);
+  EXPECT_EQ(Options{}.backend, BackendKind::kInterp);
+  unsetenv("FUZE_BACKEND");
+  const Stats s{};
+  EXPECT_EQ(s.hits + s.misses + s.compiles + s.compile_failures + s.fallbacks + s.evictions + s.kernel_calls, 0u);
+  EXPECT_EQ(s.compile_us, 0.0);
+}
+
 TEST(Options, SetAndGet) {
   const Options saved = options();
   Options o;
