@@ -36,8 +36,11 @@ BackendKind default_cpu_backend() {
 BackendKind default_backend() {
   BackendKind kind = default_cpu_backend();
   if (const char* env = std::getenv("FUZE_BACKEND"); env != nullptr && *env != '\0' && !parse_backend(env, &kind)) {
-    FUZE_LOG(kWarn) << "FUZE_BACKEND=" << env << " not understood; use interp|x86|cuda (keeping "
-                    << backend_name(kind) << ")";
+    static std::once_flag warned;  // every Options{} asks: say it once
+    std::call_once(warned, [&] {
+      FUZE_LOG(kWarn) << "FUZE_BACKEND=" << env << " not understood; use interp|x86|cuda (keeping "
+                      << backend_name(kind) << ")";
+    });
   }
   return kind;
 }
