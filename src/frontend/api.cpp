@@ -49,14 +49,14 @@ Options default_options() { return Options{}; }
 void set_options(const Options& options) {
   runtime::Options r = runtime::options();
   r.backend = options.backend;
+  r.num_threads = options.num_threads < 0 ? 0 : options.num_threads;
   runtime::set_options(r);
-  frontend::set_num_threads_option(options.num_threads);
 }
 
 Options options() {
   Options o;
   o.backend = runtime::options().backend;
-  o.num_threads = frontend::num_threads_option();
+  o.num_threads = runtime::options().num_threads;
   return o;
 }
 

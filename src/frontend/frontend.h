@@ -108,8 +108,4 @@ bool is_cast_kind(c10::Symbol kind);
 // value names, no types): equal for structurally equal groups.
 std::string canonical_text(const torch::jit::Graph& subgraph);
 
-// Frontend-level number of threads (0: at::get_num_threads()).
-int num_threads_option();
-void set_num_threads_option(int n);
-
 }  // namespace fuze::frontend

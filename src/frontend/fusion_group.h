@@ -83,6 +83,13 @@ Status build_kernel_graph(const torch::jit::Graph& subgraph, KernelGraph* out);
 
 // "x86|r2:float32.contiguous,float64.scalar," (the KernelCache key's tail).
 std::string signature_text(const Signature& s);
+// One input's byte in Signature::input: dtype | layout << 3 | 0-dim << 5.
+uint8_t encode_input(ir::DType t, ir::Layout l, bool zero_dim);
+InputSig decode_input(uint8_t b);
+uint8_t with_layout(uint8_t b, ir::Layout l);  // the same byte with another layout
+// Broadcasts `shape` (right-aligned) into iter[0..*rank); false if incompatible
+// or above kMaxGroupRank.
+bool broadcast_into(c10::IntArrayRef shape, int64_t* iter, int* rank);
 
 // One signature a group has seen: its kernel, or nullptr and why (the fallback).
 struct GroupKernel {
@@ -110,6 +117,7 @@ struct GroupCall {
   int rank = 0;
   bool contiguous_outputs = true;
   int64_t grain = 0;  // runtime::Options::grain, read once by the guard
+  int num_threads = 0;  // runtime::Options::num_threads (0: at::get_num_threads())
   int64_t iter[kMaxGroupRank];       // the iteration (output) shape
   int64_t out_strides[kMaxGroupOutputs * kMaxGroupRank];  // each output's strides when !contiguous_outputs
   double scalars[kMaxGroupInputs];

@@ -1,4 +1,6 @@
-// The fuze::FusionGroup operator (see fusion_group.h): guard, launch, fallback.
+// The fuze::FusionGroup operator (see fusion_group.h): construction, the
+// signature table, guard, launch, fallback, registration. The signature
+// encoding is in group_signature.cpp, the outputs' layouts in group_layout.cpp.
 #include <ATen/EmptyTensor.h>
 #include <ATen/Functions.h>
 #include <ATen/Parallel.h>
@@ -41,57 +43,7 @@ void warn_requires_grad_once() {
   });
 }
 
-std::atomic<int> g_num_threads{0};
-
-uint8_t encode_input(ir::DType t, ir::Layout l, bool zero_dim) {
-  return static_cast<uint8_t>(static_cast<unsigned>(t) | (static_cast<unsigned>(l) << 3) | (zero_dim ? 32u : 0u));
-}
-InputSig decode_input(uint8_t b) {
-  return InputSig{static_cast<ir::DType>(b & 7u), static_cast<ir::Layout>((b >> 3) & 3u), (b & 32u) != 0};
-}
-uint8_t with_layout(uint8_t b, ir::Layout l) {
-  return static_cast<uint8_t>((b & ~0x18u) | (static_cast<unsigned>(l) << 3));
-}
-
-// Broadcasts `shape` (right-aligned) into iter[0..*rank); false if incompatible.
-bool broadcast_into(c10::IntArrayRef shape, int64_t* iter, int* rank) {
-  const int n = static_cast<int>(shape.size());
-  if (n > kMaxGroupRank) return false;
-  if (n > *rank) {  // shift right, pad with 1s
-    const int shift = n - *rank;
-    for (int d = *rank - 1; d >= 0; --d) iter[d + shift] = iter[d];
-    for (int d = 0; d < shift; ++d) iter[d] = 1;
-    *rank = n;
-  }
-  const int off = *rank - n;
-  for (int d = 0; d < n; ++d) {
-    const int64_t s = shape[static_cast<size_t>(d)];
-    int64_t& it = iter[off + d];
-    if (s == it || s == 1) continue;
-    if (it != 1) return false;
-    it = s;
-  }
-  return true;
-}
-
 }  // namespace
-
-int num_threads_option() { return g_num_threads.load(); }
-void set_num_threads_option(int n) { g_num_threads.store(n < 0 ? 0 : n); }
-
-std::string signature_text(const Signature& s) {
-  std::string out = std::string(backend_name(static_cast<BackendKind>(s.backend))) + "|r" + std::to_string(s.rank) +
-                    (s.strided_outputs ? "|out.strided:" : ":");
-  for (int i = 0; i < s.num_inputs; ++i) {
-    const InputSig in = decode_input(s.input[i]);
-    out += ir::dtype_name(in.dtype);
-    out += '.';
-    out += ir::layout_name(in.layout);
-    if (in.zero_dim) out += ".0d";
-    out += ',';
-  }
-  return out;
-}
 
 // ---- construction ----------------------------------------------------------
 
@@ -240,71 +192,6 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
   return owned_.back().get();
 }
 
-// ---- output layouts --------------------------------------------------------
-
-bool FusionGroupRunner::output_layouts(GroupCall* call) const {
-  // Each node's result as TensorIterator allocates it over its own shape,
-  // node by node, so a chain's layout follows its operands' layouts. An
-  // operand's stride is 0 on dims it broadcasts along (ATen's compute_strides).
-  const size_t r = static_cast<size_t>(call->rank);
-  const size_t steps = layout_steps_.size();
-  int64_t local[2 * 32 * kMaxGroupRank];  // no allocation for up to 32 nodes
-  std::vector<int64_t> heap(steps > 32 ? 2 * steps * r : 0);
-  int64_t* shapes = steps > 32 ? heap.data() : local;
-  int64_t* strides = shapes + steps * r;
-  int64_t op_shape[8 * kMaxGroupRank], op_strides[8 * kMaxGroupRank];
-  for (size_t k = 0; k < steps; ++k) {
-    int64_t* shape = &shapes[k * r];
-    std::fill(shape, shape + r, 1);
-    int num_ops = 0;
-    for (int o : layout_steps_[k].operands) {
-      if (num_ops == 8) break;
-      int64_t* osz = op_shape + static_cast<size_t>(num_ops) * r;
-      int64_t* ost = op_strides + static_cast<size_t>(num_ops) * r;
-      if (o >= 0) {
-        if (call->tensors[static_cast<size_t>(o)] == nullptr) continue;
-        const c10::IntArrayRef sizes = call->input_sizes(static_cast<size_t>(o));
-        const c10::IntArrayRef tstrides(call->tstrides[static_cast<size_t>(o)], sizes.size());
-        const size_t off = r - sizes.size();
-        std::fill(osz, osz + off, 1);
-        std::fill(ost, ost + off, 0);
-        std::copy(sizes.begin(), sizes.end(), osz + off);
-        std::copy(tstrides.begin(), tstrides.end(), ost + off);
-      } else {
-        const size_t j = static_cast<size_t>(~o);
-        std::copy(&shapes[j * r], &shapes[j * r] + r, osz);
-        std::copy(&strides[j * r], &strides[j * r] + r, ost);
-      }
-      for (size_t d = 0; d < r; ++d) shape[d] = std::max(shape[d], osz[d]);
-      ++num_ops;
-    }
-    for (int i = 0; i < num_ops; ++i) {
-      for (size_t d = 0; d < r; ++d) {
-        const size_t at = static_cast<size_t>(i) * r + d;
-        if (op_shape[at] == 1 && shape[d] != 1) op_strides[at] = 0;
-      }
-    }
-    runtime::iterator_output_strides(call->rank, shape, layout_steps_[k].contiguous ? 0 : num_ops, op_strides,
-                                     &strides[k * r]);
-  }
-  bool contiguous = true;
-  for (size_t o = 0; o < num_outputs_; ++o) {
-    int64_t* out = call->out_strides + o * r;
-    const int k = output_step_[o];
-    if (k < 0) {
-      runtime::iterator_output_strides(call->rank, call->iter, 0, nullptr, out);
-    } else {
-      std::copy(&strides[static_cast<size_t>(k) * r], &strides[static_cast<size_t>(k) * r] + r, out);
-    }
-    for (size_t d = 0, expect = 1; d < r; ++d) {
-      const size_t dd = r - 1 - d;
-      if (call->iter[dd] != 1 && out[dd] != static_cast<int64_t>(expect)) contiguous = false;
-      expect *= static_cast<size_t>(std::max<int64_t>(call->iter[dd], 1));
-    }
-  }
-  return contiguous;
-}
-
 // ---- the guard -------------------------------------------------------------
 
 namespace {
@@ -410,6 +297,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
   if (!kernel_.chunks.empty() && !chunk_inputs(inputs, call)) return nullptr;
   const runtime::Options opts = runtime::options();
   call->grain = opts.grain;
+  call->num_threads = opts.num_threads;
   const bool grad_on = at::GradMode::is_enabled();
   Signature& sig = call->sig;
   int64_t* iter = call->iter;
@@ -554,12 +442,10 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
 namespace {
 const c10::Device kCuda0(c10::DeviceType::CUDA, 0);  // the only device the guard lets through
 
-void launch_on_host(const CompiledKernel& kernel, const KernelArgs& args, int64_t grain) {
+// runtime::Options::num_threads threads, or torch's (at::get_num_threads()) when 0.
+void launch_on_host(const CompiledKernel& kernel, const KernelArgs& args, int64_t grain, int num_threads) {
   int threads = 1;
-  if (args.numel >= 2 * grain) {
-    const int opt_threads = g_num_threads.load(std::memory_order_relaxed);
-    threads = opt_threads > 0 ? opt_threads : at::get_num_threads();
-  }
+  if (args.numel >= 2 * grain) threads = num_threads > 0 ? num_threads : at::get_num_threads();
   runtime::launch(kernel, args, threads, grain);
 }
 
@@ -645,7 +531,7 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     if (call.cuda()) {
       launch_on_stream(*gk.kernel, args, kCuda0);
     } else {
-      launch_on_host(*gk.kernel, args, call.grain);
+      launch_on_host(*gk.kernel, args, call.grain, call.num_threads);
     }
   }
   runtime::count_kernel_call();

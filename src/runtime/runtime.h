@@ -29,7 +29,7 @@ BackendKind default_backend();
 
 struct Options {
   BackendKind backend = default_backend();
-  int num_threads = 1;        // threads for one launch (the frontend passes at::get_num_threads())
+  int num_threads = 0;        // threads for one CPU launch; 0: the host's (the TorchScript frontend: torch's)
   int64_t grain = 32768;      // elements per thread below which a launch stays on one thread
   size_t cache_limit = 4096;  // kernels kept by KernelCache::global() (LRU beyond; 0 = unbounded)
   int max_signatures_per_group = 16;  // distinct signatures one fusion group compiles; past it: fallback
