@@ -29,15 +29,6 @@ std::string first_line(const std::string& s) {
   return pos == std::string::npos ? s : s.substr(0, pos);
 }
 
-int count_groups(const torch::jit::Block* block) {
-  int n = 0;
-  for (const torch::jit::Node* node : block->nodes()) {
-    n += node->kind() == frontend::fusion_group_symbol();
-    for (const torch::jit::Block* sub : node->blocks()) n += count_groups(sub);
-  }
-  return n;
-}
-
 }  // namespace
 
 // ---- options and stats -------------------------------------------------------
@@ -115,7 +106,7 @@ torch::jit::IValue Module::forward(std::vector<torch::jit::IValue> inputs) {
   return stack.back();
 }
 
-int Module::num_fusion_groups() const { return graph_ ? count_groups(graph_->block()) : 0; }
+int Module::num_fusion_groups() const { return graph_ ? frontend::count_fusion_groups(graph_->block()) : 0; }
 
 Module optimize(torch::jit::Module module) { return Module(std::move(module)); }
 

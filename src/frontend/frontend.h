@@ -23,6 +23,8 @@ namespace fuze::frontend {
 // fallback runs it through at::split, with TorchScript's errors).
 c10::Symbol constant_split_symbol();
 c10::Symbol fusion_group_symbol();
+// fuze::FusionGroup nodes in `block` and all its sub-blocks.
+int count_fusion_groups(const torch::jit::Block* block);
 
 // Registers the fuze::FusionGroup operator with TorchScript (idempotent,
 // thread-safe). Called by load / optimize / enable / fuse_graph; never from a

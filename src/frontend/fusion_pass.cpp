@@ -41,6 +41,15 @@ c10::Symbol fusion_group_symbol() {
   return sym;
 }
 
+int count_fusion_groups(const Block* block) {
+  int n = 0;
+  for (const Node* node : block->nodes()) {
+    n += node->kind() == fusion_group_symbol();
+    for (const Block* sub : node->blocks()) n += count_fusion_groups(sub);
+  }
+  return n;
+}
+
 c10::Symbol constant_split_symbol() {
   static const c10::Symbol sym = c10::Symbol::fromQualString("fuze::ConstantSplit");
   return sym;
@@ -317,7 +326,7 @@ class Fuser {
     fuse_block(graph_->block());
     dissolve_small_groups(graph_->block());
     hoist_tensor_constants(graph_->block());
-    return count_groups(graph_->block());
+    return count_fusion_groups(graph_->block());
   }
 
  private:
@@ -433,15 +442,6 @@ class Fuser {
         c->destroy();
       }
     }
-  }
-
-  int count_groups(Block* block) const {
-    int count = 0;
-    for (Node* n : block->nodes()) {
-      count += is_group(n);
-      for (Block* sub : n->blocks()) count += count_groups(sub);
-    }
-    return count;
   }
 
   std::shared_ptr<Graph> graph_;

@@ -34,14 +34,7 @@ inline std::vector<torch::jit::IValue> run_graph(const std::shared_ptr<torch::ji
   return stack;
 }
 
-inline int count_groups(const torch::jit::Block* b) {
-  int n = 0;
-  for (const torch::jit::Node* node : b->nodes()) {
-    n += node->kind() == frontend::fusion_group_symbol();
-    for (const torch::jit::Block* sub : node->blocks()) n += count_groups(sub);
-  }
-  return n;
-}
+inline int count_groups(const torch::jit::Block* b) { return frontend::count_fusion_groups(b); }
 
 // Equal shapes and values; NaNs equal NaNs. `atol` 0 means bit-for-bit values
 // (-0.0 == 0.0 though).
