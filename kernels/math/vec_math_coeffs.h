@@ -106,6 +106,7 @@ constexpr float kShifterF = 0x1.8p+23f;        // 1.5 * 2^23: y*log2e + this rou
 constexpr uint32_t kShifterBits = 0x4B400000u;  // its bit pattern
 constexpr float kLn2HiF = 0x1.62e4p-1f;        // ln2 to 15 significant bits: k*kLn2Hi exact for |k| < 512
 constexpr float kLn2LoF = 0x1.7f7d1cp-20f;     // ln2 - kLn2HiF rounded (residual 5.5e-14)
+constexpr float kLn2F = 0x1.62e430p-1f;        // ln2 rounded (error 1.9e-9): tanh's one-step reduction
 constexpr float kExpLo = -104.0f;              // exp below rounds to +0 (e^-104 < 2^-150)
 constexpr float kExpHi = 88.75f;               // exp above overflows (k = 128, r > 0)
 constexpr float kTanhSmall = 0.875f;           // |x| below: odd polynomial
@@ -113,6 +114,7 @@ constexpr float kTanhClampA = 10.0f;           // |x| above: tanh rounds to +-1 
 constexpr float kSigmoidLo = -18.0f;           // y = -x below: 1 + e^y rounds to 1 already
 constexpr float kSigmoidHi = 89.0f;            // y = -x above: the result is +0 anyway
 constexpr float kSigmoidZeroBelowF = -88.72283935546875f;
+constexpr float kSigmoidYLo = -88.75f;         // FMA sigmoid's y = -|x| above: k = rint(y*log2e) >= -128
 
 // e^r = 1 + r + r^2 * Q(r), Q(r) = sum_i kExpQ[i] r^i (Horner from the last);
 // fitted on [-0.35, 0.35], relative error of e^r 2^-28.15 with these floats.

@@ -152,6 +152,22 @@ Vec VecEmitter::round(Fp t, const Vec& a, int mode) {
   return d;
 }
 
+Vec VecEmitter::rcp(const Vec& a) {
+  Vec d = new_vec();
+  switch (isa_) {
+    case Isa::kSse41: cc_.emit(Inst::kIdRcpps, d, a); break;
+    case Isa::kAvx2: cc_.emit(Inst::kIdVrcpps, d, a); break;
+    case Isa::kAvx512: cc_.emit(Inst::kIdVrcp14ps, d, a); break;
+  }
+  return d;
+}
+
+Vec VecEmitter::scalef(Fp t, const Vec& a, const Operand& b) {
+  Vec d = new_vec();
+  cc_.emit(t == Fp::kF32 ? Inst::kIdVscalefps : Inst::kIdVscalefpd, d, a, b);
+  return d;
+}
+
 // AVX-512F has no vandps on zmm (that is AVX512DQ): use the integer forms.
 Vec VecEmitter::bit_and(const Vec& a, const Operand& b) {
   return bin(Inst::kIdAndps, isa_ == Isa::kAvx512 ? Inst::kIdVpandd : Inst::kIdVandps, a, b);
@@ -252,6 +268,13 @@ Vec VecEmitter::zero_where(const Mask& m, const Vec& a) {
   cc_.knotw(keep, m.k);
   Vec d = new_vec();
   cc_.k(keep).z().emit(Inst::kIdVmovaps, d, a);
+  return d;
+}
+
+Vec VecEmitter::keep_where(const Mask& m, const Vec& a) {
+  if (isa_ != Isa::kAvx512) return bit_and(m.v, a);
+  Vec d = new_vec();
+  cc_.k(m.k).z().emit(Inst::kIdVmovaps, d, a);
   return d;
 }
 

@@ -132,9 +132,11 @@ Vec pow_d(VecEmitter& e, const Vec& x, const Vec& ex) {
 // ---- float32 domain ---------------------------------------------------------
 
 // The shared exp core for a y already clamped so that |k| <= 150: t holds
-// shifter + k (k = rint(y * log2e)), p = e^r - 1 with y = k*ln2 + r.
+// shifter + k (k = rint(y * log2e)), k the same integer as a float, p = e^r - 1
+// with y = k*ln2 + r.
 struct ExpCoreF {
   Vec t;
+  Vec k;
   Vec p;
 };
 
@@ -142,9 +144,9 @@ ExpCoreF exp_core_f(VecEmitter& e, const Vec& y) {
   ExpCoreF out;
   // The FMA overwrites its first operand: a fresh constant register (y lives on).
   out.t = e.fma(kS, e.const_f32(math::kLog2eF), y, e.pool_f32(math::kShifterF));
-  Vec k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
-  Vec r = e.fnma(kS, k, e.pool_f32(math::kLn2HiF), y);
-  r = e.fnma(kS, k, e.pool_f32(math::kLn2LoF), r);
+  out.k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
+  Vec r = e.fnma(kS, out.k, e.pool_f32(math::kLn2HiF), y);
+  r = e.fnma(kS, out.k, e.pool_f32(math::kLn2LoF), r);
   Vec r2 = e.mul(kS, r, r);
   Vec q = e.const_f32(math::kExpQ[math::kExpQLen - 1]);
   for (int i = math::kExpQLen - 2; i >= 0; --i) q = e.fma(kS, q, r, e.pool_f32(math::kExpQ[i]));
@@ -156,6 +158,53 @@ ExpCoreF exp_core_f(VecEmitter& e, const Vec& y) {
 // exponent field (the shifter's low 9 bits are zero), plus the biased exponent.
 Vec pow2_from_t(VecEmitter& e, const Vec& t, int bias) {
   return e.add_d(e.shl_d(t, 23), e.pool_u32(static_cast<uint32_t>(127 + bias) << 23));
+}
+
+// 1/den for the residual-corrected quotients below (FMA levels only, den
+// in [1, 2^126)): AVX-512 vrcp14ps as it is (relative error < 2^-14); AVX2
+// vrcpps (< 1.5 * 2^-12) and one Newton step q + q*(1 - den*q) (< 2^-22).
+Vec recip_f(VecEmitter& e, const Vec& den) {
+  Vec q = e.rcp(den);
+  if (e.isa() == Isa::kAvx512) return q;
+  return e.fma(kS, q, e.fnma(kS, den, q, e.pool_f32(1.0f)), q);
+}
+
+// num / (den + den_lo) for an exact sum den + den_lo (|den_lo| <= half an ULP
+// of den) and q ~ 1/den with relative error d: r0 = num*q, then one residual
+// correction r0 + (num - r0*den - r0*den_lo) * q, the residual by FMAs (exact
+// up to ~2^-24 of itself). Error: the final rounding plus ~d^2 relative, so
+// 0.5 ULP + 2^-28 for AVX-512's d = 2^-14.
+Vec div_corrected(VecEmitter& e, const Vec& num, const Vec& den, const Vec& den_lo, const Vec& q) {
+  Vec r0 = e.mul(kS, num, q);
+  Vec res = e.fnma(kS, r0, den, num);
+  res = e.fnma(kS, r0, den_lo, res);
+  return e.fma(kS, res, q, r0);
+}
+
+// exp_core_f for the FMA levels' tanh and sigmoid: the same reduction and
+// kExpQ, Q(r) evaluated by Estrin, (q0 + q1 r) + r^2 ((q2 + q3 r) + r^2 q4),
+// (as many FMAs as Horner, 3 dependent steps instead of 4: these kernels are
+// bound by their dependency chains). two_step = false: r = y - k*kLn2F in one
+// step (k*1.9e-9 absolute error in r: only for callers that damp it).
+ExpCoreF exp_core_fast(VecEmitter& e, const Vec& y, bool two_step) {
+  static_assert(math::kExpQLen == 5, "Estrin layout below is for 5 coefficients");
+  ExpCoreF out;
+  out.t = e.fma(kS, e.const_f32(math::kLog2eF), y, e.pool_f32(math::kShifterF));
+  out.k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
+  Vec r;
+  if (two_step) {
+    r = e.fnma(kS, out.k, e.pool_f32(math::kLn2HiF), y);
+    r = e.fnma(kS, out.k, e.pool_f32(math::kLn2LoF), r);
+  } else {
+    r = e.fnma(kS, out.k, e.pool_f32(math::kLn2F), y);
+  }
+  Vec r2 = e.mul(kS, r, r);
+  Vec lo = e.fma(kS, e.const_f32(math::kExpQ[1]), r, e.pool_f32(math::kExpQ[0]));
+  Vec hi = e.fma(kS, e.const_f32(math::kExpQ[3]), r, e.pool_f32(math::kExpQ[2]));
+  hi = e.fma(kS, e.const_f32(math::kExpQ[4]), r2, hi);
+  Vec q = e.fma(kS, hi, r2, lo);
+  out.p = e.fma(kS, r2, q, r);
+  return out;
 }
 
 }  // namespace
@@ -175,14 +224,16 @@ Vec emit_exp(VecEmitter& e, const Vec& x) {
   return e.mul(kS, e.fma(kS, c.p, s1, s1), s2);
 }
 
-Vec emit_tanh(VecEmitter& e, const Vec& x) {
+namespace {
+// SSE4.1 (no FMA): a < kTanhSmall: a + a * (s * P(s)), s = a^2; otherwise
+// 1 - 2 / (e^{2a} + 1), e^{2a} + 1 = 2^k * p + (2^k + 1) (2^k + 1 exact for the
+// k that matter), one division.
+Vec tanh_two_path(VecEmitter& e, const Vec& x) {
   Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
-  // Small |x|: a + a * (s * P(s)), s = a^2.
   Vec s = e.mul(kS, a, a);
   Vec q = e.const_f32(math::kTanhP[math::kTanhPLen - 1]);
   for (int i = math::kTanhPLen - 2; i >= 0; --i) q = e.fma(kS, q, s, e.pool_f32(math::kTanhP[i]));
   Vec small = e.fma(kS, e.mul(kS, q, s), a, a);
-  // Otherwise 1 - 2 / (e^{2a} + 1), e^{2a} + 1 = 2^k * p + (2^k + 1) in one rounding.
   Vec ac = e.min(kS, e.const_f32(math::kTanhClampA), a);  // NaN passes
   Vec y = e.add(kS, ac, ac);
   ExpCoreF c = exp_core_f(e, y);
@@ -191,6 +242,31 @@ Vec emit_tanh(VecEmitter& e, const Vec& x) {
   Vec large = e.sub(kS, e.const_f32(1.0f), e.div(kS, e.const_f32(2.0f), den));
   Vec r = e.select(kS, e.cmp(kS, a, e.pool_f32(math::kTanhSmall), Cmp::kLt), large, small);
   return e.bit_or(r, e.bit_and(x, e.pool_u32(0x80000000u)));
+}
+}  // namespace
+
+// FMA levels: one path for every a = |x|, tanh(a) = em / (em + 2) with
+// em = e^{2a} - 1 = 2^k * p + (2^k - 1) in one rounding (2a clamped to
+// 2*kTanhClampA, where tanh is 1.0f; 2^k - 1 exact for k <= 24; for k = 0
+// em = p, relative to a). den = em + 2 is held exactly as den + den_lo
+// (den_lo = em - (den - 2): both steps exact for em < 2^24, beyond that tanh
+// is 1 - 2^-24 or 1 either way), and the quotient gets one residual correction
+// (div_corrected), so the only errors are em's (scaled by 2 / (em + 2) <= 1)
+// and the final rounding. Sign of x OR-ed back (tanh(-0) = -0).
+Vec emit_tanh(VecEmitter& e, const Vec& x) {
+  if (!e.has_fma()) return tanh_two_path(e, x);
+  Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
+  Vec ac = e.min(kS, e.const_f32(math::kTanhClampA), a);  // NaN passes
+  Vec y = e.add(kS, ac, ac);
+  // One-step reduction: the error k*(ln2 - kLn2F) in r moves tanh by
+  // k*2.7e-9 / sinh(y) relative (< 3e-9 for every k, 0.05 ULP).
+  ExpCoreF c = exp_core_fast(e, y, /*two_step=*/false);
+  Vec sc = pow2_from_t(e, c.t, 0);
+  Vec em = e.fma(kS, sc, c.p, e.sub(kS, sc, e.pool_f32(1.0f)));
+  Vec den = e.add(kS, em, e.pool_f32(2.0f));
+  Vec den_lo = e.sub(kS, em, e.sub(kS, den, e.pool_f32(2.0f)));
+  Vec res = div_corrected(e, em, den, den_lo, recip_f(e, den));
+  return e.bit_or(res, e.bit_and(x, e.pool_u32(0x80000000u)));
 }
 
 // 1 / (1 + e^-x) = 0.5 / den, den = 2^(k-1) * (1 + p) + 0.5 with -x = k*ln2 + r;
@@ -227,13 +303,38 @@ Vec sigmoid_residual(VecEmitter& e, const SigmoidDen& d, const Vec& num, const V
 }
 }  // namespace
 
+// FMA levels: with e = e^-|x| (y = -|x| clamped to kSigmoidYLo, k >= -128),
+// sigmoid = num / (1 + e), num = 1 for x >= 0 and e for x < 0, so den is in
+// [1, 2] and held exactly as den + den_lo (Fast2Sum, 1 >= e). e = 2^k * (1 + p)
+// in one rounding (2^k: AVX-512 vscalefps, exact down to 2^-149; AVX2 the
+// exponent construction at 2^(k+2), times 1/4, exact); a denormal e (x in
+// (-88.72, -87.33)) is the result itself. The quotient gets one residual
+// correction (div_corrected): errors are e's (its rounding and p's, halved
+// or better for x >= 0 where they enter through den only) and the final
+// rounding. +0 for x <= kSigmoidZeroBelow as the interpreter (NaN kept).
+// SSE4.1 (no FMA to see a residual): 0.5 / den as described above.
 Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
-  SigmoidDen d = sigmoid_den(e, x);
-  Vec half = e.const_f32(0.5f);
-  Vec r0 = e.div(kS, half, d.den);
-  Vec res = sigmoid_residual(e, d, half, r0);
-  Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
-  return e.zero_where(e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kLe), r);
+  Mask live = e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kNle);
+  if (!e.has_fma()) {
+    SigmoidDen d = sigmoid_den(e, x);
+    Vec half = e.const_f32(0.5f);
+    Vec r0 = e.div(kS, half, d.den);
+    Vec res = sigmoid_residual(e, d, half, r0);
+    Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
+    return e.keep_where(live, r);
+  }
+  Vec y = e.bit_or(x, e.pool_u32(0x80000000u));
+  y = e.max(kS, e.const_f32(math::kSigmoidYLo), y);  // NaN passes
+  ExpCoreF c = exp_core_fast(e, y, /*two_step=*/true);
+  // Everything times 4: 2^(k+2) from the exponent construction is normal for
+  // k >= -128, and num / den is unchanged.
+  Vec sc4 = pow2_from_t(e, c.t, 2);
+  Vec ex4 = e.fma(kS, sc4, c.p, sc4);
+  Vec four = e.const_f32(4.0f);
+  Vec den = e.add(kS, ex4, four);
+  Vec den_lo = e.add(kS, e.sub(kS, four, den), ex4);
+  Vec num = e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLt), four, ex4);
+  return e.keep_where(live, div_corrected(e, num, den, den_lo, recip_f(e, den)));
 }
 
 // silu(x) = x / (1 + e^-x) = (x/2) / den with sigmoid's den. With FMA:
@@ -248,7 +349,9 @@ Vec emit_silu(VecEmitter& e, const Vec& x) {
   if (e.has_fma()) {
     SigmoidDen d = sigmoid_den(e, x);
     Vec n = e.mul(kS, x, e.const_f32(0.5f));  // rounds like the interpreter's x / 2 for denormal x (den = 1)
-    Vec q = e.div(kS, e.const_f32(1.0f), d.den);
+    // AVX-512: vrcp14ps (2^-14; the residual step squares it away, denormal
+    // 1/den kept); AVX2's vrcpps would flush 1/den below 2^-126: a division.
+    Vec q = e.isa() == Isa::kAvx512 ? e.rcp(d.den) : e.div(kS, e.const_f32(1.0f), d.den);
     Vec r0 = e.mul(kS, n, q);
     r = e.fma(kS, sigmoid_residual(e, d, n, r0), q, r0);  // r0 + res / den
   } else {
