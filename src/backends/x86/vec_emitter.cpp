@@ -134,6 +134,13 @@ Vec VecEmitter::fnma(Fp t, const Vec& a, const Vec& b, const Operand& c) {
   return d;
 }
 
+Vec VecEmitter::fms(Fp t, const Vec& a, const Vec& b, const Operand& c) {
+  if (isa_ == Isa::kSse41) return sub(t, mul(t, a, b), c);
+  Vec d = copy(a);
+  cc_.emit(t == Fp::kF32 ? Inst::kIdVfmsub213ps : Inst::kIdVfmsub213pd, d, b, c);
+  return d;
+}
+
 Vec VecEmitter::fnma(Fp t, const Vec& a, const Mem& b, const Vec& c) {
   if (isa_ == Isa::kSse41) return sub(t, c, mul(t, a, b));
   Vec d = copy(c);
@@ -162,12 +169,6 @@ Vec VecEmitter::rcp(const Vec& a) {
   return d;
 }
 
-Vec VecEmitter::scalef(Fp t, const Vec& a, const Operand& b) {
-  Vec d = new_vec();
-  cc_.emit(t == Fp::kF32 ? Inst::kIdVscalefps : Inst::kIdVscalefpd, d, a, b);
-  return d;
-}
-
 // AVX-512F has no vandps on zmm (that is AVX512DQ): use the integer forms.
 Vec VecEmitter::bit_and(const Vec& a, const Operand& b) {
   return bin(Inst::kIdAndps, isa_ == Isa::kAvx512 ? Inst::kIdVpandd : Inst::kIdVandps, a, b);
@@ -180,6 +181,12 @@ Vec VecEmitter::bit_or(const Vec& a, const Operand& b) {
 }
 Vec VecEmitter::bit_xor(const Vec& a, const Operand& b) {
   return bin(Inst::kIdXorps, isa_ == Isa::kAvx512 ? Inst::kIdVpxord : Inst::kIdVxorps, a, b);
+}
+Vec VecEmitter::or_and(const Vec& a, const Vec& b, const Operand& c) {
+  if (isa_ != Isa::kAvx512) return bit_or(a, bit_and(b, c));
+  Vec d = copy(a);
+  cc_.emit(Inst::kIdVpternlogd, d, b, c, asmjit::Imm(0xF8));  // A | (B & C)
+  return d;
 }
 Vec VecEmitter::add_d(const Vec& a, const Operand& b) { return bin(Inst::kIdPaddd, Inst::kIdVpaddd, a, b); }
 Vec VecEmitter::sub_d(const Vec& a, const Operand& b) { return bin(Inst::kIdPsubd, Inst::kIdVpsubd, a, b); }

@@ -69,21 +69,20 @@ class VecEmitter {
   Vec sqrt(Fp t, const Vec& a);
   Vec fma(Fp t, const Vec& a, const Vec& b, const Operand& c);   // a*b + c (one rounding except SSE)
   Vec fnma(Fp t, const Vec& a, const Vec& b, const Operand& c);  // c - a*b
+  Vec fms(Fp t, const Vec& a, const Vec& b, const Operand& c);   // a*b - c
   Vec fnma(Fp t, const Vec& a, const Mem& b, const Vec& c);      // c - a*b, b in memory (231 form)
   Vec round(Fp t, const Vec& a, int mode);  // mode 0: nearest-even, 3: toward zero
   // float32 reciprocal estimate: AVX-512 vrcp14ps (relative error < 2^-14,
   // denormal results kept), AVX2 vrcpps / SSE rcpps (< 1.5 * 2^-12; results
   // below 2^-126 flushed to 0, so only for |a| < 2^126).
   Vec rcp(const Vec& a);
-  // AVX-512 only: a * 2^floor(b) (vscalefps / vscalefpd), one rounding
-  // (denormal results, overflow to inf).
-  Vec scalef(Fp t, const Vec& a, const Operand& b);
 
   // Bitwise, any lane type.
   Vec bit_and(const Vec& a, const Operand& b);
   Vec bit_andnot(const Vec& a, const Operand& b);  // ~a & b
   Vec bit_or(const Vec& a, const Operand& b);
   Vec bit_xor(const Vec& a, const Operand& b);
+  Vec or_and(const Vec& a, const Vec& b, const Operand& c);  // a | (b & c): one vpternlogd on AVX-512
   // 32-bit integer lanes.
   Vec add_d(const Vec& a, const Operand& b);
   Vec sub_d(const Vec& a, const Operand& b);

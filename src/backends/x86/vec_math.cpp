@@ -161,12 +161,14 @@ Vec pow2_from_t(VecEmitter& e, const Vec& t, int bias) {
 }
 
 // 1/den for the residual-corrected quotients below (FMA levels only, den
-// in [1, 2^126)): AVX-512 vrcp14ps as it is (relative error < 2^-14); AVX2
-// vrcpps (< 1.5 * 2^-12) and one Newton step q + q*(1 - den*q) (< 2^-22).
+// in [1, 2^126)): AVX-512 vrcp14ps (relative error < 2^-14, squared away by
+// the residual step); AVX2 a division (correctly rounded): on the Zen 4
+// machine a ymm vdivps measured cheaper than vrcpps plus the Newton step its
+// 2^-11.4 would need (kernel_cost lstm at avx2, n = 16384: 3.63 ns/element
+// with the divisions, 3.78 with rcpps + Newton).
 Vec recip_f(VecEmitter& e, const Vec& den) {
-  Vec q = e.rcp(den);
-  if (e.isa() == Isa::kAvx512) return q;
-  return e.fma(kS, q, e.fnma(kS, den, q, e.pool_f32(1.0f)), q);
+  if (e.isa() == Isa::kAvx512) return e.rcp(den);
+  return e.div(kS, e.const_f32(1.0f), den);
 }
 
 // num / (den + den_lo) for an exact sum den + den_lo (|den_lo| <= half an ULP
@@ -182,31 +184,42 @@ Vec div_corrected(VecEmitter& e, const Vec& num, const Vec& den, const Vec& den_
 }
 
 // exp_core_f for the FMA levels' tanh and sigmoid: the same reduction and
-// kExpQ, Q(r) evaluated by Estrin, (q0 + q1 r) + r^2 ((q2 + q3 r) + r^2 q4),
-// (as many FMAs as Horner, 3 dependent steps instead of 4: these kernels are
-// bound by their dependency chains). two_step = false: r = y - k*kLn2F in one
-// step (k*1.9e-9 absolute error in r: only for callers that damp it).
-ExpCoreF exp_core_fast(VecEmitter& e, const Vec& y, bool two_step) {
+// kExpQ, Q(r) evaluated by Estrin, (q0 + q1 r) + r^2 ((q2 + q3 r) + r^2 q4)
+// (as many FMAs as Horner, 3 dependent steps instead of 4). Variants that
+// save the caller an operation and give bit-identical results (only exact
+// power-of-two scalings and sign flips):
+//   kNeg:  e^-x from x: k = rint(-x*log2e), u = x + k*ln2 = -r, Q at r = -u
+//          by sign-flipped odd coefficients, p = u^2*Q - u (one FMS).
+//   kHalf: e^{2x} from x with one-step r = 2x - k*kLn2F (the caller damps
+//          its k*1.9e-9 error): everything on rh = r/2, p/2 returned.
+enum class ExpArg { kNeg, kHalf };
+ExpCoreF exp_core_fast(VecEmitter& e, const Vec& x, ExpArg arg) {
   static_assert(math::kExpQLen == 5, "Estrin layout below is for 5 coefficients");
-  ExpCoreF out;
-  out.t = e.fma(kS, e.const_f32(math::kLog2eF), y, e.pool_f32(math::kShifterF));
-  out.k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
-  Vec r;
-  if (two_step) {
-    r = e.fnma(kS, out.k, e.pool_f32(math::kLn2HiF), y);
-    r = e.fnma(kS, out.k, e.pool_f32(math::kLn2LoF), r);
-  } else {
-    r = e.fnma(kS, out.k, e.pool_f32(math::kLn2F), y);
+  const bool neg = arg == ExpArg::kNeg;
+  // Q's coefficients in the evaluation variable v (u = -r or rh = r/2).
+  float c[math::kExpQLen];
+  for (int i = 0; i < math::kExpQLen; ++i) {
+    c[i] = neg ? ((i % 2) ? -math::kExpQ[i] : math::kExpQ[i]) : std::ldexp(math::kExpQ[i], i + 1);
   }
-  Vec r2 = e.mul(kS, r, r);
-  Vec lo = e.fma(kS, e.const_f32(math::kExpQ[1]), r, e.pool_f32(math::kExpQ[0]));
-  Vec hi = e.fma(kS, e.const_f32(math::kExpQ[3]), r, e.pool_f32(math::kExpQ[2]));
-  hi = e.fma(kS, e.const_f32(math::kExpQ[4]), r2, hi);
-  Vec q = e.fma(kS, hi, r2, lo);
-  out.p = e.fma(kS, r2, q, r);
+  ExpCoreF out;
+  const float log2e = neg ? -math::kLog2eF : 2.0f * math::kLog2eF;
+  out.t = e.fma(kS, e.const_f32(log2e), x, e.pool_f32(math::kShifterF));
+  out.k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
+  Vec v;
+  if (neg) {
+    v = e.fma(kS, out.k, e.const_f32(math::kLn2HiF), x);
+    v = e.fma(kS, out.k, e.const_f32(math::kLn2LoF), v);
+  } else {
+    v = e.fnma(kS, out.k, e.pool_f32(0.5f * math::kLn2F), x);
+  }
+  Vec v2 = e.mul(kS, v, v);
+  Vec lo = e.fma(kS, e.const_f32(c[1]), v, e.pool_f32(c[0]));
+  Vec hi = e.fma(kS, e.const_f32(c[3]), v, e.pool_f32(c[2]));
+  hi = e.fma(kS, e.const_f32(c[4]), v2, hi);
+  Vec q = e.fma(kS, hi, v2, lo);
+  out.p = neg ? e.fms(kS, v2, q, v) : e.fma(kS, v2, q, v);
   return out;
 }
-
 }  // namespace
 
 Vec emit_exp(VecEmitter& e, const Vec& x) {
@@ -257,16 +270,16 @@ Vec emit_tanh(VecEmitter& e, const Vec& x) {
   if (!e.has_fma()) return tanh_two_path(e, x);
   Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
   Vec ac = e.min(kS, e.const_f32(math::kTanhClampA), a);  // NaN passes
-  Vec y = e.add(kS, ac, ac);
-  // One-step reduction: the error k*(ln2 - kLn2F) in r moves tanh by
-  // k*2.7e-9 / sinh(y) relative (< 3e-9 for every k, 0.05 ULP).
-  ExpCoreF c = exp_core_fast(e, y, /*two_step=*/false);
-  Vec sc = pow2_from_t(e, c.t, 0);
-  Vec em = e.fma(kS, sc, c.p, e.sub(kS, sc, e.pool_f32(1.0f)));
+  // One-step reduction of 2a: the error k*(ln2 - kLn2F) in r moves tanh by
+  // k*2.7e-9 / sinh(2a) relative (< 3e-9 for every k, 0.05 ULP). ph = p/2, so
+  // em = (2*2^k) * ph + (2^k - 1).
+  ExpCoreF c = exp_core_fast(e, ac, ExpArg::kHalf);
+  Vec sc2 = pow2_from_t(e, c.t, 1);
+  Vec em = e.fma(kS, sc2, c.p, e.fma(kS, sc2, e.const_f32(0.5f), e.pool_f32(-1.0f)));
   Vec den = e.add(kS, em, e.pool_f32(2.0f));
   Vec den_lo = e.sub(kS, em, e.sub(kS, den, e.pool_f32(2.0f)));
-  Vec res = div_corrected(e, em, den, den_lo, recip_f(e, den));
-  return e.bit_or(res, e.bit_and(x, e.pool_u32(0x80000000u)));
+  Vec r = div_corrected(e, em, den, den_lo, recip_f(e, den));
+  return e.or_and(r, x, e.pool_u32(0x80000000u));
 }
 
 // 1 / (1 + e^-x) = 0.5 / den, den = 2^(k-1) * (1 + p) + 0.5 with -x = k*ln2 + r;
@@ -303,16 +316,17 @@ Vec sigmoid_residual(VecEmitter& e, const SigmoidDen& d, const Vec& num, const V
 }
 }  // namespace
 
-// FMA levels: with e = e^-|x| (y = -|x| clamped to kSigmoidYLo, k >= -128),
-// sigmoid = num / (1 + e), num = 1 for x >= 0 and e for x < 0, so den is in
-// [1, 2] and held exactly as den + den_lo (Fast2Sum, 1 >= e). e = 2^k * (1 + p)
-// in one rounding (2^k: AVX-512 vscalefps, exact down to 2^-149; AVX2 the
-// exponent construction at 2^(k+2), times 1/4, exact); a denormal e (x in
-// (-88.72, -87.33)) is the result itself. The quotient gets one residual
-// correction (div_corrected): errors are e's (its rounding and p's, halved
-// or better for x >= 0 where they enter through den only) and the final
-// rounding. +0 for x <= kSigmoidZeroBelow as the interpreter (NaN kept).
-// SSE4.1 (no FMA to see a residual): 0.5 / den as described above.
+// FMA levels: sigmoid's scheme above with recip_f's 1/den (vrcp14ps at
+// AVX-512) and 1/8 for the 1/2: 0.125 / den, den = 2^(k-3) * (1 + p) + 0.125
+// < 2^126 (so 1/den stays normal even where the result is a denormal), held
+// exactly as sc*p + cs + c_err with cs = sc + 0.125
+// rounded and c_err = 0.125 - (cs - sc): Fast2Sum for sc >= 0.125 (k >= 0);
+// for k < 0, cs is exact down to k = -23 and c_err comes out 0 (at k = -24
+// .. -26, y near kSigmoidLo, it misses at most 2^-27 of den, 1/4 ULP of a
+// result just below 1). r0 = 0.125 q, then r0 + (0.125 - r0*den) * q with
+// the residual by FMAs (sigmoid_residual): the final rounding plus what the
+// residual's roundings leave (~0.3 ULP at most). +0 for x <= kSigmoidZeroBelow
+// as the interpreter (NaN kept). SSE4.1: 0.5 / den by a division.
 Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
   Mask live = e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kNle);
   if (!e.has_fma()) {
@@ -323,18 +337,19 @@ Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
     Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
     return e.keep_where(live, r);
   }
-  Vec y = e.bit_or(x, e.pool_u32(0x80000000u));
-  y = e.max(kS, e.const_f32(math::kSigmoidYLo), y);  // NaN passes
-  ExpCoreF c = exp_core_fast(e, y, /*two_step=*/true);
-  // Everything times 4: 2^(k+2) from the exponent construction is normal for
-  // k >= -128, and num / den is unchanged.
-  Vec sc4 = pow2_from_t(e, c.t, 2);
-  Vec ex4 = e.fma(kS, sc4, c.p, sc4);
-  Vec four = e.const_f32(4.0f);
-  Vec den = e.add(kS, ex4, four);
-  Vec den_lo = e.add(kS, e.sub(kS, four, den), ex4);
-  Vec num = e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLt), four, ex4);
-  return e.keep_where(live, div_corrected(e, num, den, den_lo, recip_f(e, den)));
+  // e^-x from x clamped to -kSigmoidLo (NaN passes); no clamp above: for
+  // x <= kSigmoidZeroBelow (where k would pass 128) the result is masked to +0.
+  Vec xc = e.min(kS, e.const_f32(-math::kSigmoidLo), x);
+  SigmoidDen d{exp_core_fast(e, xc, ExpArg::kNeg), {}, {}, {}, {}};
+  d.sc = pow2_from_t(e, d.c.t, -3);
+  Vec eighth = e.const_f32(0.125f);
+  d.cs = e.add(kS, d.sc, eighth);
+  d.c_err = e.sub(kS, eighth, e.sub(kS, d.cs, d.sc));
+  d.den = e.fma(kS, d.sc, d.c.p, d.cs);
+  Vec q = recip_f(e, d.den);
+  Vec r0 = e.mul(kS, q, eighth);
+  Vec r = e.fma(kS, sigmoid_residual(e, d, eighth, r0), q, r0);
+  return e.keep_where(live, r);
 }
 
 // silu(x) = x / (1 + e^-x) = (x/2) / den with sigmoid's den. With FMA:
