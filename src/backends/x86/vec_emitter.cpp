@@ -134,13 +134,6 @@ Vec VecEmitter::fnma(Fp t, const Vec& a, const Vec& b, const Operand& c) {
   return d;
 }
 
-Vec VecEmitter::fms(Fp t, const Vec& a, const Vec& b, const Operand& c) {
-  if (isa_ == Isa::kSse41) return sub(t, mul(t, a, b), c);
-  Vec d = copy(a);
-  cc_.emit(t == Fp::kF32 ? Inst::kIdVfmsub213ps : Inst::kIdVfmsub213pd, d, b, c);
-  return d;
-}
-
 Vec VecEmitter::fnma(Fp t, const Vec& a, const Mem& b, const Vec& c) {
   if (isa_ == Isa::kSse41) return sub(t, c, mul(t, a, b));
   Vec d = copy(c);

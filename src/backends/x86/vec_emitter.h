@@ -69,7 +69,6 @@ class VecEmitter {
   Vec sqrt(Fp t, const Vec& a);
   Vec fma(Fp t, const Vec& a, const Vec& b, const Operand& c);   // a*b + c (one rounding except SSE)
   Vec fnma(Fp t, const Vec& a, const Vec& b, const Operand& c);  // c - a*b
-  Vec fms(Fp t, const Vec& a, const Vec& b, const Operand& c);   // a*b - c
   Vec fnma(Fp t, const Vec& a, const Mem& b, const Vec& c);      // c - a*b, b in memory (231 form)
   Vec round(Fp t, const Vec& a, int mode);  // mode 0: nearest-even, 3: toward zero
   // float32 reciprocal estimate: AVX-512 vrcp14ps (relative error < 2^-14,

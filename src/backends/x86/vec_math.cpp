@@ -185,39 +185,34 @@ Vec div_corrected(VecEmitter& e, const Vec& num, const Vec& den, const Vec& den_
 
 // exp_core_f for the FMA levels' tanh and sigmoid: the same reduction and
 // kExpQ, Q(r) evaluated by Estrin, (q0 + q1 r) + r^2 ((q2 + q3 r) + r^2 q4)
-// (as many FMAs as Horner, 3 dependent steps instead of 4). Variants that
-// save the caller an operation and give bit-identical results (only exact
-// power-of-two scalings and sign flips):
-//   kNeg:  e^-x from x: k = rint(-x*log2e), u = x + k*ln2 = -r, Q at r = -u
-//          by sign-flipped odd coefficients, p = u^2*Q - u (one FMS).
-//   kHalf: e^{2x} from x with one-step r = 2x - k*kLn2F (the caller damps
-//          its k*1.9e-9 error): everything on rh = r/2, p/2 returned.
-enum class ExpArg { kNeg, kHalf };
+// (as many FMAs as Horner, 3 dependent steps instead of 4).
+//   kPlain: e^y, two-step Cody-Waite reduction as in exp_core_f.
+//   kHalf:  e^{2x} from x with one-step r = 2x - k*kLn2F (the caller damps
+//           its k*1.9e-9 error), everything on rh = r/2 (exact power-of-two
+//           scalings of exp_core_f's values and constants), p/2 returned.
+enum class ExpArg { kPlain, kHalf };
 ExpCoreF exp_core_fast(VecEmitter& e, const Vec& x, ExpArg arg) {
   static_assert(math::kExpQLen == 5, "Estrin layout below is for 5 coefficients");
-  const bool neg = arg == ExpArg::kNeg;
-  // Q's coefficients in the evaluation variable v (u = -r or rh = r/2).
+  const bool half = arg == ExpArg::kHalf;
+  // Q's coefficients in the evaluation variable v (r or rh = r/2).
   float c[math::kExpQLen];
-  for (int i = 0; i < math::kExpQLen; ++i) {
-    c[i] = neg ? ((i % 2) ? -math::kExpQ[i] : math::kExpQ[i]) : std::ldexp(math::kExpQ[i], i + 1);
-  }
+  for (int i = 0; i < math::kExpQLen; ++i) c[i] = half ? std::ldexp(math::kExpQ[i], i + 1) : math::kExpQ[i];
   ExpCoreF out;
-  const float log2e = neg ? -math::kLog2eF : 2.0f * math::kLog2eF;
-  out.t = e.fma(kS, e.const_f32(log2e), x, e.pool_f32(math::kShifterF));
+  out.t = e.fma(kS, e.const_f32(half ? 2.0f * math::kLog2eF : math::kLog2eF), x, e.pool_f32(math::kShifterF));
   out.k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
   Vec v;
-  if (neg) {
-    v = e.fma(kS, out.k, e.const_f32(math::kLn2HiF), x);
-    v = e.fma(kS, out.k, e.const_f32(math::kLn2LoF), v);
-  } else {
+  if (half) {
     v = e.fnma(kS, out.k, e.pool_f32(0.5f * math::kLn2F), x);
+  } else {
+    v = e.fnma(kS, out.k, e.pool_f32(math::kLn2HiF), x);
+    v = e.fnma(kS, out.k, e.pool_f32(math::kLn2LoF), v);
   }
   Vec v2 = e.mul(kS, v, v);
   Vec lo = e.fma(kS, e.const_f32(c[1]), v, e.pool_f32(c[0]));
   Vec hi = e.fma(kS, e.const_f32(c[3]), v, e.pool_f32(c[2]));
   hi = e.fma(kS, e.const_f32(c[4]), v2, hi);
   Vec q = e.fma(kS, hi, v2, lo);
-  out.p = neg ? e.fms(kS, v2, q, v) : e.fma(kS, v2, q, v);
+  out.p = e.fma(kS, v2, q, v);
   return out;
 }
 }  // namespace
@@ -337,10 +332,12 @@ Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
     Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
     return e.keep_where(live, r);
   }
-  // e^-x from x clamped to -kSigmoidLo (NaN passes); no clamp above: for
-  // x <= kSigmoidZeroBelow (where k would pass 128) the result is masked to +0.
-  Vec xc = e.min(kS, e.const_f32(-math::kSigmoidLo), x);
-  SigmoidDen d{exp_core_fast(e, xc, ExpArg::kNeg), {}, {}, {}, {}};
+  // y = -x (a NaN comes out with its sign flipped, as the interpreter's
+  // 1 / (1 + exp(-x)) and the SSE4.1 code) clamped below at kSigmoidLo; no
+  // clamp above: for x <= kSigmoidZeroBelow (where k would pass 128) the
+  // result is masked to +0.
+  Vec y = e.max(kS, e.const_f32(math::kSigmoidLo), e.bit_xor(x, e.pool_u32(0x80000000u)));
+  SigmoidDen d{exp_core_fast(e, y, ExpArg::kPlain), {}, {}, {}, {}};
   d.sc = pow2_from_t(e, d.c.t, -3);
   Vec eighth = e.const_f32(0.125f);
   d.cs = e.add(kS, d.sc, eighth);
