@@ -8,8 +8,8 @@
 // iteratively reweighted least squares against mpmath, coefficients rounded
 // to float32 one at a time with the rest refitted). Error budgets are in
 // float32 ULPs of the result; the measured full-range figures (all 2^32
-// inputs, tools/ulp_sweep) are in kernels/math/ULP.md: max 1.11 ULP with FMA,
-// 1.68 (sigmoid) at the SSE4.1 level.
+// inputs, tools/ulp_sweep) are in kernels/math/ULP.md: max 1.79 ULP (tanh)
+// with FMA, 1.68 (sigmoid) at the SSE4.1 level.
 //
 // exp(y):  y clamped to [kExpLo, kExpHi] (NaN passes), k = rint(y*log2e)
 //          (the 1.5*2^23 shifter; the low mantissa bits of the sum hold k),
@@ -21,19 +21,30 @@
 //          a normal float, the second rounds once into the denormal range or
 //          to inf. Budget: 0.5 (final rounding) + ~0.15 (r, p) + 0.5 (the extra
 //          rounding only for denormal results, of a denormal ULP).
-// tanh(x): a = |x|; a < kTanhSmall: a + a*(a^2*P(a^2)) (kTanhP, relative
-//          error 2^-30.3); else 1 - 2/(e^{2a} + 1), with e^{2a} + 1 formed by
-//          one FMA from 2^k and p (2^k + 1 is exact for the k that matter),
-//          2a clamped to 2*kTanhClampA (tanh is 1.0f there); sign of x OR-ed
-//          back (tanh(-0) = -0). Budget: 0.5 + 2.5*2/(e^{2a}+1) <= 1.25 at the
-//          switch point (a = 0.875), falling towards 0.5 for larger a.
-// sigmoid: 0.5 / (2^(k-1)*(1+p) + 0.5) for y = -x (the same exp core with
-//          y clamped to [kSigmoidLo, kSigmoidHi]: 2^(k-1) stays normal up to
-//          k = 128, so no overflow before the division); +0 for
-//          x <= kSigmoidZeroBelow, exactly where the interpreter's float32
-//          exp(-x) overflows; denormal results (x in (-88.72, -87.33)) come out
-//          of the division correctly rounded up to the earlier ~1.5 ULP relative
-//          error (far below a denormal ULP).
+// tanh(x): a = |x|. FMA levels (avx2, avx512): one path, tanh(a) =
+//          em / (em + 2), em = e^{2a} - 1 = 2^k * p + (2^k - 1) in one FMA
+//          (a clamped to kTanhClampA, tanh is 1.0f there; r = 2a - k*kLn2F
+//          in one step: the k*1.9e-9 error moves tanh by < 3e-9 relative),
+//          den = em + 2 held exactly as den + (em - (den - 2)), the quotient
+//          from 1/den (vrcp14ps, 2^-14, at avx512; a division at avx2) with
+//          one residual correction. Budget: 0.5 (final) + em's error (its
+//          rounding and p's), which reaches ~1.3 ULP of tanh where em's and
+//          tanh's mantissas sit at opposite ends of their binades (a < 0.55;
+//          measured max 1.79 at a = 0.0625124), scaled by 2/(em + 2) for
+//          larger a. SSE4.1: a < kTanhSmall: a + a*(a^2*P(a^2)) (kTanhP,
+//          relative error 2^-30.3); else 1 - 2/(e^{2a} + 1), one division;
+//          budget 0.5 + 2.5*2/(e^{2a}+1) <= 1.25 at the switch point
+//          (a = 0.875). Sign of x OR-ed back (tanh(-0) = -0).
+// sigmoid: s / (2^(k-b)*(1+p) + s) for y = -x = k*ln2 + r (the same exp core
+//          with y clamped to [kSigmoidLo, kSigmoidHi]), s = 2^-b: SSE4.1 b = 1
+//          (2^(k-1) stays normal up to k = 128) and a division; FMA levels
+//          b = 3 (den < 2^126) and 1/den from vrcp14ps (avx512) or a division
+//          (avx2). den is held exactly as sc*p + cs + c_err (cs = sc + s
+//          rounded, c_err its rounding error), and the quotient gets one
+//          residual correction evaluated with FMAs (SSE4.1, without FMA, sees
+//          little of the residual: 1.68 ULP). +0 for x <= kSigmoidZeroBelow,
+//          exactly where the interpreter's float32 exp(-x) overflows; denormal
+//          results (x in (-88.72, -87.33)) within a fraction of a denormal ULP.
 //
 // ---- float64-internal functions (log, pow) --------------------------------
 // Scheme (derived for fuze, see src/backends/x86/vec_math.cpp): a float32
@@ -106,6 +117,7 @@ constexpr float kShifterF = 0x1.8p+23f;        // 1.5 * 2^23: y*log2e + this rou
 constexpr uint32_t kShifterBits = 0x4B400000u;  // its bit pattern
 constexpr float kLn2HiF = 0x1.62e4p-1f;        // ln2 to 15 significant bits: k*kLn2Hi exact for |k| < 512
 constexpr float kLn2LoF = 0x1.7f7d1cp-20f;     // ln2 - kLn2HiF rounded (residual 5.5e-14)
+constexpr float kLn2F = 0x1.62e430p-1f;        // ln2 rounded (error 1.9e-9): tanh's one-step reduction
 constexpr float kExpLo = -104.0f;              // exp below rounds to +0 (e^-104 < 2^-150)
 constexpr float kExpHi = 88.75f;               // exp above overflows (k = 128, r > 0)
 constexpr float kTanhSmall = 0.875f;           // |x| below: odd polynomial

@@ -152,6 +152,16 @@ Vec VecEmitter::round(Fp t, const Vec& a, int mode) {
   return d;
 }
 
+Vec VecEmitter::rcp(const Vec& a) {
+  Vec d = new_vec();
+  switch (isa_) {
+    case Isa::kSse41: cc_.emit(Inst::kIdRcpps, d, a); break;
+    case Isa::kAvx2: cc_.emit(Inst::kIdVrcpps, d, a); break;
+    case Isa::kAvx512: cc_.emit(Inst::kIdVrcp14ps, d, a); break;
+  }
+  return d;
+}
+
 // AVX-512F has no vandps on zmm (that is AVX512DQ): use the integer forms.
 Vec VecEmitter::bit_and(const Vec& a, const Operand& b) {
   return bin(Inst::kIdAndps, isa_ == Isa::kAvx512 ? Inst::kIdVpandd : Inst::kIdVandps, a, b);
@@ -164,6 +174,12 @@ Vec VecEmitter::bit_or(const Vec& a, const Operand& b) {
 }
 Vec VecEmitter::bit_xor(const Vec& a, const Operand& b) {
   return bin(Inst::kIdXorps, isa_ == Isa::kAvx512 ? Inst::kIdVpxord : Inst::kIdVxorps, a, b);
+}
+Vec VecEmitter::or_and(const Vec& a, const Vec& b, const Operand& c) {
+  if (isa_ != Isa::kAvx512) return bit_or(a, bit_and(b, c));
+  Vec d = copy(a);
+  cc_.emit(Inst::kIdVpternlogd, d, b, c, asmjit::Imm(0xF8));  // A | (B & C)
+  return d;
 }
 Vec VecEmitter::add_d(const Vec& a, const Operand& b) { return bin(Inst::kIdPaddd, Inst::kIdVpaddd, a, b); }
 Vec VecEmitter::sub_d(const Vec& a, const Operand& b) { return bin(Inst::kIdPsubd, Inst::kIdVpsubd, a, b); }
@@ -252,6 +268,13 @@ Vec VecEmitter::zero_where(const Mask& m, const Vec& a) {
   cc_.knotw(keep, m.k);
   Vec d = new_vec();
   cc_.k(keep).z().emit(Inst::kIdVmovaps, d, a);
+  return d;
+}
+
+Vec VecEmitter::keep_where(const Mask& m, const Vec& a) {
+  if (isa_ != Isa::kAvx512) return bit_and(m.v, a);
+  Vec d = new_vec();
+  cc_.k(m.k).z().emit(Inst::kIdVmovaps, d, a);
   return d;
 }
 

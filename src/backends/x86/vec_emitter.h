@@ -20,8 +20,10 @@ using asmjit::x86::Vec;
 
 enum class Fp : uint8_t { kF32, kF64 };
 
-// Ordered, quiet-on-NaN predicates (the 0..7 encodings shared by SSE and AVX).
-enum class Cmp : uint8_t { kEq = 0, kLt = 1, kLe = 2, kUnord = 3, kNeq = 4, kOrd = 7 };
+// Ordered, quiet-on-NaN predicates (the 0..7 encodings shared by SSE and AVX),
+// and kNle: "not a <= b", true for NaN operands too (the signalling encoding
+// 6: exceptions are masked, so only the invalid flag could differ).
+enum class Cmp : uint8_t { kEq = 0, kLt = 1, kLe = 2, kUnord = 3, kNeq = 4, kNle = 6, kOrd = 7 };
 
 // A lane mask: all-ones / all-zeros lanes in a vector (SSE, AVX2) or a k
 // register (AVX-512).
@@ -69,12 +71,17 @@ class VecEmitter {
   Vec fnma(Fp t, const Vec& a, const Vec& b, const Operand& c);  // c - a*b
   Vec fnma(Fp t, const Vec& a, const Mem& b, const Vec& c);      // c - a*b, b in memory (231 form)
   Vec round(Fp t, const Vec& a, int mode);  // mode 0: nearest-even, 3: toward zero
+  // float32 reciprocal estimate: AVX-512 vrcp14ps (relative error < 2^-14,
+  // denormal results kept), AVX2 vrcpps / SSE rcpps (< 1.5 * 2^-12; results
+  // below 2^-126 flushed to 0, so only for |a| < 2^126).
+  Vec rcp(const Vec& a);
 
   // Bitwise, any lane type.
   Vec bit_and(const Vec& a, const Operand& b);
   Vec bit_andnot(const Vec& a, const Operand& b);  // ~a & b
   Vec bit_or(const Vec& a, const Operand& b);
   Vec bit_xor(const Vec& a, const Operand& b);
+  Vec or_and(const Vec& a, const Vec& b, const Operand& c);  // a | (b & c): one vpternlogd on AVX-512
   // 32-bit integer lanes.
   Vec add_d(const Vec& a, const Operand& b);
   Vec sub_d(const Vec& a, const Operand& b);
@@ -91,6 +98,7 @@ class VecEmitter {
   Mask mask_andnot(const Mask& a, const Mask& b);  // ~a & b
   Vec select(Fp t, const Mask& m, const Vec& a, const Vec& b);  // m ? b : a
   Vec zero_where(const Mask& m, const Vec& a);                   // m ? +0 : a
+  Vec keep_where(const Mask& m, const Vec& a);                   // m ? a : +0
 
   // float32 <-> float64: the low / high half of a float32 vector widened to
   // a full float64 vector, and two float64 vectors narrowed into one float32.

@@ -132,9 +132,11 @@ Vec pow_d(VecEmitter& e, const Vec& x, const Vec& ex) {
 // ---- float32 domain ---------------------------------------------------------
 
 // The shared exp core for a y already clamped so that |k| <= 150: t holds
-// shifter + k (k = rint(y * log2e)), p = e^r - 1 with y = k*ln2 + r.
+// shifter + k (k = rint(y * log2e)), k the same integer as a float, p = e^r - 1
+// with y = k*ln2 + r.
 struct ExpCoreF {
   Vec t;
+  Vec k;
   Vec p;
 };
 
@@ -142,9 +144,9 @@ ExpCoreF exp_core_f(VecEmitter& e, const Vec& y) {
   ExpCoreF out;
   // The FMA overwrites its first operand: a fresh constant register (y lives on).
   out.t = e.fma(kS, e.const_f32(math::kLog2eF), y, e.pool_f32(math::kShifterF));
-  Vec k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
-  Vec r = e.fnma(kS, k, e.pool_f32(math::kLn2HiF), y);
-  r = e.fnma(kS, k, e.pool_f32(math::kLn2LoF), r);
+  out.k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
+  Vec r = e.fnma(kS, out.k, e.pool_f32(math::kLn2HiF), y);
+  r = e.fnma(kS, out.k, e.pool_f32(math::kLn2LoF), r);
   Vec r2 = e.mul(kS, r, r);
   Vec q = e.const_f32(math::kExpQ[math::kExpQLen - 1]);
   for (int i = math::kExpQLen - 2; i >= 0; --i) q = e.fma(kS, q, r, e.pool_f32(math::kExpQ[i]));
@@ -158,6 +160,61 @@ Vec pow2_from_t(VecEmitter& e, const Vec& t, int bias) {
   return e.add_d(e.shl_d(t, 23), e.pool_u32(static_cast<uint32_t>(127 + bias) << 23));
 }
 
+// 1/den for the residual-corrected quotients below (FMA levels only, den
+// in [1, 2^126)): AVX-512 vrcp14ps (relative error < 2^-14, squared away by
+// the residual step); AVX2 a division (correctly rounded): on the Zen 4
+// machine a ymm vdivps measured cheaper than vrcpps plus the Newton step its
+// 2^-11.4 would need (kernel_cost lstm at avx2, n = 16384: 3.63 ns/element
+// with the divisions, 3.78 with rcpps + Newton).
+Vec recip_f(VecEmitter& e, const Vec& den) {
+  if (e.isa() == Isa::kAvx512) return e.rcp(den);
+  return e.div(kS, e.const_f32(1.0f), den);
+}
+
+// num / (den + den_lo) for an exact sum den + den_lo (|den_lo| <= half an ULP
+// of den) and q ~ 1/den with relative error d: r0 = num*q, then one residual
+// correction r0 + (num - r0*den - r0*den_lo) * q, the residual by FMAs (exact
+// up to ~2^-24 of itself). Error: the final rounding plus ~d^2 relative, so
+// 0.5 ULP + 2^-28 for AVX-512's d = 2^-14.
+Vec div_corrected(VecEmitter& e, const Vec& num, const Vec& den, const Vec& den_lo, const Vec& q) {
+  Vec r0 = e.mul(kS, num, q);
+  Vec res = e.fnma(kS, r0, den, num);
+  res = e.fnma(kS, r0, den_lo, res);
+  return e.fma(kS, res, q, r0);
+}
+
+// exp_core_f for the FMA levels' tanh and sigmoid: the same reduction and
+// kExpQ, Q(r) evaluated by Estrin, (q0 + q1 r) + r^2 ((q2 + q3 r) + r^2 q4)
+// (as many FMAs as Horner, 3 dependent steps instead of 4).
+//   kPlain: e^y, two-step Cody-Waite reduction as in exp_core_f.
+//   kHalf:  e^{2x} from x with one-step r = 2x - k*kLn2F (the caller damps
+//           its k*1.9e-9 error), everything on rh = r/2 (exact power-of-two
+//           scalings of exp_core_f's values and constants), p/2 returned.
+enum class ExpArg { kPlain, kHalf };
+ExpCoreF exp_core_fast(VecEmitter& e, const Vec& x, ExpArg arg) {
+  static_assert(math::kExpQLen == 5, "Estrin layout below is for 5 coefficients");
+  const bool half = arg == ExpArg::kHalf;
+  // Q's coefficients in the evaluation variable v (r or rh = r/2).
+  float c[math::kExpQLen];
+  for (int i = 0; i < math::kExpQLen; ++i) c[i] = half ? std::ldexp(math::kExpQ[i], i + 1) : math::kExpQ[i];
+  ExpCoreF out;
+  out.t = e.fma(kS, e.const_f32(half ? 2.0f * math::kLog2eF : math::kLog2eF), x, e.pool_f32(math::kShifterF));
+  out.k = e.sub(kS, out.t, e.pool_f32(math::kShifterF));
+  Vec v;
+  if (half) {
+    v = e.fnma(kS, out.k, e.pool_f32(0.5f * math::kLn2F), x);
+  } else {
+    v = e.fnma(kS, out.k, e.pool_f32(math::kLn2HiF), x);
+    v = e.fnma(kS, out.k, e.pool_f32(math::kLn2LoF), v);
+  }
+  Vec v2 = e.mul(kS, v, v);
+  Vec lo = e.fma(kS, e.const_f32(c[1]), v, e.pool_f32(c[0]));
+  Vec hi = e.fma(kS, e.const_f32(c[3]), v, e.pool_f32(c[2]));
+  hi = e.fma(kS, e.const_f32(c[4]), v2, hi);
+  Vec q = e.fma(kS, hi, v2, lo);
+  out.p = e.fma(kS, v2, q, v);
+  return out;
+}
 }  // namespace
 
 Vec emit_exp(VecEmitter& e, const Vec& x) {
@@ -175,14 +232,16 @@ Vec emit_exp(VecEmitter& e, const Vec& x) {
   return e.mul(kS, e.fma(kS, c.p, s1, s1), s2);
 }
 
-Vec emit_tanh(VecEmitter& e, const Vec& x) {
+namespace {
+// SSE4.1 (no FMA): a < kTanhSmall: a + a * (s * P(s)), s = a^2; otherwise
+// 1 - 2 / (e^{2a} + 1), e^{2a} + 1 = 2^k * p + (2^k + 1) (2^k + 1 exact for the
+// k that matter), one division.
+Vec tanh_two_path(VecEmitter& e, const Vec& x) {
   Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
-  // Small |x|: a + a * (s * P(s)), s = a^2.
   Vec s = e.mul(kS, a, a);
   Vec q = e.const_f32(math::kTanhP[math::kTanhPLen - 1]);
   for (int i = math::kTanhPLen - 2; i >= 0; --i) q = e.fma(kS, q, s, e.pool_f32(math::kTanhP[i]));
   Vec small = e.fma(kS, e.mul(kS, q, s), a, a);
-  // Otherwise 1 - 2 / (e^{2a} + 1), e^{2a} + 1 = 2^k * p + (2^k + 1) in one rounding.
   Vec ac = e.min(kS, e.const_f32(math::kTanhClampA), a);  // NaN passes
   Vec y = e.add(kS, ac, ac);
   ExpCoreF c = exp_core_f(e, y);
@@ -191,6 +250,31 @@ Vec emit_tanh(VecEmitter& e, const Vec& x) {
   Vec large = e.sub(kS, e.const_f32(1.0f), e.div(kS, e.const_f32(2.0f), den));
   Vec r = e.select(kS, e.cmp(kS, a, e.pool_f32(math::kTanhSmall), Cmp::kLt), large, small);
   return e.bit_or(r, e.bit_and(x, e.pool_u32(0x80000000u)));
+}
+}  // namespace
+
+// FMA levels: one path for every a = |x|, tanh(a) = em / (em + 2) with
+// em = e^{2a} - 1 = 2^k * p + (2^k - 1) in one rounding (2a clamped to
+// 2*kTanhClampA, where tanh is 1.0f; 2^k - 1 exact for k <= 24; for k = 0
+// em = p, relative to a). den = em + 2 is held exactly as den + den_lo
+// (den_lo = em - (den - 2): both steps exact for em < 2^24, beyond that tanh
+// is 1 - 2^-24 or 1 either way), and the quotient gets one residual correction
+// (div_corrected), so the only errors are em's (scaled by 2 / (em + 2) <= 1)
+// and the final rounding. Sign of x OR-ed back (tanh(-0) = -0).
+Vec emit_tanh(VecEmitter& e, const Vec& x) {
+  if (!e.has_fma()) return tanh_two_path(e, x);
+  Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
+  Vec ac = e.min(kS, e.const_f32(math::kTanhClampA), a);  // NaN passes
+  // One-step reduction of 2a: the error k*(ln2 - kLn2F) in r moves tanh by
+  // k*2.7e-9 / sinh(2a) relative (< 3e-9 for every k, 0.05 ULP). ph = p/2, so
+  // em = (2*2^k) * ph + (2^k - 1).
+  ExpCoreF c = exp_core_fast(e, ac, ExpArg::kHalf);
+  Vec sc2 = pow2_from_t(e, c.t, 1);
+  Vec em = e.fma(kS, sc2, c.p, e.fma(kS, sc2, e.const_f32(0.5f), e.pool_f32(-1.0f)));
+  Vec den = e.add(kS, em, e.pool_f32(2.0f));
+  Vec den_lo = e.sub(kS, em, e.sub(kS, den, e.pool_f32(2.0f)));
+  Vec r = div_corrected(e, em, den, den_lo, recip_f(e, den));
+  return e.or_and(r, x, e.pool_u32(0x80000000u));
 }
 
 // 1 / (1 + e^-x) = 0.5 / den, den = 2^(k-1) * (1 + p) + 0.5 with -x = k*ln2 + r;
@@ -227,13 +311,42 @@ Vec sigmoid_residual(VecEmitter& e, const SigmoidDen& d, const Vec& num, const V
 }
 }  // namespace
 
+// FMA levels: sigmoid's scheme above with recip_f's 1/den (vrcp14ps at
+// AVX-512) and 1/8 for the 1/2: 0.125 / den, den = 2^(k-3) * (1 + p) + 0.125
+// < 2^126 (so 1/den stays normal even where the result is a denormal), held
+// exactly as sc*p + cs + c_err with cs = sc + 0.125
+// rounded and c_err = 0.125 - (cs - sc): Fast2Sum for sc >= 0.125 (k >= 0);
+// for k < 0, cs is exact down to k = -23 and c_err comes out 0 (at k = -24
+// .. -26, y near kSigmoidLo, it misses at most 2^-27 of den, 1/4 ULP of a
+// result just below 1). r0 = 0.125 q, then r0 + (0.125 - r0*den) * q with
+// the residual by FMAs (sigmoid_residual): the final rounding plus what the
+// residual's roundings leave (~0.3 ULP at most). +0 for x <= kSigmoidZeroBelow
+// as the interpreter (NaN kept). SSE4.1: 0.5 / den by a division.
 Vec emit_sigmoid(VecEmitter& e, const Vec& x) {
-  SigmoidDen d = sigmoid_den(e, x);
-  Vec half = e.const_f32(0.5f);
-  Vec r0 = e.div(kS, half, d.den);
-  Vec res = sigmoid_residual(e, d, half, r0);
-  Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
-  return e.zero_where(e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kLe), r);
+  Mask live = e.cmp(kS, x, e.pool_f32(math::kSigmoidZeroBelowF), Cmp::kNle);
+  if (!e.has_fma()) {
+    SigmoidDen d = sigmoid_den(e, x);
+    Vec half = e.const_f32(0.5f);
+    Vec r0 = e.div(kS, half, d.den);
+    Vec res = sigmoid_residual(e, d, half, r0);
+    Vec r = e.fma(kS, res, e.add(kS, r0, r0), r0);   // r0 + res / den
+    return e.keep_where(live, r);
+  }
+  // y = -x (a NaN comes out with its sign flipped, as the interpreter's
+  // 1 / (1 + exp(-x)) and the SSE4.1 code) clamped below at kSigmoidLo; no
+  // clamp above: for x <= kSigmoidZeroBelow (where k would pass 128) the
+  // result is masked to +0.
+  Vec y = e.max(kS, e.const_f32(math::kSigmoidLo), e.bit_xor(x, e.pool_u32(0x80000000u)));
+  SigmoidDen d{exp_core_fast(e, y, ExpArg::kPlain), {}, {}, {}, {}};
+  d.sc = pow2_from_t(e, d.c.t, -3);
+  Vec eighth = e.const_f32(0.125f);
+  d.cs = e.add(kS, d.sc, eighth);
+  d.c_err = e.sub(kS, eighth, e.sub(kS, d.cs, d.sc));
+  d.den = e.fma(kS, d.sc, d.c.p, d.cs);
+  Vec q = recip_f(e, d.den);
+  Vec r0 = e.mul(kS, q, eighth);
+  Vec r = e.fma(kS, sigmoid_residual(e, d, eighth, r0), q, r0);
+  return e.keep_where(live, r);
 }
 
 // silu(x) = x / (1 + e^-x) = (x/2) / den with sigmoid's den. With FMA:
@@ -248,7 +361,9 @@ Vec emit_silu(VecEmitter& e, const Vec& x) {
   if (e.has_fma()) {
     SigmoidDen d = sigmoid_den(e, x);
     Vec n = e.mul(kS, x, e.const_f32(0.5f));  // rounds like the interpreter's x / 2 for denormal x (den = 1)
-    Vec q = e.div(kS, e.const_f32(1.0f), d.den);
+    // AVX-512: vrcp14ps (2^-14; the residual step squares it away, denormal
+    // 1/den kept); AVX2's vrcpps would flush 1/den below 2^-126: a division.
+    Vec q = e.isa() == Isa::kAvx512 ? e.rcp(d.den) : e.div(kS, e.const_f32(1.0f), d.den);
     Vec r0 = e.mul(kS, n, q);
     r = e.fma(kS, sigmoid_residual(e, d, n, r0), q, r0);  // r0 + res / den
   } else {
