@@ -32,7 +32,9 @@ def run(bench, reps, alloc, out_json, flt):
     env = {k: v for k, v in os.environ.items() if k not in TUNED}
     if alloc == "tuned":
         env.update(TUNED)
-    cmd = [bench, "--benchmark_repetitions=%d" % reps, "--benchmark_format=json",
+    # min_time counts fuze's manual time only; each iteration also runs
+    # TorchScript (2-20x longer): 0.1 s keeps one allocator's run near 5 min.
+    cmd = [bench, "--benchmark_repetitions=%d" % reps, "--benchmark_min_time=0.1", "--benchmark_format=json",
            "--benchmark_out=" + out_json, "--benchmark_out_format=json"] + (
                ["--benchmark_filter=" + flt] if flt else [])
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
