@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.h"
 #include "fuze/fuze.h"
 #include "runtime/runtime.h"
 
@@ -145,7 +146,9 @@ void bench_triad(benchmark::State& state, int64_t n, int threads) {
   state.counters["threads"] = threads;
 }
 
-void register_all() {
+}  // namespace
+
+void register_benchmarks() {
   const bool have_x86 = [] {
     std::unique_ptr<fuze::Backend> b;
     return fuze::make_backend(fuze::BackendKind::kX86, &b).is_ok();
@@ -167,15 +170,4 @@ void register_all() {
       }
     }
   }
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
 }

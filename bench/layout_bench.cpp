@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.h"
 #include "fuze/fuze.h"
 
 namespace {
@@ -110,7 +111,9 @@ void bench_pair(benchmark::State& state, L lx, L ly, int threads) {
   state.counters["threads"] = threads;
 }
 
-void register_all() {
+}  // namespace
+
+void register_benchmarks() {
   for (int threads : {1, 2}) {
     for (L x : kLayouts) {
       for (L y : kLayouts) {
@@ -123,15 +126,4 @@ void register_all() {
       }
     }
   }
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
 }
