@@ -156,8 +156,10 @@ bool same_strides(c10::IntArrayRef sizes, c10::IntArrayRef have, const int64_t* 
 }  // namespace
 
 c10::Allocator* output_allocator() {
-  static OutputAllocator allocator;
-  return &allocator;
+  // Never destroyed: storages keep a pointer to it (for resize_) and may
+  // outlive static destruction (Python frees its tensors after it).
+  static OutputAllocator* allocator = new OutputAllocator();
+  return allocator;
 }
 
 at::Tensor empty_output(c10::IntArrayRef sizes, const int64_t* strides, c10::ScalarType dtype) {
