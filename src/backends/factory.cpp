@@ -44,16 +44,16 @@ Status make_backend(BackendKind kind, std::unique_ptr<Backend>* out) {
 #if FUZE_HAVE_X86
       return make_x86_backend(out);
 #else
-      return Status::error("x86 backend not built in this version (configure with FUZE_WITH_X86=ON and asmjit)");
+      return Status::unavailable("x86 backend not built in this version (configure with FUZE_WITH_X86=ON and asmjit)");
 #endif
     case BackendKind::kCuda:
 #if FUZE_HAVE_CUDA
       return make_cuda_backend(out);
 #else
-      return Status::error("cuda backend not built in this version (configure with FUZE_WITH_CUDA=ON)");
+      return Status::unavailable("cuda backend not built in this version (configure with FUZE_WITH_CUDA=ON)");
 #endif
   }
-  return Status::error("unknown backend kind " + std::to_string(static_cast<int>(kind)));
+  return Status::unavailable("unknown backend kind " + std::to_string(static_cast<int>(kind)));
 }
 
 }  // namespace fuze

@@ -22,23 +22,23 @@ Status verify_op(const Kernel& k, int id, const Node& n) {
   const OpInfo& info = op_info(n.op);
   const std::string where = val(id) + " = " + info.name + ": ";
   if (static_cast<int>(n.args.size()) != info.arity)
-    return Status::error(where + "expected " + std::to_string(info.arity) + " operand(s), got " +
+    return Status::invalid_ir(where + "expected " + std::to_string(info.arity) + " operand(s), got " +
                          std::to_string(n.args.size()));
   std::vector<DType> types;
   for (int a : n.args) {
-    if (a < 0 || a >= id) return Status::error(where + "operand " + val(a) + " is not defined before it");
+    if (a < 0 || a >= id) return Status::invalid_ir(where + "operand " + val(a) + " is not defined before it");
     types.push_back(k.node(a).dtype);
   }
   for (size_t i = 0; i < n.args.size(); ++i) {
     // Keep the historical message form for the common "same dtype" rule.
     const unsigned f = info.flags;
     if ((f & (kAnyIn | kBoolOut | kSelect)) == 0 && types[i] != n.dtype)
-      return Status::error(where + "operand " + val(n.args[i]) + " has dtype " + dtype_name(types[i]) +
+      return Status::invalid_ir(where + "operand " + val(n.args[i]) + " has dtype " + dtype_name(types[i]) +
                            ", expected " + dtype_name(n.dtype));
   }
-  if (std::string e = op_typing_error(n.op, n.dtype, types); !e.empty()) return Status::error(where + e);
+  if (std::string e = op_typing_error(n.op, n.dtype, types); !e.empty()) return Status::invalid_ir(where + e);
   if ((info.flags & kUniformRhs) != 0 && !is_uniform_value(k, n.args[1]))
-    return Status::error(where + "second operand " + val(n.args[1]) +
+    return Status::invalid_ir(where + "second operand " + val(n.args[1]) +
                          " must be uniform (a const, a scalar or broadcast input)");
   return Status::ok();
 }
@@ -46,7 +46,7 @@ Status verify_op(const Kernel& k, int id, const Node& n) {
 }  // namespace
 
 Status verify(const Kernel& k) {
-  if (k.rank() < 0 || k.rank() > 64) return Status::error("rank " + std::to_string(k.rank()) + " out of range [0, 64]");
+  if (k.rank() < 0 || k.rank() > 64) return Status::invalid_ir("rank " + std::to_string(k.rank()) + " out of range [0, 64]");
   const int num_nodes = static_cast<int>(k.nodes().size());
   int num_input_nodes = 0;
   for (int id = 0; id < num_nodes; ++id) {
@@ -56,7 +56,7 @@ Status verify(const Kernel& k) {
       case NodeKind::kConst:
         if (!is_floating(n.dtype) &&
             (!std::isfinite(n.constant) || std::trunc(n.constant) != n.constant))
-          return Status::error(val(id) + " = const: value is not representable in " + dtype_name(n.dtype));
+          return Status::invalid_ir(val(id) + " = const: value is not representable in " + dtype_name(n.dtype));
         break;
       case NodeKind::kInput: ++num_input_nodes; break;
     }
@@ -67,31 +67,31 @@ Status verify(const Kernel& k) {
     const Node& n = k.node(id);
     if (n.kind != NodeKind::kInput) continue;
     if (n.input_index < 0 || n.input_index >= num_input_nodes)
-      return Status::error(val(id) + " = input " + std::to_string(n.input_index) + ": index out of range (" +
+      return Status::invalid_ir(val(id) + " = input " + std::to_string(n.input_index) + ": index out of range (" +
                            std::to_string(num_input_nodes) + " inputs, indices 0.." +
                            std::to_string(num_input_nodes - 1) + ")");
     if (static_cast<size_t>(n.input_index) >= seen.size())
-      return Status::error(val(id) + ": input list does not match the input nodes");
+      return Status::invalid_ir(val(id) + ": input list does not match the input nodes");
     int& prev = seen[static_cast<size_t>(n.input_index)];
     if (prev >= 0)
-      return Status::error(val(id) + " = input " + std::to_string(n.input_index) + ": index already used by " +
+      return Status::invalid_ir(val(id) + " = input " + std::to_string(n.input_index) + ": index already used by " +
                            val(prev));
     prev = id;
   }
   if (static_cast<int>(inputs.size()) != num_input_nodes)
-    return Status::error("input list has " + std::to_string(inputs.size()) + " entries for " +
+    return Status::invalid_ir("input list has " + std::to_string(inputs.size()) + " entries for " +
                          std::to_string(num_input_nodes) + " input nodes");
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i] != seen[i])
-      return Status::error("input list entry " + std::to_string(i) + " is " + val(inputs[i]) + ", expected " +
+      return Status::invalid_ir("input list entry " + std::to_string(i) + " is " + val(inputs[i]) + ", expected " +
                            val(seen[i]));
   }
-  if (k.outputs().empty()) return Status::error("kernel has no outputs");
+  if (k.outputs().empty()) return Status::invalid_ir("kernel has no outputs");
   for (const Output& o : k.outputs()) {
     if (o.value < 0 || o.value >= num_nodes)
-      return Status::error("output " + val(o.value) + " is not defined");
+      return Status::invalid_ir("output " + val(o.value) + " is not defined");
     if (!is_storable_layout(o.layout))
-      return Status::error("output " + val(o.value) + ": layout " + layout_name(o.layout) +
+      return Status::invalid_ir("output " + val(o.value) + ": layout " + layout_name(o.layout) +
                            " cannot be stored to (use contiguous or strided)");
   }
   return Status::ok();

@@ -28,30 +28,35 @@ struct KernelCache::Entry {
 
 namespace {
 
-bool compile_with(BackendKind backend, const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out,
-                  std::string* why) {
+// The compiled kernel, or a failure whose message says which backend and kernel.
+Status compile_with(BackendKind backend, const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) {
   std::unique_ptr<Backend> be;
-  if (Status s = make_backend(backend, &be); !s) {
-    *why = s.message();
-    return false;
-  }
+  FUZE_TRY(make_backend(backend, &be));
   if (Status s = be->compile(k, out); !s) {
-    *why = std::string(backend_name(backend)) + " compile of " + k.name() + " failed: " + s.message();
-    return false;
+    return Status::error(std::string(backend_name(backend)) + " compile of " + k.name() + " failed: " + s.message(),
+                         s.code());
   }
   if (*out == nullptr) {
-    *why = std::string(backend_name(backend)) + " compile of " + k.name() + " returned no kernel";
-    return false;
+    return Status::compile_failed(std::string(backend_name(backend)) + " compile of " + k.name() +
+                                  " returned no kernel");
   }
-  return true;
+  return Status::ok();
 }
 
-// One log line per distinct backend failure message, not one per kernel.
-void log_chain_fallback_once(const std::string& why) {
+// One log line per distinct backend failure message, not one per kernel: at
+// info level when the backend lacks an op, dtype or layout (expected: the
+// interpreter has them), as a warning when it should have compiled (codegen
+// failed, no code memory, invalid IR).
+void log_chain_fallback_once(const Status& why) {
   static std::mutex mu;
   static std::set<std::string>* seen = new std::set<std::string>();
   std::lock_guard<std::mutex> lock(mu);
-  if (seen->insert(why).second) FUZE_LOG(kInfo) << why << "; compiling it with interp instead";
+  if (!seen->insert(why.message()).second) return;
+  if (why.code() == StatusCode::kUnsupported) {
+    FUZE_LOG(kInfo) << why.message() << "; compiling it with interp instead";
+  } else {
+    FUZE_LOG(kWarn) << why.message() << " (" << status_code_name(why.code()) << "); compiling it with interp instead";
+  }
 }
 
 // Builds the IR, runs the pass pipeline and compiles; returns the kernel or
@@ -79,14 +84,14 @@ std::shared_ptr<const CompiledKernel> build_and_compile(const std::string& key, 
     info->name = k.name();
     info->ir = ir::print(k);
     std::unique_ptr<CompiledKernel> compiled;
-    if (!compile_with(backend, k, &compiled, why)) {
+    if (Status s = compile_with(backend, k, &compiled); !s) {
+      *why = s.message();
       if (backend == BackendKind::kInterp) return nullptr;
       // Backend chain: the interpreter is the last fallback (oneDNN-style ordered list).
       internal::count_compile_failure();
-      log_chain_fallback_once(*why);
-      std::string interp_why;
-      if (!compile_with(BackendKind::kInterp, k, &compiled, &interp_why)) {
-        *why += "; " + interp_why;
+      log_chain_fallback_once(s);
+      if (Status si = compile_with(BackendKind::kInterp, k, &compiled); !si) {
+        *why += "; " + si.message();
         return nullptr;
       }
       why->clear();

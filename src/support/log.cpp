@@ -49,6 +49,19 @@ LogLine::~LogLine() {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+const char* status_code_name(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kError: return "error";
+    case StatusCode::kUnsupported: return "unsupported";
+    case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kCompileFailed: return "compile failed";
+    case StatusCode::kOutOfCodeMemory: return "out of code memory";
+    case StatusCode::kInvalidIr: return "invalid IR";
+  }
+  return "?";
+}
+
 void check_failed(const char* file, int line, const char* cond, const std::string& msg) {
   std::fprintf(stderr, "fuze internal error at %s:%d: check '%s' failed: %s\n", file, line, cond, msg.c_str());
   std::abort();

@@ -101,6 +101,13 @@ TEST_P(X86Fault, FallsBackToInterpOnceWithTheRightResult) {
   EXPECT_EQ(r.stats.kernel_calls, 20u);
   EXPECT_EQ(r.stats.fallbacks, 0u);
   EXPECT_EQ(count_lines_with(r.log, "compiling it with interp instead"), 1) << r.log;
+  // A backend that should have compiled and did not is a warning naming the
+  // failure (a missing op would be info: Status codes).
+  EXPECT_EQ(count_lines_with(r.log, name == "x86_emit" ? "[fuze warn] x86 compile of fused_add_tanh failed: x86 backend: asmjit failed"
+                                                       : "[fuze warn] x86 compile of fused_add_tanh failed: x86 backend: out of code memory"),
+            1)
+      << r.log;
+  EXPECT_EQ(count_lines_with(r.log, name == "x86_emit" ? "(compile failed)" : "(out of code memory)"), 1) << r.log;
   const auto entries = runtime::KernelCache::global().entries();
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].backend, BackendKind::kInterp);

@@ -293,8 +293,16 @@ TEST_P(KernelTest, UnsupportedDtypeIsAStatus) {
   std::unique_ptr<CompiledKernel> ck;
   Status st = xb->compile(k, &ck);
   EXPECT_FALSE(st.is_ok());
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported) << status_code_name(st.code());
   EXPECT_NE(st.message().find("f64"), std::string::npos) << st.message();
   EXPECT_EQ(ck, nullptr);
+  // Invalid IR (no outputs) is a different failure from a missing op.
+  ir::Kernel bad("bad", 1);
+  bad.add_input(DType::kFloat32, Layout::kContiguous);
+  EXPECT_EQ(xb->compile(bad, &ck).code(), StatusCode::kInvalidIr);
+  std::unique_ptr<Backend> ib;
+  ASSERT_TRUE(make_interp_backend(&ib).is_ok());
+  EXPECT_EQ(ib->compile(bad, &ck).code(), StatusCode::kInvalidIr);
 }
 
 // Quick median of the compile time of the 10-op chain (a test-binary figure,

@@ -47,9 +47,9 @@ std::string cache_key(const std::string& source, const std::string& arch, bool c
 
 Status nvrtc_compile(const std::string& source, const std::string& program_name, const std::string& arch, bool cubin,
                      ProgramBinary* out) {
-  if (support::fault(support::Fault::kNvrtcMissing)) return Status::error("cuda: libnvrtc not found (injected fault nvrtc_missing)");
+  if (support::fault(support::Fault::kNvrtcMissing)) return Status::unavailable("cuda: libnvrtc not found (injected fault nvrtc_missing)");
   const NvrtcApi& api = nvrtc_api();
-  if (!api.loaded) return Status::error(api.error);
+  if (!api.loaded) return Status::unavailable(api.error);
   int arch_number = 0;
   if (!parse_arch(arch, &arch_number)) return Status::error("cuda: bad architecture '" + arch + "' (want sm_XX)");
   auto t0 = std::chrono::steady_clock::now();
@@ -71,7 +71,7 @@ Status nvrtc_compile(const std::string& source, const std::string& program_name,
   }
   if (r != 0) {
     api.destroy_program(&prog);
-    return Status::error("cuda: NVRTC failed to compile " + program_name + " for " + arch + ": " + nvrtc_error(r) +
+    return Status::compile_failed("cuda: NVRTC failed to compile " + program_name + " for " + arch + ": " + nvrtc_error(r) +
                          "\n" + log);
   }
   size_t size = 0;
@@ -96,9 +96,9 @@ Status nvrtc_compile(const std::string& source, const std::string& program_name,
 
 Status compile_cached(DiskCache* cache, const std::string& source, const std::string& program_name,
                       const std::string& arch, bool cubin, ProgramBinary* out) {
-  if (support::fault(support::Fault::kNvrtcMissing)) return Status::error("cuda: libnvrtc not found (injected fault nvrtc_missing)");
+  if (support::fault(support::Fault::kNvrtcMissing)) return Status::unavailable("cuda: libnvrtc not found (injected fault nvrtc_missing)");
   const NvrtcApi& api = nvrtc_api();
-  if (!api.loaded) return Status::error(api.error);  // the key needs NVRTC's version
+  if (!api.loaded) return Status::unavailable(api.error);  // the key needs NVRTC's version
   std::string key = cache_key(source, arch, cubin);
   if (cache) {
     std::string payload;

@@ -34,17 +34,17 @@ const Device& device() {
     Device d;
     const DriverApi& api = driver_api();
     if (!api.loaded) {
-      d.status = Status::error(api.error);
+      d.status = Status::unavailable(api.error);
       return d;
     }
     CuResult r = api.init(0);
     if (r != 0) {
-      d.status = Status::error("cuda: cuInit failed: " + cu_error(r));
+      d.status = Status::unavailable("cuda: cuInit failed: " + cu_error(r));
       return d;
     }
     int count = 0;
     if ((r = api.device_get_count(&count)) != 0 || count == 0) {
-      d.status = Status::error("cuda: no CUDA device");
+      d.status = Status::unavailable("cuda: no CUDA device");
       return d;
     }
     if ((r = api.device_get(&d.dev, 0)) != 0 ||
@@ -52,7 +52,7 @@ const Device& device() {
         (r = api.device_get_attribute(&d.minor, kCuAttrComputeCapabilityMinor, d.dev)) != 0 ||
         (r = api.device_get_attribute(&d.sm_count, kCuAttrMultiprocessorCount, d.dev)) != 0 ||
         (r = api.primary_ctx_retain(&d.ctx, d.dev)) != 0) {
-      d.status = Status::error("cuda: device 0 setup failed: " + cu_error(r));
+      d.status = Status::unavailable("cuda: device 0 setup failed: " + cu_error(r));
       return d;
     }
     char name[256] = {0};
@@ -189,7 +189,7 @@ class CudaBackend final : public Backend {
         // not knowable without a probe; compute_XX of the device itself is what
         // the driver JITs best, and fails the same way, so report both.
         Status p = compile_cached(&cache_, e.source, e.name, arch, false, &bin);
-        if (!p) return Status::error(s.message() + "\n(PTX fallback: " + p.message() + ")");
+        if (!p) return Status::error(s.message() + "\n(PTX fallback: " + p.message() + ")", p.code());
       }
     }
     FUZE_TRY(make_current());
@@ -247,13 +247,13 @@ Status cuda_compile_only(const ir::Kernel& kernel, const CudaCompileOptions& opt
 }
 
 Status cuda_nvrtc_status() {
-  if (support::fault(support::Fault::kNvrtcMissing)) return Status::error("cuda: libnvrtc not found (injected fault nvrtc_missing)");
+  if (support::fault(support::Fault::kNvrtcMissing)) return Status::unavailable("cuda: libnvrtc not found (injected fault nvrtc_missing)");
   const NvrtcApi& api = nvrtc_api();
-  return api.loaded ? Status::ok() : Status::error(api.error);
+  return api.loaded ? Status::ok() : Status::unavailable(api.error);
 }
 
 Status cuda_device_status() {
-  if (support::fault(support::Fault::kDriverLoad)) return Status::error("cuda: libcuda.so.1 not found (injected fault driver_load)");
+  if (support::fault(support::Fault::kDriverLoad)) return Status::unavailable("cuda: libcuda.so.1 not found (injected fault driver_load)");
   FUZE_TRY(cuda_nvrtc_status());
   return device().status;
 }

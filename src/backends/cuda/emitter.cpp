@@ -428,14 +428,14 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
   *out = EmittedKernel();
   EmittedKernel& e = *out;
   if (k.rank() < 0 || k.rank() > kMaxRank)
-    return Status::error("cuda: rank " + std::to_string(k.rank()) + " exceeds the maximum of " + std::to_string(kMaxRank));
-  if (k.num_outputs() == 0) return Status::error("cuda: kernel has no outputs");
+    return Status::unsupported("cuda: rank " + std::to_string(k.rank()) + " exceeds the maximum of " + std::to_string(kMaxRank));
+  if (k.num_outputs() == 0) return Status::invalid_ir("cuda: kernel has no outputs");
   for (const ir::Node& n : k.nodes()) {
     if (!cuda_supports_dtype(n.dtype))
-      return Status::error(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
+      return Status::unsupported(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
     if (n.kind == ir::NodeKind::kOp) {
       if (node_expr(k, n, "x", "y", "z").empty())
-        return Status::error(std::string("cuda: op ") + ir::op_info(n.op).name + " not supported yet");
+        return Status::unsupported(std::string("cuda: op ") + ir::op_info(n.op).name + " not supported yet");
     }
   }
   e.name = sanitize(k.name().empty() ? k.chain_name() : k.name());

@@ -307,7 +307,7 @@ class InterpBackend final : public Backend {
   BackendKind kind() const override { return BackendKind::kInterp; }
 
   Status compile(const ir::Kernel& kernel, std::unique_ptr<CompiledKernel>* out) override {
-    if (Status s = ir::verify(kernel); !s) return Status::error("interp: invalid kernel: " + s.message());
+    if (Status s = ir::verify(kernel); !s) return Status::invalid_ir("interp: invalid kernel: " + s.message());
     *out = std::make_unique<InterpKernel>(kernel);
     return Status::ok();
   }

@@ -149,22 +149,22 @@ bool op_supported(ir::Op op) {
 Status check_supported(const ir::Kernel& k) {
   for (const ir::Node& n : k.nodes()) {
     if (n.kind == ir::NodeKind::kOp && !op_supported(n.op)) {
-      return Status::error(std::string("x86: op ") + ir::op_info(n.op).name + " not supported yet");
+      return Status::unsupported(std::string("x86: op ") + ir::op_info(n.op).name + " not supported yet");
     }
   }
   for (const ir::Node& n : k.nodes()) {
     if (n.dtype != ir::DType::kFloat32) {
-      return Status::error(std::string("x86 backend: dtype ") + ir::dtype_name(n.dtype) +
+      return Status::unsupported(std::string("x86 backend: dtype ") + ir::dtype_name(n.dtype) +
                            " is not supported (f32 only)");
     }
   }
   for (const ir::Output& o : k.outputs()) {
     if (o.layout != ir::Layout::kContiguous && o.layout != ir::Layout::kStrided) {
-      return Status::error(std::string("x86 backend: output layout ") + ir::layout_name(o.layout) +
+      return Status::unsupported(std::string("x86 backend: output layout ") + ir::layout_name(o.layout) +
                            " is not storable");
     }
   }
-  if (k.num_outputs() == 0) return Status::error("x86 backend: kernel has no outputs");
+  if (k.num_outputs() == 0) return Status::invalid_ir("x86 backend: kernel has no outputs");
   return Status::ok();
 }
 

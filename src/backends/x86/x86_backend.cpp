@@ -318,13 +318,13 @@ Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>*
   const auto t0 = std::chrono::steady_clock::now();
   FUZE_TRY(x86::check_supported(k));
   if (k.num_inputs() + k.num_outputs() > kMaxOperands) {
-    return Status::error("x86 backend: more than " + std::to_string(kMaxOperands) + " operands");
+    return Status::unsupported("x86 backend: more than " + std::to_string(kMaxOperands) + " operands");
   }
-  if (k.rank() > kMaxRank) return Status::error("x86 backend: rank above " + std::to_string(kMaxRank));
+  if (k.rank() > kMaxRank) return Status::unsupported("x86 backend: rank above " + std::to_string(kMaxRank));
 
   asmjit::CodeHolder code;
   asmjit::Error err = code.init(asmjit::Environment::host());
-  if (err) return Status::error(std::string("x86 backend: asmjit init: ") + asmjit::DebugUtils::errorAsString(err));
+  if (err) return Status::compile_failed(std::string("x86 backend: asmjit init: ") + asmjit::DebugUtils::errorAsString(err));
   ErrorCollector errors;
   code.setErrorHandler(&errors);
   asmjit::StringLogger logger;
@@ -337,7 +337,7 @@ Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>*
   if (!err) err = code.resolveUnresolvedLinks();
   if (!err && support::fault(support::Fault::kX86Emit)) err = asmjit::kErrorInvalidState;  // test-only
   if (err || errors.failed()) {
-    return Status::error("x86 backend: asmjit failed on " + k.name() + ": " +
+    return Status::compile_failed("x86 backend: asmjit failed on " + k.name() + ": " +
                          (errors.failed() ? errors.text() : asmjit::DebugUtils::errorAsString(err)));
   }
   // W^X: write the code into a fresh read+write mapping, then make it
@@ -346,15 +346,15 @@ Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>*
   const size_t page = asmjit::VirtMem::info().pageSize;
   const size_t mem_size = (code_size + page - 1) / page * page;
   void* mem = nullptr;
-  if (support::fault(support::Fault::kExecMem)) return Status::error("x86 backend: out of code memory: injected fault exec_mem");
+  if (support::fault(support::Fault::kExecMem)) return Status::out_of_code_memory("x86 backend: out of code memory: injected fault exec_mem");
   err = asmjit::VirtMem::alloc(&mem, mem_size, asmjit::VirtMem::MemoryFlags::kAccessRW);
-  if (err) return Status::error(std::string("x86 backend: out of code memory: ") + asmjit::DebugUtils::errorAsString(err));
+  if (err) return Status::out_of_code_memory(std::string("x86 backend: out of code memory: ") + asmjit::DebugUtils::errorAsString(err));
   err = code.relocateToBase(reinterpret_cast<uint64_t>(mem));
   if (!err) err = code.copyFlattenedData(mem, mem_size, asmjit::CopySectionFlags::kPadTargetBuffer);
   if (!err) err = asmjit::VirtMem::protect(mem, mem_size, asmjit::VirtMem::MemoryFlags::kAccessRX);
   if (err) {
     asmjit::VirtMem::release(mem, mem_size);
-    return Status::error(std::string("x86 backend: placing code: ") + asmjit::DebugUtils::errorAsString(err));
+    return Status::out_of_code_memory(std::string("x86 backend: placing code: ") + asmjit::DebugUtils::errorAsString(err));
   }
   asmjit::VirtMem::flushInstructionCache(mem, code_size);
   auto fn = reinterpret_cast<X86Kernel::Fn>(static_cast<char*>(mem) + code.labelOffsetFromBase(entry));
@@ -376,11 +376,11 @@ Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>*
 }  // namespace
 
 Status make_x86_backend(const X86Options& options, std::unique_ptr<Backend>* out) {
-  if (!x86::host_has_sse41()) return Status::error("x86 backend: this CPU lacks SSE4.1");
+  if (!x86::host_has_sse41()) return Status::unavailable("x86 backend: this CPU lacks SSE4.1");
   Isa isa = x86::default_isa();
   if (options.isa >= 0) {
     if (options.isa > static_cast<int>(x86::host_isa())) {
-      return Status::error(std::string("x86 backend: ISA level ") + x86::isa_name(static_cast<Isa>(options.isa)) +
+      return Status::unavailable(std::string("x86 backend: ISA level ") + x86::isa_name(static_cast<Isa>(options.isa)) +
                            " is not supported by this CPU");
     }
     isa = static_cast<Isa>(options.isa);
@@ -393,7 +393,7 @@ Status x86_assemble_only(const ir::Kernel& k, int isa, std::string* listing) {
   FUZE_TRY(x86::check_supported(k));
   asmjit::CodeHolder code;
   asmjit::Error err = code.init(asmjit::Environment::host());
-  if (err) return Status::error(asmjit::DebugUtils::errorAsString(err));
+  if (err) return Status::compile_failed(asmjit::DebugUtils::errorAsString(err));
   ErrorCollector errors;
   code.setErrorHandler(&errors);
   asmjit::StringLogger logger;
@@ -405,7 +405,7 @@ Status x86_assemble_only(const ir::Kernel& k, int isa, std::string* listing) {
   if (!err) err = code.flatten();
   if (!err) err = code.resolveUnresolvedLinks();
   if (err || errors.failed()) {
-    return Status::error("x86 backend: asmjit failed on " + k.name() + ": " +
+    return Status::compile_failed("x86 backend: asmjit failed on " + k.name() + ": " +
                          (errors.failed() ? errors.text() : asmjit::DebugUtils::errorAsString(err)));
   }
   *listing = logger.data();
