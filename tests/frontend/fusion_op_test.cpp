@@ -1,6 +1,7 @@
 // The fuze::FusionGroup operator on varied inputs: broadcast, transposed,
 // expanded, sliced, 0-dim, size-0, number operands, NaN/inf. The fused graph
 // must compute what TorchScript computes; guard misses must fall back.
+#include <new>
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -348,13 +349,24 @@ graph(%x : Tensor, %y : Tensor):
 // The public API's value types: fuze::Options{} has default_options()'s
 // values (the best backend here, not the interpreter); fuze::Stats{} is zero.
 TEST(PublicApi, DefaultConstructedOptionsAndStats) {
+  const char* env = std::getenv("FUZE_BACKEND");
+  const std::string saved = env != nullptr ? env : "";
+  unsetenv("FUZE_BACKEND");
   const fuze::Options o{};
+  if (env != nullptr) setenv("FUZE_BACKEND", saved.c_str(), 1);
   EXPECT_EQ(o.backend, fuze::default_options().backend);
   EXPECT_EQ(o.backend, fuze::default_backend());
+  // Without FUZE_BACKEND: x86 exactly where it is built and usable.
+  std::unique_ptr<fuze::Backend> x86;
+  EXPECT_EQ(o.backend, fuze::make_backend(fuze::BackendKind::kX86, &x86).is_ok() ? fuze::BackendKind::kX86
+                                                                                : fuze::BackendKind::kInterp);
   EXPECT_EQ(o.num_threads, 0);
-  const fuze::Stats s{};
-  EXPECT_EQ(s.hits + s.misses + s.compiles + s.compile_failures + s.fallbacks + s.evictions + s.kernel_calls, 0u);
-  EXPECT_EQ(s.compile_us, 0.0);
+  // Default-initialized over memory full of ones (`Stats{}` would zero any struct).
+  alignas(fuze::Stats) unsigned char raw[sizeof(fuze::Stats)];
+  std::fill(raw, raw + sizeof(raw), 0xFF);
+  const fuze::Stats* s = new (raw) fuze::Stats;
+  EXPECT_EQ(s->hits + s->misses + s->compiles + s->compile_failures + s->fallbacks + s->evictions + s->kernel_calls, 0u);
+  EXPECT_EQ(s->compile_us, 0.0);
 }
 
 }  // namespace
