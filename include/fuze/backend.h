@@ -37,9 +37,9 @@ class CompiledKernel {
  public:
   virtual ~CompiledKernel() = default;
   // Computes positions [begin, end) of the iteration space in the kernel's
-  // walk order: row-major (linear indices) for interp and cuda; x86 walks
-  // strided calls in memory order (dims sorted by stride and coalesced, see
-  // x86_backend.cpp). The order is a bijection fixed by the sizes and strides,
+  // walk order: the host backends (interp, x86) walk in memory order (dims
+  // sorted by stride and coalesced: src/backends/strided_walk.h), cuda in
+  // row-major order. The order is a bijection fixed by the sizes and strides,
   // so disjoint ranges covering [0, numel) compute every element once. Safe to
   // call concurrently on disjoint ranges.
   virtual void run(const KernelArgs& args, int64_t begin, int64_t end) const = 0;
@@ -65,6 +65,10 @@ enum class BackendKind : uint8_t { kInterp, kX86, kCuda };
 
 const char* backend_name(BackendKind kind);  // "interp", "x86", "cuda"
 bool parse_backend(std::string_view text, BackendKind* out);
+// The backend's column in ops.def (ir::kInterp, ir::kX86 or ir::kCuda): the
+// ops it has a kernel for. The runtime decomposes the others
+// (passes::decompose) before compile().
+unsigned native_ops(BackendKind kind);
 
 class Backend {
  public:

@@ -5,6 +5,10 @@
 
 #include "backends/interp/interp_backend.h"
 #include "fuze/backend.h"
+#include "fuze/core.h"
+#if FUZE_HAVE_X86
+#include "backends/x86/isa.h"
+#endif
 
 namespace fuze {
 
@@ -24,6 +28,15 @@ const char* backend_name(BackendKind kind) {
     case BackendKind::kCuda: return "cuda";
   }
   return "?";
+}
+
+unsigned native_ops(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::kInterp: return ir::kInterp;
+    case BackendKind::kX86: return ir::kX86;
+    case BackendKind::kCuda: return ir::kCuda;
+  }
+  return 0;
 }
 
 bool parse_backend(std::string_view text, BackendKind* out) {
@@ -54,6 +67,22 @@ Status make_backend(BackendKind kind, std::unique_ptr<Backend>* out) {
 #endif
   }
   return Status::unavailable("unknown backend kind " + std::to_string(static_cast<int>(kind)));
+}
+
+std::vector<std::string> cpu_isa_levels() {
+  std::vector<std::string> out;
+#if FUZE_HAVE_X86
+  for (x86::Isa isa : x86::supported_isas()) out.emplace_back(x86::isa_name(isa));
+#endif
+  return out;
+}
+
+std::string cpu_isa() {
+#if FUZE_HAVE_X86
+  return x86::isa_name(x86::default_isa());
+#else
+  return "";
+#endif
 }
 
 }  // namespace fuze

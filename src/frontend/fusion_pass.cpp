@@ -132,31 +132,6 @@ const std::unordered_map<c10::Symbol, std::string>& composite_patterns() {
   return *m;
 }
 
-std::string op_pattern(ir::Op op) {
-  using ir::Op;
-  switch (op) {
-    case Op::kAdd: case Op::kSub: return "TEC";
-    case Op::kMul: case Op::kDiv: case Op::kFloorDivide: case Op::kRemainder: case Op::kFmod:
-    case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
-    case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kXlogy:
-      return "TE";
-    case Op::kMaximum: case Op::kMinimum: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor:
-    case Op::kAtan2:
-      return "TT";
-    case Op::kClampMin: case Op::kClampMax: case Op::kPow: return "TN";
-    case Op::kWhere: return "TTE";
-    case Op::kLeakyRelu: return "TC";
-    case Op::kElu: return "TCCC";
-    case Op::kSoftplus: case Op::kThreshold: return "TCC";
-    case Op::kLerp: return "TTE";
-    case Op::kGelu: return "TS";
-    case Op::kLogit: return "TZ";
-    case Op::kNanToNum: return "TZZZ";
-    case Op::kCast: case Op::kGeluTanh: return "";  // kernel IR only
-    default: return ir::op_info(op).arity == 1 ? "T" : "";
-  }
-}
-
 }  // namespace
 
 std::optional<ir::Op> op_for_kind(c10::Symbol kind) {
@@ -264,7 +239,7 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
     return std::string("not the tensor overload of ") + kind.toQualString();
   }
   const size_t n = node->inputs().size();
-  const std::string expect = composite ? composite_patterns().at(kind) : op_pattern(*op);
+  const std::string expect = composite ? composite_patterns().at(kind) : ir::op_info(*op).pattern;
   if (n != expect.size()) {
     return std::string("unsupported overload of ") + kind.toQualString() + " (" + std::to_string(n) + " operands)";
   }

@@ -11,7 +11,7 @@ namespace {
 
 // "ClampMin" -> "clamp_min": the text name of an op is the snake form of its enumerator.
 constexpr int kNumOps = 0
-#define FUZE_OP(name, arity, aten, flags) +1
+#define FUZE_OP(name, arity, aten, pattern, flags, native) +1
 #include "fuze/ir/ops.def"
 #undef FUZE_OP
     ;
@@ -35,12 +35,12 @@ struct OpTable {
   OpInfo infos[kNumOps];
   OpTable() {
     int i = 0;
-#define FUZE_OP(name, arity, aten, flags) names[i++] = snake_case(#name);
+#define FUZE_OP(name, arity, aten, pattern, flags, native) names[i++] = snake_case(#name);
 #include "fuze/ir/ops.def"
 #undef FUZE_OP
     i = 0;
-#define FUZE_OP(name, arity, aten, flags)                            \
-  infos[i] = OpInfo{names[i].c_str(), arity, aten, unsigned(flags)}; \
+#define FUZE_OP(name, arity, aten, pattern, flags, native)                                   \
+  infos[i] = OpInfo{names[i].c_str(), arity, aten, pattern, unsigned(flags), unsigned(native)}; \
   ++i;
 #include "fuze/ir/ops.def"
 #undef FUZE_OP
@@ -167,6 +167,14 @@ bool parse_layout(std::string_view text, Layout* out) {
 bool is_uniform_value(const Kernel& k, int id) {
   FUZE_CHECK(id >= 0 && id < static_cast<int>(k.nodes().size()), "value id out of range");
   return node_is_uniform(k.nodes(), id);
+}
+
+int first_non_native_op(const Kernel& k, unsigned native) {
+  for (size_t id = 0; id < k.nodes().size(); ++id) {
+    const Node& n = k.nodes()[id];
+    if (n.kind == NodeKind::kOp && (op_info(n.op).native & native) == 0) return static_cast<int>(id);
+  }
+  return -1;
 }
 
 bool is_storable_layout(Layout l) { return l == Layout::kContiguous || l == Layout::kStrided; }

@@ -9,6 +9,9 @@
 #include <exception>
 #include <set>
 
+#include "passes/cse.h"
+#include "passes/dead_code.h"
+#include "passes/decompose.h"
 #include "passes/pipeline.h"
 #include "runtime/runtime.h"
 #include "runtime/stats_internal.h"
@@ -28,10 +31,21 @@ struct KernelCache::Entry {
 
 namespace {
 
-// The compiled kernel, or a failure whose message says which backend and kernel.
-Status compile_with(BackendKind backend, const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) {
+// The compiled kernel, or a failure whose message says which backend and
+// kernel. The ops the backend has no kernel for are decomposed first.
+Status compile_with(BackendKind backend, const ir::Kernel& verified, std::unique_ptr<CompiledKernel>* out) {
   std::unique_ptr<Backend> be;
   FUZE_TRY(make_backend(backend, &be));
+  ir::Kernel k = verified;
+  int rewritten = 0;
+  if (Status s = passes::decompose(&k, native_ops(backend), &rewritten); !s) {
+    return Status::error(std::string(backend_name(backend)) + " compile of " + k.name() + ": " + s.message(), s.code());
+  }
+  if (rewritten > 0) {
+    passes::eliminate_common_subexpressions(&k);
+    passes::eliminate_dead_code(&k);
+    FUZE_LOG(kDebug) << "IR after decompose for " << backend_name(backend) << ":\n" << ir::print(k);
+  }
   if (Status s = be->compile(k, out); !s) {
     return Status::error(std::string(backend_name(backend)) + " compile of " + k.name() + " failed: " + s.message(),
                          s.code());
@@ -45,17 +59,18 @@ Status compile_with(BackendKind backend, const ir::Kernel& k, std::unique_ptr<Co
 
 // One log line per distinct backend failure message, not one per kernel: at
 // info level when the backend lacks an op, dtype or layout (expected: the
-// interpreter has them), as a warning when it should have compiled (codegen
-// failed, no code memory, invalid IR).
-void log_chain_fallback_once(const Status& why) {
+// group runs TorchScript's own ops), as a warning when it should have
+// compiled (codegen failed, no code memory, invalid IR).
+void log_compile_failure_once(const Status& why) {
   static std::mutex mu;
   static std::set<std::string>* seen = new std::set<std::string>();
   std::lock_guard<std::mutex> lock(mu);
   if (!seen->insert(why.message()).second) return;
   if (why.code() == StatusCode::kUnsupported) {
-    FUZE_LOG(kInfo) << why.message() << "; compiling it with interp instead";
+    FUZE_LOG(kInfo) << why.message() << "; the group runs TorchScript's ops instead";
   } else {
-    FUZE_LOG(kWarn) << why.message() << " (" << status_code_name(why.code()) << "); compiling it with interp instead";
+    FUZE_LOG(kWarn) << why.message() << " (" << status_code_name(why.code())
+                    << "); the group runs TorchScript's ops instead";
   }
 }
 
@@ -85,18 +100,11 @@ std::shared_ptr<const CompiledKernel> build_and_compile(const std::string& key, 
     info->ir = ir::print(k);
     std::unique_ptr<CompiledKernel> compiled;
     if (Status s = compile_with(backend, k, &compiled); !s) {
+      // No chain to the interpreter: its scalar loops are slower than
+      // TorchScript's own ops, which the caller runs instead (the fallback).
       *why = s.message();
-      if (backend == BackendKind::kInterp) return nullptr;
-      // Backend chain: the interpreter is the last fallback (oneDNN-style ordered list).
-      internal::count_compile_failure();
-      log_chain_fallback_once(s);
-      if (Status si = compile_with(BackendKind::kInterp, k, &compiled); !si) {
-        *why += "; " + si.message();
-        return nullptr;
-      }
-      why->clear();
-      backend = BackendKind::kInterp;
-      info->backend = backend;
+      log_compile_failure_once(s);
+      return nullptr;
     }
     *compile_us = elapsed_us();
     info->compile_us = *compile_us;

@@ -77,9 +77,12 @@ struct Stats {
 };
 Stats stats();
 void reset_stats();
-// Counts one fallback call; logs `reason` at info level the first time a
-// given reason is seen (never once per call).
+// Counts one fallback call under `reason`; logs it at info level the first
+// time a given reason is seen (never once per call).
 void count_fallback(const std::string& reason);
+// The fallback calls per reason since the last reset_stats(), most first
+// (the first 256 distinct reasons; later ones count in Stats::fallbacks only).
+std::vector<std::pair<std::string, uint64_t>> fallback_reasons();
 void count_kernel_call();
 // Counts a lookup answered by a front end's own signature table (a cache tier
 // in front of KernelCache): Stats::hits counts both tiers.
@@ -112,9 +115,11 @@ class KernelCache {
   // and the key is remembered so later calls fail fast without recompiling.
   // Thread-safe; compiles outside the lock; when several threads miss the same
   // key at once, one compiles and the others wait for its result.
-  // Backend chain: when `backend` is not interp and fails to compile the kernel
-  // (an op or dtype it lacks), the failure is counted and logged once and the
-  // same IR is compiled with interp, the last fallback; that kernel is cached.
+  // Ops `backend` has no kernel for are decomposed first (passes/decompose).
+  // A backend that still cannot compile the kernel (an op, dtype or layout it
+  // lacks, a codegen failure) gives nullptr: the caller runs its own fallback
+  // (the front end: TorchScript's ops), never the slower interpreter; the
+  // failure is logged once (info for kUnsupported, else a warning).
   // Bounded: past limit() entries the least recently used finished entry is
   // evicted (Stats::evictions); kernels already handed out stay alive.
   std::shared_ptr<const CompiledKernel> lookup_or_compile(const std::string& key, BackendKind backend,

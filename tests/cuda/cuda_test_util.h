@@ -18,9 +18,12 @@ inline bool kernel_from_text(const std::string& text, ir::Kernel* k, std::string
 }
 
 // One op of `dtype` over fresh inputs: contiguous for streamed operands, a
-// kScalar input for a kUniformRhs second operand. False when the IR rejects it.
+// kScalar input for a kUniformRhs second operand. False when the IR rejects it
+// or the cuda backend has no kernel for the op (ops.def: the runtime
+// decomposes it first; tests/unit/decompose_test.cpp covers that).
 inline bool single_op_kernel(ir::Op op, ir::DType dtype, ir::Kernel* k, ir::Layout layout = ir::Layout::kContiguous) {
   const ir::OpInfo& info = ir::op_info(op);
+  if ((info.native & ir::kCuda) == 0) return false;
   const char* t = ir::dtype_name(dtype);
   std::string text = std::string("kernel op_") + info.name + "_" + t + " rank 2 {\n";
   for (int i = 0; i < info.arity; ++i) {

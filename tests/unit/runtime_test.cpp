@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -291,30 +292,59 @@ TEST(KernelCache, BackendAndVerifierFailuresSaySo) {
 
 // A backend that cannot compile (cuda unavailable here, or x86 lacking an op)
 // hands the same IR to interp: one compile failure counted, the interp kernel cached.
-TEST(KernelCache, BackendChainFallsBackToInterp) {
+// A backend that cannot compile a kernel gives no kernel (the front end then
+// runs TorchScript's ops); the runtime never chains to the slower interpreter.
+TEST(KernelCache, FailedBackendGivesNoKernelNotTheInterpreter) {
   std::unique_ptr<Backend> cuda;
   if (make_backend(BackendKind::kCuda, &cuda)) {
     std::unique_ptr<CompiledKernel> probe;
     ir::Kernel k;
     ASSERT_TRUE(build_neg(&k));
     k.set_name("fused_neg");
-    if (cuda->compile(k, &probe)) GTEST_SKIP() << "cuda compiles here: no failing backend to chain from";
+    if (cuda->compile(k, &probe)) GTEST_SKIP() << "cuda compiles here: no failing backend";
   }
   KernelCache cache;
   reset_stats();
   std::string why;
   auto kernel = cache.lookup_or_compile("neg-cuda", BackendKind::kCuda, build_neg, &why);
-  ASSERT_NE(kernel, nullptr) << why;
-  EXPECT_EQ(kernel->name(), "fused_neg");
+  EXPECT_EQ(kernel, nullptr);
+  EXPECT_NE(why.find("cuda"), std::string::npos) << why;
   EXPECT_EQ(stats().compile_failures, 1u);
-  EXPECT_EQ(stats().compiles, 1u);
+  EXPECT_EQ(stats().compiles, 0u);
   auto again = cache.lookup_or_compile("neg-cuda", BackendKind::kCuda, build_neg, &why);
-  EXPECT_EQ(again, kernel);
-  EXPECT_EQ(stats().compile_failures, 1u);
+  EXPECT_EQ(again, nullptr);
+  EXPECT_EQ(stats().compile_failures, 1u);  // remembered: no second try
   auto entries = cache.entries();
   ASSERT_EQ(entries.size(), 1u);
-  EXPECT_EQ(entries[0].backend, BackendKind::kInterp);
-  EXPECT_FALSE(entries[0].failed);
+  EXPECT_EQ(entries[0].backend, BackendKind::kCuda);
+  EXPECT_TRUE(entries[0].failed);
+}
+
+// Ops the backend has no kernel for are decomposed before it compiles.
+TEST(KernelCache, DecomposesOpsWithoutAKernel) {
+  KernelCache cache;
+  std::string why;
+  auto build = [](ir::Kernel* k) {
+    *k = ir::Kernel("", 1);
+    const int a = k->add_input(ir::DType::kFloat32, Layout::kContiguous);
+    const int b = k->add_input(ir::DType::kFloat32, Layout::kContiguous);
+    k->add_output(k->add_op(ir::Op::kLogaddexp, ir::DType::kFloat32, {a, b}), Layout::kContiguous);
+    return Status::ok();
+  };
+  auto kernel = cache.lookup_or_compile("logaddexp", BackendKind::kInterp, build, &why);
+  ASSERT_NE(kernel, nullptr) << why;
+  const std::string listing = kernel->listing();
+  EXPECT_EQ(listing.find("= logaddexp"), std::string::npos) << listing;  // the name stays fused_logaddexp
+  EXPECT_NE(listing.find("= exp"), std::string::npos) << listing;
+  float a[3] = {1.0f, -INFINITY, 0.0f}, b[3] = {2.0f, -INFINITY, 0.0f}, out[3] = {};
+  testing::ArgsBuilder ab({3});
+  ab.add_contiguous(a);
+  ab.add_contiguous(b);
+  ab.add_contiguous(out);
+  kernel->run(ab.args(), 0, 3);
+  EXPECT_NEAR(out[0], 2.0 + std::log1p(std::exp(-1.0)), 1e-6);
+  EXPECT_EQ(out[1], -INFINITY);
+  EXPECT_NEAR(out[2], std::log(2.0), 1e-6);
 }
 
 TEST(KernelCache, LruEvictsLeastRecentlyUsed) {

@@ -51,19 +51,44 @@ enum OpFlags : unsigned {
   kBoolOut = 1u << 5,   // result bool; operands share one dtype (unless kAnyIn)
   kAnyIn = 1u << 6,     // operand dtypes unconstrained
   kSelect = 1u << 7,    // operand 0 bool, operands 1.. have the result's dtype
+  // Promotion (the front end's ATen rules): integer and bool operands compute
+  // in the default float dtype (float32), as ATen's unary float ops and div.
+  kIntToFloat = 1u << 8,
+  // A decomposition into other ops exists (passes/decompose.cpp, in the
+  // interpreter's float order): backends without a native kernel get it.
+  kComposite = 1u << 9,
+  // Where eager's 16-bit CPU kernel rounds differently from fuze's "float32
+  // math, one rounding per op" for the op's TorchScript symbol: with every
+  // libtorch (kEagerHalf, kEagerBf16) or with libtorch 2.x only (...V2). The
+  // front end leaves such a node out of the kernel (the group falls back).
+  kEagerHalf = 1u << 10,
+  kEagerBf16 = 1u << 11,
+  kEagerHalfV2 = 1u << 12,
+  kEagerBf16V2 = 1u << 13,
+};
+
+// The backends with a native kernel for an op (the last column of ops.def).
+// An op a backend lacks is rewritten by passes::decompose when it is
+// kComposite; otherwise that backend answers compile() with kUnsupported.
+enum NativeOn : unsigned {
+  kInterp = 1u << 0,
+  kX86 = 1u << 1,  // for the dtypes x86's check_supported accepts
+  kCuda = 1u << 2,
 };
 
 enum class Op : uint8_t {
-#define FUZE_OP(name, arity, aten, flags) k##name,
+#define FUZE_OP(name, arity, aten, pattern, flags, native) k##name,
 #include "fuze/ir/ops.def"
 #undef FUZE_OP
 };
 
 struct OpInfo {
-  const char* name;  // text name: "add", "clamp_min", ...
+  const char* name;     // text name: "add", "clamp_min", ...
   int arity;
-  const char* aten;  // "aten::add", or "" when none
-  unsigned flags;
+  const char* aten;     // "aten::add", or "" when none
+  const char* pattern;  // TorchScript operand kinds of the fused overload (ops.def)
+  unsigned flags;       // OpFlags
+  unsigned native;      // NativeOn bits
 };
 
 const OpInfo& op_info(Op op);
@@ -157,6 +182,9 @@ Status verify(const Kernel& k);
 // True when value `id` is the same at every point: a const, a kBroadcast or
 // kScalar input, or an op over such values only.
 bool is_uniform_value(const Kernel& k, int id);
+// The id of the first op node whose op has no kernel on the backend `native`
+// names (a NativeOn bit, ops.def's last column), or -1 when there is none.
+int first_non_native_op(const Kernel& k, unsigned native);
 // Output layouts a backend can store to: kContiguous and kStrided.
 bool is_storable_layout(Layout l);
 // Structural equality (name, rank, nodes, inputs, outputs); constants compare

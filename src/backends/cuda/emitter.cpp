@@ -167,12 +167,18 @@ std::string op_expr(ir::Op op, ir::DType t, ir::DType src, const std::string& a,
                                                    : "__longlong_as_double(0x7fefffffffffffffLL)";
       return "fuze_nan_to_num(" + a + ", " + hi + ")";
     }
-    default: return {};  // ops added to ops.def later: reported as unsupported
+    case ir::Op::kEq: case ir::Op::kNe: case ir::Op::kLt: case ir::Op::kLe: case ir::Op::kGt: case ir::Op::kGe:
+    case ir::Op::kWhere: case ir::Op::kLogicalAnd: case ir::Op::kLogicalOr: case ir::Op::kLogicalXor:
+    case ir::Op::kLogicalNot: case ir::Op::kBitwiseAnd: case ir::Op::kBitwiseOr: case ir::Op::kBitwiseXor:
+    case ir::Op::kBitwiseNot: case ir::Op::kCast: case ir::Op::kIsnan: case ir::Op::kIsinf:
+    case ir::Op::kIsfinite: case ir::Op::kLogaddexp:
+      return {};  // no floating result, or decomposed before the backend (ops.def)
   }
+  return {};
 }
 
 // Ops with a bool or integer result, as the interpreter computes them (its
-// first switch and apply_predicate); empty when unsupported.
+// apply_op and apply_predicate); empty when unsupported.
 std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const std::string& b) {
   const std::string T = compute_type(t);
   switch (op) {
@@ -192,10 +198,7 @@ std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const
     case ir::Op::kBitwiseOr: return "static_cast<" + T + ">(" + a + " | " + b + ")";
     case ir::Op::kBitwiseXor: return "static_cast<" + T + ">(" + a + " ^ " + b + ")";
     case ir::Op::kBitwiseNot: return t == ir::DType::kBool ? "!" + a : "static_cast<" + T + ">(~" + a + ")";
-    default: break;
-  }
-  if (t != ir::DType::kBool) return {};
-  switch (op) {  // predicates: the operands have their own (shared) dtype
+    // predicates: bool results over operands of their own (shared) dtype
     case ir::Op::kEq: return "(" + a + " == " + b + ")";
     case ir::Op::kNe: return "(" + a + " != " + b + ")";
     case ir::Op::kLt: return "(" + a + " < " + b + ")";
@@ -209,8 +212,19 @@ std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const
     case ir::Op::kLogicalOr: return "(" + a + " != 0 || " + b + " != 0)";
     case ir::Op::kLogicalXor: return "((" + a + " != 0) != (" + b + " != 0))";
     case ir::Op::kLogicalNot: return "(" + a + " == 0)";
-    default: return {};
+    case ir::Op::kDiv: case ir::Op::kReciprocal: case ir::Op::kSqrt: case ir::Op::kRsqrt: case ir::Op::kExp:
+    case ir::Op::kLog: case ir::Op::kTanh: case ir::Op::kSigmoid: case ir::Op::kPow: case ir::Op::kFloorDivide:
+    case ir::Op::kRemainder: case ir::Op::kFmod: case ir::Op::kWhere: case ir::Op::kCast: case ir::Op::kGelu: case ir::Op::kGeluTanh:
+    case ir::Op::kSilu: case ir::Op::kHardswish: case ir::Op::kHardsigmoid: case ir::Op::kLeakyRelu:
+    case ir::Op::kElu: case ir::Op::kSoftplus: case ir::Op::kMish: case ir::Op::kThreshold: case ir::Op::kLerp:
+    case ir::Op::kErf: case ir::Op::kErfc: case ir::Op::kExpm1: case ir::Op::kLog1p: case ir::Op::kLog2:
+    case ir::Op::kLog10: case ir::Op::kExp2: case ir::Op::kFrac: case ir::Op::kSin: case ir::Op::kCos:
+    case ir::Op::kTan: case ir::Op::kAsin: case ir::Op::kAcos: case ir::Op::kAtan: case ir::Op::kSinh:
+    case ir::Op::kCosh: case ir::Op::kAsinh: case ir::Op::kAcosh: case ir::Op::kAtanh: case ir::Op::kAtan2:
+    case ir::Op::kLogit: case ir::Op::kXlogy: case ir::Op::kNanToNum: case ir::Op::kLogaddexp:
+      break;  // floating-only, where/cast (op_expr), or decomposed before the backend (ops.def)
   }
+  return {};
 }
 
 // The expression of op node n over value names a, b, c (its operands).
@@ -430,6 +444,9 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
   if (k.rank() < 0 || k.rank() > kMaxRank)
     return Status::unsupported("cuda: rank " + std::to_string(k.rank()) + " exceeds the maximum of " + std::to_string(kMaxRank));
   if (k.num_outputs() == 0) return Status::invalid_ir("cuda: kernel has no outputs");
+  if (int id = ir::first_non_native_op(k, ir::kCuda); id >= 0) {
+    return Status::unsupported(std::string("cuda: op ") + ir::op_info(k.node(id).op).name + " has no kernel (ops.def)");
+  }
   for (const ir::Node& n : k.nodes()) {
     if (!cuda_supports_dtype(n.dtype))
       return Status::unsupported(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/interp/scalar_ops.h"
+#include "backends/strided_walk.h"
 
 namespace fuze {
 namespace {
@@ -142,12 +143,11 @@ void eval_node(const ir::Node& node, const std::vector<ir::Node>& nodes, const s
       }
     }
 #define FUZE_LOOP(expr) for (int64_t j = 0; j < n; ++j) o[j] = (expr)
-    switch (node.op) {  // the common ones without the switch per element
-      case Op::kAdd: FUZE_LOOP(interp::op_add(a[j], b[j])); break;
-      case Op::kSub: FUZE_LOOP(interp::op_sub(a[j], b[j])); break;
-      case Op::kMul: FUZE_LOOP(interp::op_mul(a[j], b[j])); break;
-      default: FUZE_LOOP(interp::apply_op<T>(node.op, a[j], b[j], c[j])); break;
-    }
+    // The common ones without the switch per element.
+    if (node.op == Op::kAdd) FUZE_LOOP(interp::op_add(a[j], b[j]));
+    else if (node.op == Op::kSub) FUZE_LOOP(interp::op_sub(a[j], b[j]));
+    else if (node.op == Op::kMul) FUZE_LOOP(interp::op_mul(a[j], b[j]));
+    else FUZE_LOOP(interp::apply_op<T>(node.op, a[j], b[j], c[j]));
 #undef FUZE_LOOP
     if constexpr (std::is_same_v<T, float>) {
       if (rt != DType::kFloat32) {
@@ -157,54 +157,12 @@ void eval_node(const ir::Node& node, const std::vector<ir::Node>& nodes, const s
   });
 }
 
-// Walks the multi-index of the iteration space in row-major order from any
-// linear start, keeping each strided operand's element offset (64-bit).
-class Odometer {
- public:
-  Odometer(const KernelArgs& args, const std::vector<int>& operands, int64_t start)
-      : rank_(args.rank), sizes_(args.sizes), idx_(static_cast<size_t>(args.rank), 0) {
-    for (int op : operands) strides_.push_back(args.strides + static_cast<int64_t>(op) * rank_);
-    offsets_.assign(operands.size(), 0);
-    int64_t rest = start;
-    for (int d = rank_ - 1; d >= 0; --d) {
-      idx_[static_cast<size_t>(d)] = rest % sizes_[d];
-      rest /= sizes_[d];
-    }
-    for (size_t s = 0; s < strides_.size(); ++s) {
-      for (int d = 0; d < rank_; ++d) offsets_[s] += idx_[static_cast<size_t>(d)] * strides_[s][d];
-    }
-  }
-  size_t count() const { return offsets_.size(); }
-  int64_t offset(size_t s) const { return offsets_[s]; }
-  void next() {
-    for (int d = rank_ - 1; d >= 0; --d) {
-      const size_t du = static_cast<size_t>(d);
-      ++idx_[du];
-      for (size_t s = 0; s < strides_.size(); ++s) offsets_[s] += strides_[s][d];
-      if (idx_[du] < sizes_[d] || d == 0) return;
-      for (size_t s = 0; s < strides_.size(); ++s) offsets_[s] -= sizes_[d] * strides_[s][d];
-      idx_[du] = 0;
-    }
-  }
-
- private:
-  int rank_;
-  const int64_t* sizes_;
-  std::vector<int64_t> idx_;
-  std::vector<const int64_t*> strides_;
-  std::vector<int64_t> offsets_;
-};
-
 class InterpKernel final : public CompiledKernel {
  public:
   explicit InterpKernel(ir::Kernel k) : k_(std::move(k)) {
-    for (const ir::Node& n : k_.nodes()) {
-      if (n.kind == ir::NodeKind::kInput && n.layout == ir::Layout::kStrided) strided_.push_back(n.input_index);
-    }
-    for (int o = 0; o < k_.num_outputs(); ++o) {
-      if (k_.outputs()[static_cast<size_t>(o)].layout == ir::Layout::kStrided)
-        strided_.push_back(k_.num_inputs() + o);
-    }
+    for (int i = 0; i < k_.num_inputs(); ++i) layouts_.push_back(k_.node(k_.inputs()[static_cast<size_t>(i)]).layout);
+    for (const ir::Output& o : k_.outputs()) layouts_.push_back(o.layout);
+    for (ir::Layout l : layouts_) walked_ = walked_ || l == ir::Layout::kStrided;
   }
 
   const std::string& name() const override { return k_.name(); }
@@ -217,11 +175,7 @@ class InterpKernel final : public CompiledKernel {
     const size_t num_nodes = nodes.size();
     std::vector<uint64_t> storage(num_nodes * kBlock);  // kSlot bytes per value, 8-aligned
     std::vector<const void*> val(num_nodes, nullptr);
-    std::vector<int64_t> offs(strided_.size() * kBlock);
     auto buf = [&](size_t id) -> void* { return storage.data() + id * kBlock; };
-    auto slot = [&](int operand) {  // position of a strided operand in strided_
-      return static_cast<size_t>(std::find(strided_.begin(), strided_.end(), operand) - strided_.begin());
-    };
     // Uniform values fill their buffer once, in their compute type.
     for (size_t id = 0; id < num_nodes; ++id) {
       const ir::Node& n = nodes[id];
@@ -240,18 +194,16 @@ class InterpKernel final : public CompiledKernel {
       });
       val[id] = buf(id);
     }
-    Odometer odo(args, strided_, begin);
-    for (int64_t b = begin; b < end; b += kBlock) {
-      const int64_t n = std::min(kBlock, end - b);
-      for (int64_t j = 0; j < n; ++j) {
-        for (size_t s = 0; s < odo.count(); ++s) offs[s * kBlock + static_cast<size_t>(j)] = odo.offset(s);
-        odo.next();
-      }
+    // Offsets of positions [b, b + n): linear while every operand is
+    // contiguous, else along StridedWalk's memory-order rows (the x86
+    // backend's order), operand i's element j at offs[i * kBlock + j].
+    auto block = [&](int64_t b, int64_t n, const int64_t* offs) {
       for (size_t id = 0; id < num_nodes; ++id) {
         const ir::Node& node = nodes[id];
         if (node.kind == ir::NodeKind::kInput) {
           const void* src = args.data[node.input_index];
-          if (node.layout == ir::Layout::kContiguous) {
+          const int64_t* o = offs == nullptr ? nullptr : offs + static_cast<int64_t>(node.input_index) * kBlock;
+          if (node.layout == ir::Layout::kContiguous && o == nullptr) {
             if (stored_as_ctype(node.dtype)) {
               val[id] = static_cast<const char*>(src) + b * ir::dtype_size(node.dtype);
             } else {
@@ -262,8 +214,7 @@ class InterpKernel final : public CompiledKernel {
               });
               val[id] = buf(id);
             }
-          } else if (node.layout == ir::Layout::kStrided) {
-            const int64_t* o = offs.data() + slot(node.input_index) * kBlock;
+          } else if (!ir::is_uniform(node.layout)) {
             visit_ctype(node.dtype, [&](auto t) {
               using T = decltype(t);
               T* dst = static_cast<T*>(buf(id));
@@ -282,7 +233,7 @@ class InterpKernel final : public CompiledKernel {
         void* dst = args.data[operand];
         const DType t = nodes[static_cast<size_t>(out.value)].dtype;
         const void* src = val[static_cast<size_t>(out.value)];
-        const int64_t* off = out.layout == ir::Layout::kContiguous ? nullptr : offs.data() + slot(operand) * kBlock;
+        const int64_t* off = offs == nullptr ? nullptr : offs + static_cast<int64_t>(operand) * kBlock;
         if (off == nullptr && stored_as_ctype(t)) {
           const size_t sz = static_cast<size_t>(ir::dtype_size(t));
           std::memmove(static_cast<char*>(dst) + b * static_cast<int64_t>(sz), src, static_cast<size_t>(n) * sz);
@@ -294,12 +245,31 @@ class InterpKernel final : public CompiledKernel {
           for (int64_t j = 0; j < n; ++j) store_elem<T>(t, dst, off == nullptr ? b + j : off[j], s[j]);
         });
       }
+    };
+    if (!walked_) {
+      for (int64_t b = begin; b < end; b += kBlock) block(b, std::min(kBlock, end - b), nullptr);
+      return;
     }
+    const int nops = static_cast<int>(layouts_.size());
+    const StridedWalk walk(args, k_.num_inputs(), nops, layouts_.data());
+    std::vector<int64_t> offs(layouts_.size() * kBlock);
+    walk.for_each_row(begin, end, [&](const int64_t* row, int64_t len) {
+      for (int64_t c0 = 0; c0 < len; c0 += kBlock) {
+        const int64_t n = std::min(kBlock, len - c0);
+        for (int i = 0; i < nops; ++i) {
+          const int64_t s = walk.inner_stride(i);
+          int64_t* o = offs.data() + static_cast<int64_t>(i) * kBlock;
+          for (int64_t j = 0; j < n; ++j) o[j] = row[i] + (c0 + j) * s;
+        }
+        block(0, n, offs.data());
+      }
+    });
   }
 
  private:
   ir::Kernel k_;
-  std::vector<int> strided_;  // operand numbers (inputs, then num_inputs + output) walked by stride
+  std::vector<ir::Layout> layouts_;  // per operand: inputs, then outputs
+  bool walked_ = false;              // some operand is strided: positions follow StridedWalk
 };
 
 class InterpBackend final : public Backend {
@@ -308,6 +278,15 @@ class InterpBackend final : public Backend {
 
   Status compile(const ir::Kernel& kernel, std::unique_ptr<CompiledKernel>* out) override {
     if (Status s = ir::verify(kernel); !s) return Status::invalid_ir("interp: invalid kernel: " + s.message());
+    if (kernel.num_inputs() + kernel.num_outputs() > StridedWalk::kMaxOperands ||
+        kernel.rank() > StridedWalk::kMaxRank) {
+      return Status::unsupported("interp: more than " + std::to_string(StridedWalk::kMaxOperands) +
+                                 " operands or a rank above " + std::to_string(StridedWalk::kMaxRank));
+    }
+    if (int id = ir::first_non_native_op(kernel, ir::kInterp); id >= 0) {
+      return Status::unsupported(std::string("interp: op ") + ir::op_info(kernel.node(id).op).name +
+                                 " has no kernel (ops.def: decomposed by passes/decompose)");
+    }
     *out = std::make_unique<InterpKernel>(kernel);
     return Status::ok();
   }

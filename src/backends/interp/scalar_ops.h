@@ -296,12 +296,15 @@ inline T to_dtype(double v) {
 // Ops whose result has the dtype of their operands (everything but kBoolOut,
 // kSelect and kAnyIn ops), on scalars: a, b, c = operands (extra ones ignored).
 // Ops that make no sense for T (e.g. exp on integers; the verifier keeps them
-// out) return a.
+// out) return a. FUZE_FP: a floating-only op.
 template <class T>
 inline T apply_op(ir::Op op, T a, T b, T c = T(0)) {
   constexpr bool kFp = std::is_floating_point_v<T>;
   constexpr bool kInt = std::is_integral_v<T>;
   using ir::Op;
+#define FUZE_FP(expr) \
+  if constexpr (kFp) return (expr); \
+  else return a
   switch (op) {
     case Op::kAdd: return op_add(a, b);
     case Op::kSub: return op_sub(a, b);
@@ -314,10 +317,10 @@ inline T apply_op(ir::Op op, T a, T b, T c = T(0)) {
     case Op::kClampMax: return op_clamp_max(a, b);
     case Op::kRelu: return op_relu(a);
     case Op::kSign: if constexpr (!std::is_same_v<T, bool>) return op_sign(a); else return a;
-    case Op::kFloor: if constexpr (kFp) return std::floor(a); else return a;
-    case Op::kCeil: if constexpr (kFp) return std::ceil(a); else return a;
-    case Op::kRound: if constexpr (kFp) return std::nearbyint(a); else return a;
-    case Op::kTrunc: if constexpr (kFp) return std::trunc(a); else return a;
+    case Op::kFloor: FUZE_FP(std::floor(a));
+    case Op::kCeil: FUZE_FP(std::ceil(a));
+    case Op::kRound: FUZE_FP(std::nearbyint(a));
+    case Op::kTrunc: FUZE_FP(std::trunc(a));
     case Op::kBitwiseAnd: if constexpr (kInt) return static_cast<T>(a & b); else return a;
     case Op::kBitwiseOr: if constexpr (kInt) return static_cast<T>(a | b); else return a;
     case Op::kBitwiseXor: if constexpr (kInt) return static_cast<T>(a ^ b); else return a;
@@ -325,59 +328,60 @@ inline T apply_op(ir::Op op, T a, T b, T c = T(0)) {
       if constexpr (std::is_same_v<T, bool>) return !a;
       else if constexpr (kInt) return static_cast<T>(~a);
       else return a;
-    default: break;
+    case Op::kDiv: FUZE_FP(op_div(a, b));
+    case Op::kReciprocal: FUZE_FP(op_reciprocal(a));
+    case Op::kSqrt: FUZE_FP(op_sqrt(a));
+    case Op::kRsqrt: FUZE_FP(op_rsqrt(a));
+    case Op::kExp: FUZE_FP(op_exp(a));
+    case Op::kLog: FUZE_FP(op_log(a));
+    case Op::kTanh: FUZE_FP(op_tanh(a));
+    case Op::kSigmoid: FUZE_FP(op_sigmoid(a));
+    case Op::kPow: FUZE_FP(op_pow(a, b));
+    case Op::kFloorDivide: FUZE_FP(op_floor_divide(a, b));
+    case Op::kRemainder: FUZE_FP(op_remainder(a, b));
+    case Op::kFmod: FUZE_FP(op_fmod(a, b));
+    case Op::kGelu: FUZE_FP(op_gelu(a));
+    case Op::kGeluTanh: FUZE_FP(op_gelu_tanh(a));
+    case Op::kSilu: FUZE_FP(op_silu(a));
+    case Op::kHardswish: FUZE_FP(op_hardswish(a));
+    case Op::kHardsigmoid: FUZE_FP(op_hardsigmoid(a));
+    case Op::kLeakyRelu: FUZE_FP(op_leaky_relu(a, b));
+    case Op::kElu: FUZE_FP(op_elu(a, b));
+    case Op::kSoftplus: FUZE_FP(op_softplus(a));
+    case Op::kMish: FUZE_FP(op_mish(a));
+    case Op::kThreshold: FUZE_FP(op_threshold(a, b, c));
+    case Op::kLerp: FUZE_FP(op_lerp(a, b, c));
+    case Op::kErf: FUZE_FP(std::erf(a));
+    case Op::kErfc: FUZE_FP(std::erfc(a));
+    case Op::kExpm1: FUZE_FP(std::expm1(a));
+    case Op::kLog1p: FUZE_FP(std::log1p(a));
+    case Op::kLog2: FUZE_FP(std::log2(a));
+    case Op::kLog10: FUZE_FP(std::log10(a));
+    case Op::kExp2: FUZE_FP(std::exp2(a));
+    case Op::kFrac: FUZE_FP(op_frac(a));
+    case Op::kSin: FUZE_FP(std::sin(a));
+    case Op::kCos: FUZE_FP(std::cos(a));
+    case Op::kTan: FUZE_FP(std::tan(a));
+    case Op::kAsin: FUZE_FP(std::asin(a));
+    case Op::kAcos: FUZE_FP(std::acos(a));
+    case Op::kAtan: FUZE_FP(std::atan(a));
+    case Op::kSinh: FUZE_FP(std::sinh(a));
+    case Op::kCosh: FUZE_FP(std::cosh(a));
+    case Op::kAsinh: FUZE_FP(std::asinh(a));
+    case Op::kAcosh: FUZE_FP(std::acosh(a));
+    case Op::kAtanh: FUZE_FP(std::atanh(a));
+    case Op::kAtan2: FUZE_FP(std::atan2(a, b));
+    case Op::kLogit: FUZE_FP(op_logit(a));
+    case Op::kXlogy: FUZE_FP(op_xlogy(a, b));
+    case Op::kNanToNum: FUZE_FP(op_nan_to_num(a, std::is_same_v<T, float> ? ir::DType::kFloat32 : ir::DType::kFloat64));
+    // Not same-dtype ops (predicates, casts, select; the interpreter's kernel
+    // handles them before calling here), or not native (ops.def: decomposed).
+    case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: case Op::kWhere:
+    case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor: case Op::kLogicalNot: case Op::kCast:
+    case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kLogaddexp:
+      return a;
   }
-  if constexpr (kFp) {
-    switch (op) {
-      case Op::kDiv: return op_div(a, b);
-      case Op::kReciprocal: return op_reciprocal(a);
-      case Op::kSqrt: return op_sqrt(a);
-      case Op::kRsqrt: return op_rsqrt(a);
-      case Op::kExp: return op_exp(a);
-      case Op::kLog: return op_log(a);
-      case Op::kTanh: return op_tanh(a);
-      case Op::kSigmoid: return op_sigmoid(a);
-      case Op::kPow: return op_pow(a, b);
-      case Op::kFloorDivide: return op_floor_divide(a, b);
-      case Op::kRemainder: return op_remainder(a, b);
-      case Op::kFmod: return op_fmod(a, b);
-      case Op::kGelu: return op_gelu(a);
-      case Op::kGeluTanh: return op_gelu_tanh(a);
-      case Op::kSilu: return op_silu(a);
-      case Op::kHardswish: return op_hardswish(a);
-      case Op::kHardsigmoid: return op_hardsigmoid(a);
-      case Op::kLeakyRelu: return op_leaky_relu(a, b);
-      case Op::kElu: return op_elu(a, b);
-      case Op::kSoftplus: return op_softplus(a);
-      case Op::kMish: return op_mish(a);
-      case Op::kThreshold: return op_threshold(a, b, c);
-      case Op::kLerp: return op_lerp(a, b, c);
-      case Op::kErf: return std::erf(a);
-      case Op::kErfc: return std::erfc(a);
-      case Op::kExpm1: return std::expm1(a);
-      case Op::kLog1p: return std::log1p(a);
-      case Op::kLog2: return std::log2(a);
-      case Op::kLog10: return std::log10(a);
-      case Op::kExp2: return std::exp2(a);
-      case Op::kFrac: return op_frac(a);
-      case Op::kSin: return std::sin(a);
-      case Op::kCos: return std::cos(a);
-      case Op::kTan: return std::tan(a);
-      case Op::kAsin: return std::asin(a);
-      case Op::kAcos: return std::acos(a);
-      case Op::kAtan: return std::atan(a);
-      case Op::kSinh: return std::sinh(a);
-      case Op::kCosh: return std::cosh(a);
-      case Op::kAsinh: return std::asinh(a);
-      case Op::kAcosh: return std::acosh(a);
-      case Op::kAtanh: return std::atanh(a);
-      case Op::kAtan2: return std::atan2(a, b);
-      case Op::kLogit: return op_logit(a);
-      case Op::kXlogy: return op_xlogy(a, b);
-      case Op::kNanToNum: return op_nan_to_num(a, std::is_same_v<T, float> ? ir::DType::kFloat32 : ir::DType::kFloat64);
-      default: break;
-    }
-  }
+#undef FUZE_FP
   return a;
 }
 
@@ -399,8 +403,23 @@ inline bool apply_predicate(ir::Op op, T a, T b) {
     case Op::kLogicalOr: return a != T(0) || b != T(0);
     case Op::kLogicalXor: return (a != T(0)) != (b != T(0));
     case Op::kLogicalNot: return a == T(0);
-    default: return false;
+    // not predicates (apply_op, casts, where)
+    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kNeg: case Op::kAbs:
+    case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kMaximum: case Op::kMinimum:
+    case Op::kClampMin: case Op::kClampMax: case Op::kRelu: case Op::kExp: case Op::kLog: case Op::kTanh:
+    case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide: case Op::kRemainder: case Op::kFmod:
+    case Op::kWhere: case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot:
+    case Op::kCast: case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kHardswish:
+    case Op::kHardsigmoid: case Op::kLeakyRelu: case Op::kElu: case Op::kSoftplus: case Op::kMish:
+    case Op::kThreshold: case Op::kLerp: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
+    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kFloor: case Op::kCeil: case Op::kRound:
+    case Op::kTrunc: case Op::kSign: case Op::kFrac: case Op::kSin: case Op::kCos: case Op::kTan:
+    case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
+    case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kNanToNum:
+    case Op::kLogaddexp:
+      return false;
   }
+  return false;
 }
 
 }  // namespace fuze::interp
