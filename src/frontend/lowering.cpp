@@ -1,12 +1,9 @@
 // Lowering a fusion group's subgraph to kernel IR for one signature (input
-// dtypes, layouts, 0-dim flags), with ATen's type promotion (at::result_type):
-// operands fall into three categories, tensors with dims, 0-dim tensors and
-// wrapped numbers (Python scalars), and a lower category only promotes the
-// result across type kinds (bool < integer < floating), e.g. f16 tensor + 2.5
-// stays f16, i32 tensor + 2.5 becomes f32 (the default dtype), i32 tensor +
-// a 0-dim i64 tensor stays i32. Each op casts its operands to its computation
-// dtype with explicit Cast nodes; constants are emitted in the dtype they are
-// used in.
+// dtypes, layouts, 0-dim flags), with ATen's type promotion
+// (fuze/ir/promotion.h) and the per-op rules of ops.def (kIntToFloat, the
+// overload patterns, eager's 16-bit mismatches). Each op casts its operands
+// to its computation dtype with explicit Cast nodes; constants are emitted in
+// the dtype they are used in.
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/version.h>
 
@@ -20,6 +17,7 @@
 #include <unordered_map>
 
 #include "frontend/frontend.h"
+#include "fuze/ir/promotion.h"
 
 namespace fuze::frontend {
 
@@ -90,60 +88,22 @@ std::string canonical_text(const Graph& subgraph) {
 
 namespace {
 
-enum class Cat : uint8_t { kWrapped, kZeroDim, kDim };  // result_type categories, lowest first
+using Cat = ir::Category;
 
-struct Val {
+// A value while lowering: its IR id and ATen's view of it (dtype, category).
+struct Val : ir::Typed {
   int id = -1;          // IR value (-1 for a constant not yet materialised)
-  DType dtype = DType::kFloat32;  // logical dtype (ATen's)
-  Cat cat = Cat::kDim;
   bool is_const = false;
   double constant = 0.0;
 };
 
-// at::native::result_type over (dtype, category) pairs.
-DType combine_categories(std::optional<DType> higher, std::optional<DType> lower) {
-  if (!higher) return *lower;
-  if (ir::is_floating(*higher)) return *higher;
-  if (lower && (*higher == DType::kBool || ir::is_floating(*lower))) return ir::promote_types(*higher, *lower);
-  return *higher;
+std::vector<ir::Typed> typed(const std::vector<const Val*>& vals) {
+  std::vector<ir::Typed> out;
+  for (const Val* v : vals) out.push_back(*v);
+  return out;
 }
-
-DType result_type(const std::vector<const Val*>& vals) {
-  std::optional<DType> by_cat[3];
-  for (const Val* v : vals) {
-    DType t = v->dtype;
-    if (v->cat == Cat::kWrapped && ir::is_floating(t)) t = DType::kFloat32;  // the default dtype
-    auto& slot = by_cat[static_cast<int>(v->cat)];
-    slot = slot ? ir::promote_types(*slot, t) : t;
-  }
-  std::optional<DType> low = by_cat[0] || by_cat[1] ? std::optional<DType>(combine_categories(by_cat[1], by_cat[0]))
-                                                   : std::nullopt;
-  if (!by_cat[2] && !low) return DType::kFloat32;
-  return combine_categories(by_cat[2], low);
-}
-
-Cat result_cat(const std::vector<const Val*>& vals) {
-  Cat c = Cat::kWrapped;
-  for (const Val* v : vals) {
-    if (v->cat == Cat::kDim) return Cat::kDim;
-    if (v->cat == Cat::kZeroDim) c = Cat::kZeroDim;
-  }
-  return c == Cat::kWrapped ? Cat::kZeroDim : c;  // an op's result is a tensor
-}
-
-// Ops whose integer/bool inputs ATen computes in the default float dtype.
-bool promotes_int_to_float(Op op) {
-  switch (op) {
-    case Op::kDiv: case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kExp: case Op::kLog:
-    case Op::kTanh: case Op::kSigmoid: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
-    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kSin: case Op::kCos: case Op::kTan:
-    case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
-    case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy:
-      return true;
-    default:
-      return false;
-  }
-}
+DType result_type(const std::vector<const Val*>& vals) { return ir::result_type(typed(vals)); }
+Cat result_cat(const std::vector<const Val*>& vals) { return ir::result_category(typed(vals)); }
 
 }  // namespace
 
@@ -169,7 +129,7 @@ class Lowerer {
       const InputSig& s = sig_[i];
       Val v;
       v.dtype = s.dtype;
-      v.cat = s.layout == ir::Layout::kScalar ? Cat::kWrapped : (s.zero_dim ? Cat::kZeroDim : Cat::kDim);
+      v.category = s.layout == ir::Layout::kScalar ? Cat::kWrapped : (s.zero_dim ? Cat::kZeroDim : Cat::kDim);
       DType node_dtype = s.dtype;
       auto it = scalar_node_dtype_.find(static_cast<int>(i));
       if (s.layout == ir::Layout::kScalar && it != scalar_node_dtype_.end()) node_dtype = it->second;
@@ -218,7 +178,7 @@ class Lowerer {
       auto iv = torch::jit::toIValue(v);
       Val c;
       c.is_const = true;
-      c.cat = Cat::kWrapped;
+      c.category = Cat::kWrapped;
       if (iv && iv->isDouble()) {
         c.dtype = DType::kFloat64;
         c.constant = iv->toDouble();
@@ -229,7 +189,7 @@ class Lowerer {
         c.dtype = DType::kBool;
         c.constant = iv->toBool() ? 1.0 : 0.0;
       } else if (iv && iv->isTensor() && zero_dim_constant(iv->toTensor(), &c.dtype, &c.constant)) {
-        c.cat = Cat::kZeroDim;  // a traced Python number: promotes as a 0-dim tensor
+        c.category = Cat::kZeroDim;  // a traced Python number: promotes as a 0-dim tensor
       } else {
         return Status::error("lowering: unsupported constant %" + v->debugName() + " of type " + v->type()->repr_str());
       }
@@ -271,7 +231,7 @@ class Lowerer {
     Val v;
     v.id = id;
     v.dtype = t;
-    v.cat = c;
+    v.category = c;
     return v;
   }
 
@@ -280,42 +240,33 @@ class Lowerer {
   // kernel and the group runs through the fallback. Mostly float16/bfloat16
   // ops that eager computes with its own reduced-precision formulas or
   // roundings (fuze: float32 math, one rounding per op), e.g. bf16 rsqrt,
-  // whose vector and scalar loops disagree in 1.13. Found by the exhaustive
+  // whose vector and scalar loops disagree in 1.13: the kEager* flags of
+  // ops.def, plus the overloads that are not one op (add/sub with alpha,
+  // addcmul, addcdiv). Found by the exhaustive
   // tests/frontend/fusion_half_test.cpp, which fails if any other 16-bit op
   // differs, and the differential tests, run against both libtorch 1.13
   // (Debian) and 2.11 (PyPI, scripts/torch2.sh).
   static std::string eager_mismatch(const Node* n, DType t) {
     const c10::Symbol k = n->kind();
     const bool half = t == DType::kFloat16, bf16 = t == DType::kBFloat16;
-    const auto in = [k](std::initializer_list<c10::Symbol> ops) {
-      for (c10::Symbol s : ops) {
-        if (k == s) return true;
-      }
-      return false;
-    };
+    if (!half && !bf16) return "";
     double alpha = 1.0;
     const bool add_alpha = (k == aten::add || k == aten::sub) && n->inputs().size() == 3 &&
                            (!constant_number(n->input(2), &alpha) || alpha != 1.0);
-    const char* rounds = "eager's 16-bit CPU kernel rounds differently (checked on every 16-bit value)";
-    if ((half || bf16) && k == aten::floor_divide) return rounds;
-    if (bf16 && (add_alpha || in({aten::rsqrt, aten::log1p, aten::sinh, aten::cosh, aten::silu, aten::remainder,
-                                  aten::fmod, aten::leaky_relu, aten::gelu, aten::lerp, aten::addcmul,
-                                  aten::addcdiv, aten::logit}))) {
-      return rounds;
-    }
+    const bool composite = add_alpha || k == aten::addcmul || k == aten::addcdiv;
+    const std::optional<Op> op = op_for_kind(k);
+    const unsigned f = op ? ir::op_info(*op).flags : 0u;
+    unsigned differs = half ? ir::kEagerHalf : ir::kEagerBf16;
+    bool composite_differs = bf16;
 #if TORCH_VERSION_MAJOR >= 2
-    // libtorch 2.x computes Half like BFloat16 above (in float, rounding
-    // where 1.13 did not) and changed a few bf16 kernels.
-    if (half && (add_alpha || in({aten::rsqrt, aten::erf, aten::leaky_relu, aten::gelu, aten::lerp, aten::addcmul,
-                                  aten::addcdiv, aten::logit}))) {
-      return rounds;
-    }
-    if (bf16 && in({aten::erf, aten::elu, aten::threshold})) return rounds;
-    // elu and lerp changed formulas in 2.x: float32/float64 get composites
-    // (lower_node); in 16 bits eager rounds once at the end, which a
-    // composite cannot.
-    if ((half || bf16) && in({aten::elu, aten::lerp})) return rounds;
+    // libtorch 2.x computes Half like BFloat16 (in float, rounding where 1.13
+    // did not) and changed a few bf16 kernels.
+    differs |= half ? ir::kEagerHalfV2 : ir::kEagerBf16V2;
+    composite_differs = true;
 #endif
+    if ((f & differs) != 0 || (composite && composite_differs)) {
+      return "eager's 16-bit CPU kernel rounds differently (checked on every 16-bit value)";
+    }
     return "";
   }
 
@@ -359,7 +310,7 @@ class Lowerer {
       v.is_const = true;
       v.constant = c;
       v.dtype = DType::kFloat64;
-      v.cat = Cat::kWrapped;
+      v.category = Cat::kWrapped;
       return v;
     };
 
@@ -381,7 +332,7 @@ class Lowerer {
       // Always a node (a cast to the same dtype copies), so that a group
       // output is never one of its inputs.
       const int id = k_.add_op(Op::kCast, t, {as(in[0], in[0].dtype)});
-      *out = make(id, t, in[0].cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim);
+      *out = make(id, t, in[0].category == Cat::kDim ? Cat::kDim : Cat::kZeroDim);
       return Status::ok();
     }
     // Kinds lowered to several ops (not in ops.def).
@@ -409,10 +360,10 @@ class Lowerer {
       }
       if (t == DType::kBool) return unsupported(n, "bool");
       Val r = x;
-      if (r.dtype != t) r = make(as(x, t), t, x.cat);
+      if (r.dtype != t) r = make(as(x, t), t, x.category);
       if (lo) r = emit(Op::kClampMin, t, {r, *lo});
       if (hi) r = emit(Op::kClampMax, t, {r, *hi});
-      r.cat = x.cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
+      r.category = x.category == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
       *out = r;
       return Status::ok();
     }
@@ -439,7 +390,7 @@ class Lowerer {
       if (in[1].dtype != DType::kBool) return unsupported(n, "mask is not bool");
       const DType t = in[0].dtype;
       Val r = make(k_.add_op(Op::kWhere, t, {as(in[1], DType::kBool), as(in[2], t), as(in[0], t)}), t, Cat::kDim);
-      r.cat = result_cat({&in[0], &in[1]});
+      r.category = result_cat({&in[0], &in[1]});
       *out = r;
       return Status::ok();
     }
@@ -450,117 +401,103 @@ class Lowerer {
     const ir::OpInfo& info = ir::op_info(op);
     FUZE_TRY(load(static_cast<size_t>(info.arity)));
 
-    switch (op) {
-      case Op::kAdd:
-      case Op::kSub: {
-        const DType t = rt({0, 1});
-        if (t == DType::kBool) return unsupported(n, "bool arithmetic");
-        if (op == Op::kSub && (in[0].dtype == DType::kBool || in[1].dtype == DType::kBool)) {
-          return unsupported(n, "subtraction with a bool operand (eager raises)");
-        }
-        Val b = in[1];
-        if (n->inputs().size() == 3) {
-          double alpha = 1.0;
-          FUZE_TRY(num_attr(2, &alpha));
-          if (!ir::is_floating(t) && std::trunc(alpha) != alpha) return unsupported(n, "fractional alpha");
-          if (alpha != 1.0 && op == Op::kSub) {
-            // Eager: sub(a, b, alpha) = add(a, b, -alpha) = a + (-alpha) * b, with
-            // an integer alpha negated as an integer: alpha 0 gives a + 0 * b, whose
-            // zero sign differs from a - 0 * b (fuzzer, seed 379).
-            auto iv = torch::jit::toIValue(n->input(2));
-            const double neg = iv && iv->isInt() ? static_cast<double>(-iv->toInt()) : -alpha;
-            *out = emit(Op::kAdd, t, {in[0], emit(Op::kMul, t, {b, cval(neg)})});
-            return Status::ok();
-          }
-          if (alpha != 1.0) b = emit(Op::kMul, t, {b, cval(alpha)});
-        }
-        *out = emit(op, t, {in[0], b});
-        return Status::ok();
+    // Overloads with arguments beyond the operands, and ops whose result type
+    // is not the promoted operand type (the generic rule below).
+    if (op == Op::kAdd || op == Op::kSub) {
+      const DType t = rt({0, 1});
+      if (t == DType::kBool) return unsupported(n, "bool arithmetic");
+      if (op == Op::kSub && (in[0].dtype == DType::kBool || in[1].dtype == DType::kBool)) {
+        return unsupported(n, "subtraction with a bool operand (eager raises)");
       }
-      case Op::kWhere: {
-        if (in[0].dtype != DType::kBool) return unsupported(n, "condition is not bool");
-        const DType t = rt({1, 2});
-        Val r = make(k_.add_op(op, t, {as(in[0], DType::kBool), as(in[1], t), as(in[2], t)}), t, Cat::kDim);
-        r.cat = result_cat({&in[0], &in[1], &in[2]});
-        *out = r;
-        return Status::ok();
-      }
-      case Op::kLogicalAnd:
-      case Op::kLogicalOr:
-      case Op::kLogicalXor:
-      case Op::kLogicalNot: {
-        std::vector<int> args;
-        std::vector<const Val*> p;
-        for (const Val& v : in) {
-          args.push_back(as(v, v.is_const ? DType::kBool : k_.node(v.id).dtype));
-          p.push_back(&v);
-        }
-        *out = make(k_.add_op(op, DType::kBool, std::move(args)), DType::kBool, result_cat(p));
-        return Status::ok();
-      }
-      case Op::kClampMin:
-      case Op::kClampMax: {
-        // As aten::clamp: an integer tensor with a float bound computes in float.
-        const DType t = ir::is_floating(in[0].dtype) ? in[0].dtype : rt({0, 1});
-        if (t == DType::kBool) return unsupported(n, "bool");
-        *out = emit(op, t, in);
-        out->cat = in[0].cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
-        return Status::ok();
-      }
-      case Op::kLeakyRelu:
-      case Op::kElu:
-      case Op::kSoftplus:
-      case Op::kThreshold:
-      case Op::kGelu: {
-        const DType t = in[0].dtype;
-        if (!ir::is_floating(t)) return unsupported(n, "needs a floating input");
-        if (op == Op::kElu) {  // elu(x, alpha, scale, input_scale): scale = input_scale = 1 only
-          double scale = 0, input_scale = 0;
-          FUZE_TRY(num_attr(2, &scale));
-          FUZE_TRY(num_attr(3, &input_scale));
-          if (scale != 1.0 || input_scale != 1.0) return unsupported(n, "scale/input_scale other than 1");
-        }
-        if (op == Op::kSoftplus) {
-          double beta = 0, threshold = 0;
-          FUZE_TRY(num_attr(1, &beta));
-          FUZE_TRY(num_attr(2, &threshold));
-          if (beta != 1.0 || threshold != 20.0) return unsupported(n, "beta/threshold other than 1/20");
-        }
-        if (op == Op::kGelu) {
-          auto iv = torch::jit::toIValue(n->input(1));
-          if (!iv || !iv->isString()) return unsupported(n, "approximate is not a constant string");
-          const std::string approx = iv->toStringRef();
-          if (approx == "tanh") op = Op::kGeluTanh;
-          else if (approx != "none") return unsupported(n, "approximate='" + approx + "'");
-        }
-#if TORCH_VERSION_MAJOR >= 2
-        if (op == Op::kElu) {
-          // libtorch 2.x: x <= 0 ? expm1(x) * alpha : x (1.13, kElu: (exp(x) - 1) * alpha).
-          const Val x = in[0];
-          const int pos = k_.add_op(Op::kGt, DType::kBool, {as(x, t), as(cval(0.0), t)});
-          const Val neg = emit(Op::kMul, t, {emit(Op::kExpm1, t, {x}), in[1]});
-          *out = make(k_.add_op(Op::kWhere, t, {pos, as(x, t), as(neg, t)}), t, x.cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim);
+      Val b = in[1];
+      if (n->inputs().size() == 3) {
+        double alpha = 1.0;
+        FUZE_TRY(num_attr(2, &alpha));
+        if (!ir::is_floating(t) && std::trunc(alpha) != alpha) return unsupported(n, "fractional alpha");
+        if (alpha != 1.0 && op == Op::kSub) {
+          // Eager: sub(a, b, alpha) = add(a, b, -alpha) = a + (-alpha) * b, with
+          // an integer alpha negated as an integer: alpha 0 gives a + 0 * b, whose
+          // zero sign differs from a - 0 * b (fuzzer, seed 379).
+          auto iv = torch::jit::toIValue(n->input(2));
+          const double neg = iv && iv->isInt() ? static_cast<double>(-iv->toInt()) : -alpha;
+          *out = emit(Op::kAdd, t, {in[0], emit(Op::kMul, t, {b, cval(neg)})});
           return Status::ok();
         }
-#endif
-        if (op == Op::kThreshold) {
-          *out = emit(op, t, {in[0], in[1], in[2]});
-        } else if (ir::op_info(op).arity == 2) {
-          *out = emit(op, t, {in[0], in[1]});
-        } else {
-          *out = emit(op, t, {in[0]});
-        }
-        out->cat = in[0].cat == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
+        if (alpha != 1.0) b = emit(Op::kMul, t, {b, cval(alpha)});
+      }
+      *out = emit(op, t, {in[0], b});
+      return Status::ok();
+    }
+    if (op == Op::kWhere) {
+      if (in[0].dtype != DType::kBool) return unsupported(n, "condition is not bool");
+      const DType t = rt({1, 2});
+      Val r = make(k_.add_op(op, t, {as(in[0], DType::kBool), as(in[1], t), as(in[2], t)}), t, Cat::kDim);
+      r.category = result_cat({&in[0], &in[1], &in[2]});
+      *out = r;
+      return Status::ok();
+    }
+    if ((info.flags & ir::kAnyIn) != 0 && (info.flags & ir::kBoolOut) != 0) {  // logical ops
+      std::vector<int> args;
+      std::vector<const Val*> p;
+      for (const Val& v : in) {
+        args.push_back(as(v, v.is_const ? DType::kBool : k_.node(v.id).dtype));
+        p.push_back(&v);
+      }
+      *out = make(k_.add_op(op, DType::kBool, std::move(args)), DType::kBool, result_cat(p));
+      return Status::ok();
+    }
+    if (op == Op::kClampMin || op == Op::kClampMax) {
+      // As aten::clamp: an integer tensor with a float bound computes in float.
+      const DType t = ir::is_floating(in[0].dtype) ? in[0].dtype : rt({0, 1});
+      if (t == DType::kBool) return unsupported(n, "bool");
+      *out = emit(op, t, in);
+      out->category = in[0].category == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
+      return Status::ok();
+    }
+    if (op == Op::kLeakyRelu || op == Op::kElu || op == Op::kSoftplus || op == Op::kThreshold || op == Op::kGelu) {
+      const DType t = in[0].dtype;
+      if (!ir::is_floating(t)) return unsupported(n, "needs a floating input");
+      if (op == Op::kElu) {  // elu(x, alpha, scale, input_scale): scale = input_scale = 1 only
+        double scale = 0, input_scale = 0;
+        FUZE_TRY(num_attr(2, &scale));
+        FUZE_TRY(num_attr(3, &input_scale));
+        if (scale != 1.0 || input_scale != 1.0) return unsupported(n, "scale/input_scale other than 1");
+      }
+      if (op == Op::kSoftplus) {
+        double beta = 0, threshold = 0;
+        FUZE_TRY(num_attr(1, &beta));
+        FUZE_TRY(num_attr(2, &threshold));
+        if (beta != 1.0 || threshold != 20.0) return unsupported(n, "beta/threshold other than 1/20");
+      }
+      if (op == Op::kGelu) {
+        auto iv = torch::jit::toIValue(n->input(1));
+        if (!iv || !iv->isString()) return unsupported(n, "approximate is not a constant string");
+        const std::string approx = iv->toStringRef();
+        if (approx == "tanh") op = Op::kGeluTanh;
+        else if (approx != "none") return unsupported(n, "approximate='" + approx + "'");
+      }
+#if TORCH_VERSION_MAJOR >= 2
+      if (op == Op::kElu) {
+        // libtorch 2.x: x <= 0 ? expm1(x) * alpha : x (1.13, kElu: (exp(x) - 1) * alpha).
+        const Val x = in[0];
+        const int pos = k_.add_op(Op::kGt, DType::kBool, {as(x, t), as(cval(0.0), t)});
+        const Val neg = emit(Op::kMul, t, {emit(Op::kExpm1, t, {x}), in[1]});
+        *out = make(k_.add_op(Op::kWhere, t, {pos, as(x, t), as(neg, t)}), t, x.category == Cat::kDim ? Cat::kDim : Cat::kZeroDim);
         return Status::ok();
       }
-      case Op::kLogit:
-      case Op::kNanToNum:
-        for (size_t i = 1; i < n->inputs().size(); ++i) {
-          if (!n->input(i)->mustBeNone()) return unsupported(n, "optional arguments other than None");
-        }
-        break;
-      default:
-        break;
+#endif
+      if (op == Op::kThreshold) {
+        *out = emit(op, t, {in[0], in[1], in[2]});
+      } else if (ir::op_info(op).arity == 2) {
+        *out = emit(op, t, {in[0], in[1]});
+      } else {
+        *out = emit(op, t, {in[0]});
+      }
+      out->category = in[0].category == Cat::kDim ? Cat::kDim : Cat::kZeroDim;
+      return Status::ok();
+    }
+    for (size_t i = static_cast<size_t>(info.arity); i < n->inputs().size(); ++i) {  // pattern 'Z' (logit, nan_to_num)
+      if (i < std::strlen(info.pattern) && info.pattern[i] == 'Z' && !n->input(i)->mustBeNone()) return unsupported(n, "optional arguments other than None");
     }
 
     // Generic rules by flags.
@@ -573,7 +510,7 @@ class Lowerer {
       *out = make(k_.add_op(op, DType::kBool, std::move(args)), DType::kBool, result_cat(p));
       return Status::ok();
     }
-    if (promotes_int_to_float(op) && !ir::is_floating(t)) t = DType::kFloat32;
+    if ((info.flags & ir::kIntToFloat) != 0 && !ir::is_floating(t)) t = DType::kFloat32;
     if (op == Op::kLerp && (n->inputs().size() == 3)) {
       std::vector<const Val*> q = {&in[0], &in[1]};
       t = result_type(q);
