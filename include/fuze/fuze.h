@@ -17,21 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "fuze/backend.h"
+#include "fuze/core.h"
 
 namespace fuze {
-
-// The backend a default-constructed Options starts with: FUZE_BACKEND when set
-// to interp, x86 or cuda; else x86 where it is built and usable; else interp.
-BackendKind default_backend();
-
-struct Options {
-  BackendKind backend = default_backend();
-  int num_threads = 0;  // 0: at::get_num_threads()
-};
-Options default_options();  // Options{}
-void set_options(const Options& options);
-Options options();
 
 // A TorchScript module whose forward runs with fusion groups.
 class Module {
@@ -79,11 +67,23 @@ bool is_enabled();
 int refresh(const torch::jit::Module& module, bool submodules = true);
 int refresh(torch::jit::Function& function);
 
-struct Stats {
-  uint64_t hits = 0, misses = 0, compiles = 0, compile_failures = 0, fallbacks = 0, evictions = 0, kernel_calls = 0;
-  double compile_us = 0.0;
+// ---- inspection (the profiler is in fuze/profiler.h, kernels in fuze/core.h)
+
+// Whether `node` is a fuze::FusionGroup (what fuse_graph creates).
+bool is_fusion_group(const torch::jit::Node* node);
+// Whether fuze counts `kind` as elementwise: an op it fuses or one of ATen's
+// pointwise ops (the ones fuze has no kernel op for too).
+bool is_elementwise_kind(c10::Symbol kind);
+
+// An elementwise node fuse_graph leaves out, and why.
+struct UnfusedNode {
+  std::string kind;    // "aten::add_"
+  std::string value;   // "%x.3" (first output), or "" when none
+  std::string reason;  // "in-place aten::add_ mutates its input", "group of one node", ...
 };
-Stats stats();
-void reset_stats();
+// The elementwise nodes the last fuse_graph on `graph` left outside fusion
+// groups (sub-blocks included), with the fusion pass's reason; empty when the
+// graph was never fused.
+std::vector<UnfusedNode> unfused_nodes(const torch::jit::Graph& graph);
 
 }  // namespace fuze

@@ -5,7 +5,7 @@
 // timestamps, nesting depth and the inputs' dtypes and shapes. `fuze profile`
 // turns the events into a table and a Chrome trace.
 //
-//   frontend::Profiler p;
+//   fuze::Profiler p;
 //   p.start();
 //   module.forward(inputs);
 //   p.stop();
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace fuze::frontend {
+namespace fuze {
 
 struct ProfileEvent {
   std::string name;                 // "aten::linear", "fused_sigmoid_tanh_mul", "fuze_fallback..."
@@ -57,4 +57,4 @@ class Profiler {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace fuze::frontend
+}  // namespace fuze

@@ -413,6 +413,7 @@ int bench_main(int argc, char** argv) {
                 fused.num_fusion_groups(), fused.num_fusion_groups() == 1 ? "" : "s", first_stats.compiles,
                 first_stats.compiles == 1 ? "" : "s", first_stats.compile_failures, steady.kernel_calls,
                 steady.fallbacks);
+    print_fallback_reasons("  ");
     std::printf("coverage: %d of %d elementwise nodes fused (%.0f%%)\n", cov.fused, cov.fused + cov.unfused,
                 cov.percent());
     std::printf("max |fuze - torchscript|: %.9g\n", diff);

@@ -21,7 +21,6 @@
 
 #include "cli/commands.h"
 #include "cli/tensor_file.h"
-#include "frontend/frontend.h"
 
 namespace fuze::cli {
 
@@ -255,9 +254,9 @@ namespace {
 int count_fused(const torch::jit::Block* block) {
   int n = 0;
   for (const torch::jit::Node* node : block->nodes()) {
-    if (node->kind() == frontend::fusion_group_symbol()) {
+    if (is_fusion_group(node)) {
       for (const torch::jit::Node* inner : node->g(c10::attr::Subgraph)->nodes()) {
-        n += frontend::is_elementwise_kind(inner->kind());
+        n += is_elementwise_kind(inner->kind());
       }
     }
     for (const torch::jit::Block* sub : node->blocks()) n += count_fused(sub);
@@ -267,10 +266,19 @@ int count_fused(const torch::jit::Block* block) {
 
 }  // namespace
 
+void print_fallback_reasons(const char* indent) {
+  const auto reasons = fallback_reasons();
+  if (reasons.empty()) return;
+  std::printf("fallback reasons:\n");
+  for (const auto& [why, calls] : reasons) {
+    std::printf("%s%llu x %s\n", indent, static_cast<unsigned long long>(calls), why.c_str());
+  }
+}
+
 Coverage fusion_coverage(const Module& m) {
   Coverage c;
   c.fused = count_fused(m.graph()->block());
-  c.unfused = static_cast<int>(frontend::unfused_nodes(*m.graph()).size());
+  c.unfused = static_cast<int>(unfused_nodes(*m.graph()).size());
   return c;
 }
 

@@ -90,6 +90,10 @@ struct Coverage {
 };
 Coverage fusion_coverage(const Module& m);
 
+// Prints "fallback reasons:" and one "<indent><calls> x <reason>" line per
+// reason counted since the last reset_stats() (nothing when there were none).
+void print_fallback_reasons(const char* indent);
+
 // Runs body(); a c10::Error or std::exception becomes fail(message).
 int guarded(const std::function<int()>& body);
 

@@ -23,9 +23,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/timing.h"
-#include "frontend/frontend.h"
 #include "fuze/fuze.h"
-#include "runtime/runtime.h"
 
 namespace fuze::cli {
 
@@ -149,6 +147,7 @@ int dump_main(int argc, char** argv) {
     std::printf("backend: %s; fusion groups: %d, kernels compiled: %llu, kernel calls: %llu, fallbacks: %llu\n",
                 backend, fused.num_fusion_groups(), static_cast<unsigned long long>(st.compiles),
                 static_cast<unsigned long long>(st.kernel_calls), static_cast<unsigned long long>(st.fallbacks));
+    print_fallback_reasons("  ");
 
     if (d.what.count("graph")) {
       section("graph before fusion (inlined)");
@@ -156,9 +155,7 @@ int dump_main(int argc, char** argv) {
       section("graph after fusion");
       std::printf("%s", fused.graph()->toString(false).c_str());
     }
-    std::vector<runtime::CachedKernelInfo> kernels = runtime::KernelCache::global().entries();
-    std::sort(kernels.begin(), kernels.end(),
-              [](const runtime::CachedKernelInfo& a, const runtime::CachedKernelInfo& b) { return a.key < b.key; });
+    const std::vector<KernelInfo> kernels = cached_kernels();
     if (d.what.count("ir")) {
       section("kernel IR (" + std::to_string(kernels.size()) + " kernel" + (kernels.size() == 1 ? "" : "s") + ")");
       if (kernels.empty()) std::printf("(no kernel was compiled)\n");
@@ -184,7 +181,7 @@ int dump_main(int argc, char** argv) {
       }
     }
     if (d.what.count("unfused")) {
-      const auto unfused = frontend::unfused_nodes(*fused.graph());
+      const auto unfused = unfused_nodes(*fused.graph());
       const Coverage cov = fusion_coverage(fused);
       section("elementwise nodes left unfused (" + std::to_string(unfused.size()) + "; " +
               std::to_string(cov.fused) + " of " + std::to_string(cov.fused + cov.unfused) + " fused)");

@@ -1,5 +1,5 @@
 // `fuze profile`: runs a model fused under a RecordFunction observer
-// (frontend::Profiler) and reports the time per fusion group (the fused_<ops>
+// (Profiler) and reports the time per fusion group (the fused_<ops>
 // events of the FusionGroup op), per fallback and per unfused aten op, sorted,
 // as a % of the forward time; the compile time of every kernel; the kernel
 // cache counters; and optionally a Chrome trace (Trace Event Format, "X"
@@ -21,9 +21,8 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/timing.h"
-#include "frontend/profiler.h"
+#include "fuze/profiler.h"
 #include "fuze/fuze.h"
-#include "runtime/runtime.h"
 
 namespace fuze::cli {
 
@@ -76,7 +75,7 @@ std::string parse_profile_args(int argc, char** argv, ProfileArgs* p) {
 // boundary and lasts the compile time the cache measured (clipped so it never
 // starts before the previous boundary; several in one gap are laid end to end).
 struct CompileEvent {
-  runtime::CachedKernelInfo kernel;
+  KernelInfo kernel;
   int64_t start_ns = 0, end_ns = 0;
 };
 
@@ -84,9 +83,9 @@ class CompileWatcher {
  public:
   void start() {
     t_watcher = this;
-    last_ns_ = frontend::Profiler::now_ns();
+    last_ns_ = Profiler::now_ns();
     last_count_ = count();
-    for (const auto& e : runtime::KernelCache::global().entries()) seen_.insert(e.key);
+    for (const auto& e : cached_kernels()) seen_.insert(e.key);
     handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(on_start, on_end));
   }
   // Also collects what compiled after the last event of the call.
@@ -105,11 +104,11 @@ class CompileWatcher {
     return st.compiles + st.compile_failures;
   }
   void boundary() {
-    const int64_t now = frontend::Profiler::now_ns();
+    const int64_t now = Profiler::now_ns();
     const uint64_t c = count();
     if (c != last_count_) {
-      std::vector<runtime::CachedKernelInfo> fresh;
-      for (auto& e : runtime::KernelCache::global().entries()) {
+      std::vector<KernelInfo> fresh;
+      for (auto& e : cached_kernels()) {
         if (seen_.insert(e.key).second) fresh.push_back(std::move(e));
       }
       int64_t end = now;
@@ -123,7 +122,7 @@ class CompileWatcher {
       }
       last_count_ = c;
     }
-    last_ns_ = frontend::Profiler::now_ns();
+    last_ns_ = Profiler::now_ns();
   }
   static std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction&) {
     if (t_watcher != nullptr) t_watcher->boundary();
@@ -154,8 +153,8 @@ const char* row_kind_name(RowKind k) {
 }
 
 RowKind kind_of(const std::string& name) {
-  if (frontend::is_fused_event(name)) return RowKind::kGroup;
-  if (frontend::is_fallback_event(name)) return RowKind::kFallback;
+  if (is_fused_event(name)) return RowKind::kGroup;
+  if (is_fallback_event(name)) return RowKind::kFallback;
   return RowKind::kOp;
 }
 
@@ -190,7 +189,7 @@ std::string signature_of(const std::vector<std::string>& inputs) {
   return join(parts, ", ");
 }
 
-void write_trace(const std::string& path, const std::string& model, const std::vector<frontend::ProfileEvent>& events,
+void write_trace(const std::string& path, const std::string& model, const std::vector<ProfileEvent>& events,
                  const std::vector<CompileEvent>& compiles, const std::vector<std::pair<int64_t, int64_t>>& forwards,
                  int64_t origin, const char* backend) {
   std::ofstream o(path);
@@ -265,18 +264,18 @@ int profile_main(int argc, char** argv) {
     Inputs in = make_inputs(p.common);
     const char* backend = backend_name(options().backend);
 
-    frontend::Profiler prof;
+    Profiler prof;
     std::vector<std::pair<int64_t, int64_t>> forwards;
     auto call = [&](bool record) {
       std::vector<torch::jit::IValue> v = in.values;
-      const int64_t t0 = frontend::Profiler::now_ns();
+      const int64_t t0 = Profiler::now_ns();
       { torch::jit::IValue out = fused.forward(std::move(v)); }
-      if (record) forwards.emplace_back(t0, frontend::Profiler::now_ns());
+      if (record) forwards.emplace_back(t0, Profiler::now_ns());
     };
 
     // The first call (kernels compile) goes into the trace, not into the table.
     reset_stats();
-    const int64_t origin = frontend::Profiler::now_ns();
+    const int64_t origin = Profiler::now_ns();
     CompileWatcher watcher;
     watcher.start();
     prof.start();
@@ -343,9 +342,7 @@ int profile_main(int argc, char** argv) {
     }
 
     std::printf("\nkernels compiled:\n");
-    std::vector<runtime::CachedKernelInfo> kernels = runtime::KernelCache::global().entries();
-    std::sort(kernels.begin(), kernels.end(),
-              [](const runtime::CachedKernelInfo& a, const runtime::CachedKernelInfo& b) { return a.key < b.key; });
+    const std::vector<KernelInfo> kernels = cached_kernels();
     if (kernels.empty()) std::printf("  (none)\n");
     for (const auto& k : kernels) {
       if (k.failed) {
@@ -359,7 +356,7 @@ int profile_main(int argc, char** argv) {
     std::printf("\nkernel cache: %zu entries; hits %" PRIu64 ", misses %" PRIu64 ", compiles %" PRIu64
                 " (%s), compile failures %" PRIu64 ", evictions %" PRIu64 "; kernel calls %" PRIu64
                 ", fallbacks %" PRIu64 "\n",
-                runtime::KernelCache::global().size(), st.hits, st.misses, st.compiles,
+                cached_kernel_count(), st.hits, st.misses, st.compiles,
                 format_ns(st.compile_us * 1e3).c_str(), st.compile_failures, st.evictions, st.kernel_calls,
                 st.fallbacks);
     if (!p.trace.empty()) {

@@ -12,7 +12,6 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/tensor_file.h"
-#include "frontend/frontend.h"
 #include "fuze/fuze.h"
 
 namespace fuze::cli {
@@ -98,7 +97,7 @@ int run_main(int argc, char** argv) {
     }
     std::printf("max |fuze - torchscript|: %.9g\n", worst);
     std::printf("fused graph:\n%s", fused.graph()->toString(false).c_str());
-    for (const auto& u : frontend::unfused_nodes(*fused.graph())) {
+    for (const auto& u : unfused_nodes(*fused.graph())) {
       std::printf("not fused: %s %s: %s\n", u.kind.c_str(), u.value.c_str(), u.reason.c_str());
     }
     const Coverage cov = fusion_coverage(fused);

@@ -38,7 +38,7 @@ int num_cpus();
 double cpu_mhz();  // from /proc/cpuinfo, 0 when unknown
 std::vector<double> load_avg();
 
-// Steady-clock time (the clock of frontend::Profiler) and process CPU time, in ns.
+// Steady-clock time (the clock of Profiler) and process CPU time, in ns.
 int64_t wall_ns();
 int64_t cpu_ns();
 

@@ -10,9 +10,6 @@
 #include "cli/commands.h"
 #include "fuze/backend.h"
 #include "fuze/fuze.h"
-#if FUZE_HAVE_X86
-#include "backends/x86/isa.h"
-#endif
 
 namespace fuze::cli {
 
@@ -30,11 +27,9 @@ int version_main() {
       detail = "yes (portable C++, the reference and last fallback)";
     } else if (kind == BackendKind::kX86) {
       detail = "yes";
-#if FUZE_HAVE_X86
       detail += ", ISA levels on this CPU:";
-      for (x86::Isa isa : x86::supported_isas()) detail += std::string(" ") + x86::isa_name(isa);
-      detail += "; in use: " + std::string(x86::isa_name(x86::default_isa())) + " (FUZE_X86_ISA caps it)";
-#endif
+      for (const std::string& isa : cpu_isa_levels()) detail += " " + isa;
+      detail += "; in use: " + cpu_isa() + " (FUZE_X86_ISA caps it)";
     } else {
       detail = "yes";
     }

@@ -31,41 +31,11 @@ std::string first_line(const std::string& s) {
 
 }  // namespace
 
-// ---- options and stats -------------------------------------------------------
+// ---- inspection ----------------------------------------------------------------
 
-BackendKind default_backend() { return runtime::default_backend(); }
-
-Options default_options() { return Options{}; }
-
-void set_options(const Options& options) {
-  runtime::Options r = runtime::options();
-  r.backend = options.backend;
-  r.num_threads = options.num_threads < 0 ? 0 : options.num_threads;
-  runtime::set_options(r);
-}
-
-Options options() {
-  Options o;
-  o.backend = runtime::options().backend;
-  o.num_threads = runtime::options().num_threads;
-  return o;
-}
-
-Stats stats() {
-  runtime::Stats r = runtime::stats();
-  Stats s;
-  s.hits = r.hits;
-  s.misses = r.misses;
-  s.compiles = r.compiles;
-  s.compile_failures = r.compile_failures;
-  s.fallbacks = r.fallbacks;
-  s.evictions = r.evictions;
-  s.kernel_calls = r.kernel_calls;
-  s.compile_us = r.compile_us;
-  return s;
-}
-
-void reset_stats() { runtime::reset_stats(); }
+bool is_fusion_group(const torch::jit::Node* node) { return node->kind() == frontend::fusion_group_symbol(); }
+bool is_elementwise_kind(c10::Symbol kind) { return frontend::is_elementwise_kind(kind); }
+std::vector<UnfusedNode> unfused_nodes(const torch::jit::Graph& graph) { return frontend::unfused_nodes(graph); }
 
 // ---- Module ------------------------------------------------------------------
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fuze/fuze.h"
 #include "fuze/ir/kernel.h"
 #include "fuze/support/status.h"
 
@@ -55,12 +56,7 @@ bool is_elementwise_kind(c10::Symbol kind);
 // The value of a prim::Constant int/float/bool as a double; false otherwise.
 bool constant_number(const torch::jit::Value* v, double* out);
 
-// An elementwise node the pass left outside every fusion group, and why.
-struct UnfusedNode {
-  std::string kind;    // "aten::add_"
-  std::string value;   // "%x.3" (first output), or "" when none
-  std::string reason;  // "in-place aten::add_ mutates its input", "group of one node", ...
-};
+using fuze::UnfusedNode;  // an elementwise node left out of every group, and why (fuze/fuze.h)
 
 // Fuses `graph` like fuze::fuse_graph and returns the unfused elementwise
 // nodes in `unfused` (may be null). `profiled` as for fusibility().

@@ -1,5 +1,5 @@
-// The RecordFunction observer behind frontend::Profiler (profiler.h).
-#include "frontend/profiler.h"
+// The RecordFunction observer behind Profiler (profiler.h).
+#include "fuze/profiler.h"
 
 #include <ATen/record_function.h>
 #include <c10/util/Exception.h>
@@ -10,7 +10,7 @@
 #include <chrono>
 #include <unordered_map>
 
-namespace fuze::frontend {
+namespace fuze {
 
 struct Profiler::State {
   std::vector<ProfileEvent> events;
@@ -133,4 +133,4 @@ int64_t Profiler::now_ns() {
       .count();
 }
 
-}  // namespace fuze::frontend
+}  // namespace fuze

@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
-#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "runtime/runtime.h"
 #include "runtime/stats_internal.h"
@@ -39,8 +42,8 @@ std::mutex& reasons_mu() {
   static std::mutex mu;
   return mu;
 }
-std::set<std::string>& reasons_seen() {
-  static std::set<std::string> s;
+std::map<std::string, uint64_t>& reasons_seen() {  // reason -> fallback calls
+  static std::map<std::string, uint64_t> s;
   return s;
 }
 
@@ -76,10 +79,14 @@ void count_fallback(const std::string& reason) {
   bool first = false, full = false;
   {
     std::lock_guard<std::mutex> lock(reasons_mu());
-    std::set<std::string>& seen = reasons_seen();
-    if (seen.size() < kMaxReasons) {
-      first = seen.insert(reason).second;
-      full = first && seen.size() == kMaxReasons;
+    std::map<std::string, uint64_t>& seen = reasons_seen();
+    auto it = seen.find(reason);
+    if (it != seen.end()) {
+      ++it->second;
+    } else if (seen.size() < kMaxReasons) {
+      seen.emplace(reason, 1);
+      first = true;
+      full = seen.size() == kMaxReasons;
     }
   }
   if (first) {
@@ -88,6 +95,16 @@ void count_fallback(const std::string& reason) {
   if (full) {
     FUZE_LOG(kInfo) << "fallback: " << kMaxReasons << " distinct reasons logged; further ones are counted, not logged";
   }
+}
+
+std::vector<std::pair<std::string, uint64_t>> fallback_reasons() {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  {
+    std::lock_guard<std::mutex> lock(reasons_mu());
+    out.assign(reasons_seen().begin(), reasons_seen().end());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
 }
 
 void count_kernel_call() { add(kKernelCalls, 1); }
