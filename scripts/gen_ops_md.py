@@ -33,12 +33,35 @@ def dtypes(flags):
         return "any -> any"
     return "bool, i32, i64, f32, f64"
 
-# Ops the x86 backend emits natively (float32): the case labels of
-# op_supported() in src/backends/x86/codegen.cpp.
-cg = (root / "src/backends/x86/codegen.cpp").read_text()
-sup = cg[cg.index("bool op_supported(ir::Op op)"):]
-sup = sup[:sup.index("return true;")]
-x86_ops = {snake(n) for n in re.findall(r"ir::Op::k(\w+)", sup)}
+# Ops the x86 backend emits natively, per dtype: float32 (and f16/bf16, which
+# compute in float32) are the case labels of op_supported() in
+# src/backends/x86/codegen.cpp; integer/bool and float64 ops the labels of
+# is_int_op() / is_f64_op() in src/backends/x86/dtype_emit.cpp; casts, where,
+# comparisons, logical ops and isnan/isinf/isfinite take every dtype there.
+def case_labels(path, fn):
+    src = (root / path).read_text()
+    body = src[src.index(fn):]
+    body = body[:body.index("return true;")]
+    return {snake(n) for n in re.findall(r"Op::k(\w+)", body)}
+
+x86_f32 = case_labels("src/backends/x86/codegen.cpp", "bool op_supported(ir::Op op)")
+x86_int = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_int_op(Op op)")
+x86_f64 = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_f64_op(Op op)")
+
+def x86_dtypes(name, flags):
+    if name in ("cast", "where") or "kBoolOut" in flags or "kAnyIn" in flags:
+        return "all"
+    have = []
+    if "kFloat" not in flags and name in x86_int:
+        if "kNoBool" not in flags:
+            have.append("bool")
+        have += ["i32", "i64"]
+    if "kIntegral" not in flags:
+        if name in x86_f32:
+            have += ["f16", "bf16", "f32"]
+        if name in x86_f64:
+            have.append("f64")
+    return ", ".join(have) if have else "-"
 
 rows = []
 comment = []
@@ -47,7 +70,7 @@ for line in text.splitlines():
     if m:
         name, arity, aten, flags = m.groups()
         notes = ", ".join(w for k, w in flag_words.items() if k in flags)
-        rows.append((snake(name), arity, aten or "(kernel IR only)", dtypes(flags), notes, " ".join(comment)))
+        rows.append((snake(name), arity, aten or "(kernel IR only)", dtypes(flags), notes, " ".join(comment), flags))
         comment = []
     elif line.startswith("//") and not line.startswith("// THE") and rows:
         comment.append(line[2:].strip())
@@ -61,11 +84,12 @@ out.write("Semantics are ATen 1.13 CPU eager; `src/backends/interp/scalar_ops.h`
 out.write("dtypes: what the kernel IR accepts; the front end applies ATen's type promotion first.\n")
 out.write("float16/bfloat16 compute in float32 and round after every op, as eager; [dtypes.md](dtypes.md) says per op where eager's 16-bit CPU kernels differ or raise (those run TorchScript's fallback).\n")
 out.write("Backends other than interp may not implement every op: the runtime then compiles the kernel with interp.\n")
-out.write("x86: ops the asmjit backend emits (float32 kernels, every ISA level; accuracy of the\n")
-out.write("ULP-bounded ones in [kernels/math/ULP.md](../kernels/math/ULP.md)); a kernel with any other op or dtype runs on interp.\n\n")
+out.write("x86: the dtypes at which the asmjit backend emits each op natively (every ISA level; bit-identical to\n")
+out.write("interp except the ULP-bounded ops, whose accuracy is in [kernels/math/ULP.md](../kernels/math/ULP.md); f16/bf16\n")
+out.write("compute in float32 lanes); a kernel with any other op or dtype runs on interp.\n\n")
 out.write("| op | arity | TorchScript | dtypes | x86 | notes |\n|---|---|---|---|---|---|\n")
-for name, arity, aten, dt, notes, _ in rows:
-    x86 = "f32" if name in x86_ops else "-"
+for name, arity, aten, dt, notes, _, flags in rows:
+    x86 = x86_dtypes(name, flags)
     out.write(f"| `{name}` | {arity} | `{aten}` | {dt} | {x86} | {notes} |\n")
 out.write("\nTorchScript kinds lowered to several kernel-IR ops:\n\n")
 out.write("| TorchScript | lowering |\n|---|---|\n")

@@ -585,10 +585,12 @@ TEST_P(DtypeTest, MixedDtypeKernels) {
     ir::Kernel k;
     ASSERT_TRUE(ir::parse(text, &k).is_ok()) << text;
     ASSERT_TRUE(ir::verify(k).is_ok()) << ir::verify(k).message();
-    for (const auto& sizes : std::vector<std::vector<int64_t>>{{5, 29}, {17, 3}, {1, 1}, {2, 67}}) {
+    // Shapes: tails, a single element, rows longer than the runner's chunk,
+    // an empty one.
+    for (const auto& sizes : std::vector<std::vector<int64_t>>{{5, 29}, {17, 3}, {1, 1}, {2, 67}, {3, 601}, {0, 4}}) {
       Call call;
       call.sizes = sizes;
-      std::mt19937_64 rng(static_cast<uint64_t>(sizes[1]));
+      std::mt19937_64 rng(static_cast<uint64_t>(sizes[1] + sizes[0]));
       const Pattern pats[] = {Pattern::kTransposed, Pattern::kBroadcastRow, Pattern::kEveryOther};
       int si = 0;
       for (int i = 0; i < k.num_inputs(); ++i) {
@@ -607,6 +609,31 @@ TEST_P(DtypeTest, MixedDtypeKernels) {
         call.ops.push_back(make_out(k.node(o.value).dtype, sizes, o.layout == Layout::kStrided));
       }
       EXPECT_TRUE(diff(k, call, isa, 2, 5, k.name()));
+    }
+  }
+}
+
+// Rank 0: one element of every dtype, in and out.
+TEST_P(DtypeTest, RankZero) {
+  const int isa = GetParam();
+  for (DType from : all_dtypes()) {
+    for (DType to : all_dtypes()) {
+      ir::Kernel k("r0", 0);
+      const int x = k.add_input(from, Layout::kContiguous);
+      const int y = k.add_input(from, Layout::kScalar);
+      const int c = k.add_op(Op::kCast, to, {x});
+      k.add_output(c, Layout::kContiguous);
+      k.add_output(k.add_op(Op::kEq, DType::kBool, {x, y}), Layout::kContiguous);
+      const auto edges = edge_values(from);
+      for (size_t j = 0; j < edges.size(); j += 5) {
+        Call call;
+        const uint64_t v = edges[j], w = edges[(j + 1) % edges.size()];
+        call.ops.push_back(make(from, call.sizes, Pattern::kContiguous, [v](int64_t) { return v; }));
+        call.ops.push_back(make(from, call.sizes, Pattern::kScalar, [w](int64_t) { return w; }));
+        call.ops.push_back(make_out(to, call.sizes, false));
+        call.ops.push_back(make_out(DType::kBool, call.sizes, false));
+        EXPECT_TRUE(diff(k, call, isa, 0, 1, std::string("rank 0 ") + ir::dtype_name(from) + " -> " + ir::dtype_name(to)));
+      }
     }
   }
 }
