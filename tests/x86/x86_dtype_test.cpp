@@ -206,6 +206,7 @@ Operand make_out(DType t, const std::vector<int64_t>& sizes, bool transposed) {
 }
 
 struct Call {
+  explicit Call(std::vector<int64_t> s = {}) : sizes(std::move(s)) {}
   std::vector<int64_t> sizes;
   std::vector<Operand> ops;  // inputs then outputs
   int64_t numel() const {
@@ -438,8 +439,7 @@ TEST_P(DtypeTest, EveryOpEveryDtype) {
       for (size_t ui = 0; ui < uc.size() && supported; ++ui) {
         if (uniform_rhs) pats[1] = ui % 2 ? Pattern::kBroadcast : Pattern::kScalar;
         const ir::Kernel k = combo_kernel(c, 1, pats, false);
-        Call call;
-        call.sizes = {uniform_rhs ? 37 : 131};
+        Call call(std::vector<int64_t>{uniform_rhs ? 37 : 131});
         for (int i = 0; i < arity; ++i) {
           if (uniform_rhs && i == 1) {
             const uint64_t v = uc[ui];
@@ -472,8 +472,7 @@ TEST_P(DtypeTest, EveryOpEveryDtype) {
       const auto& sizes = shapes[r % shapes.size()];
       const bool out_t = r % 2 == 1;
       const ir::Kernel k = combo_kernel(c, static_cast<int>(sizes.size()), pats, out_t);
-      Call call;
-      call.sizes = sizes;
+      Call call{sizes};
       for (int i = 0; i < arity; ++i) {
         call.ops.push_back(make(c.operands[static_cast<size_t>(i)], sizes, pats[static_cast<size_t>(i)],
                                 gen_for(i, static_cast<int64_t>(r) * 5)));
@@ -499,8 +498,7 @@ TEST_P(DtypeTest, CastsEveryPairEdgeValues) {
       ir::Kernel k("cast", 1);
       const int x = k.add_input(from, Layout::kContiguous);
       k.add_output(k.add_op(Op::kCast, to, {x}), Layout::kContiguous);
-      Call call;
-      call.sizes = {static_cast<int64_t>(edges.size())};
+      Call call(std::vector<int64_t>{static_cast<int64_t>(edges.size())});
       call.ops.push_back(make(from, call.sizes, Pattern::kContiguous, [&](int64_t i) { return edges[static_cast<size_t>(i)]; }));
       call.ops.push_back(make_out(to, call.sizes, false));
       EXPECT_TRUE(diff(k, call, isa, 0, 7, std::string("cast ") + ir::dtype_name(from) + " -> " + ir::dtype_name(to)));
@@ -513,8 +511,7 @@ TEST_P(DtypeTest, CastsEveryPairEdgeValues) {
         const int v = ks.add_op(Op::kCast, to, {s});
         ks.add_output(v, Layout::kContiguous);
         ks.add_output(ks.add_op(Op::kCast, to, {c}), Layout::kContiguous);
-        Call cs;
-        cs.sizes = {5};
+        Call cs(std::vector<int64_t>{5});
         const uint64_t e = edges[j];
         cs.ops.push_back(make(from, cs.sizes, Pattern::kScalar, [e](int64_t) { return e; }));
         cs.ops.push_back(make_out(to, cs.sizes, false));
@@ -544,8 +541,7 @@ TEST_P(DtypeTest, Int64ToFloatRounding) {
     ir::Kernel k("i64_to_f", 1);
     const int x = k.add_input(DType::kInt64, Layout::kContiguous);
     k.add_output(k.add_op(Op::kCast, to, {x}), Layout::kContiguous);
-    Call call;
-    call.sizes = {static_cast<int64_t>(vals.size())};
+    Call call(std::vector<int64_t>{static_cast<int64_t>(vals.size())});
     call.ops.push_back(make(DType::kInt64, call.sizes, Pattern::kContiguous, [&](int64_t i) { return vals[static_cast<size_t>(i)]; }));
     call.ops.push_back(make_out(to, call.sizes, false));
     EXPECT_TRUE(diff(k, call, isa, 0, 1, std::string("i64 -> ") + ir::dtype_name(to)));
@@ -588,8 +584,7 @@ TEST_P(DtypeTest, MixedDtypeKernels) {
     // Shapes: tails, a single element, rows longer than the runner's chunk,
     // an empty one.
     for (const auto& sizes : std::vector<std::vector<int64_t>>{{5, 29}, {17, 3}, {1, 1}, {2, 67}, {3, 601}, {0, 4}}) {
-      Call call;
-      call.sizes = sizes;
+      Call call{sizes};
       std::mt19937_64 rng(static_cast<uint64_t>(sizes[1] + sizes[0]));
       const Pattern pats[] = {Pattern::kTransposed, Pattern::kBroadcastRow, Pattern::kEveryOther};
       int si = 0;

@@ -712,7 +712,11 @@ Val DtypeEmitter::int_op(Op op, DType t, const Val& a, const Val& b) {
   auto max_min = [&](bool is_max) {
     return each([&](const Vec& x, const Vec& y) {
       if (!wide) return is_max ? op2(Inst::kIdPmaxsd, Inst::kIdVpmaxsd, x, y) : op2(Inst::kIdPminsd, Inst::kIdVpminsd, x, y);
-      if (isa_ == Isa::kAvx512) return op2(Inst::kIdVpmaxsq, is_max ? Inst::kIdVpmaxsq : Inst::kIdVpminsq, x, y);
+      if (isa_ == Isa::kAvx512) {
+        Vec d = e_.new_vec();
+        cc_.emit(is_max ? Inst::kIdVpmaxsq : Inst::kIdVpminsq, d, x, y);  // AVX-512F
+        return d;
+      }
       Mask gt = icmp(true, x, y, Pred::kGt);  // x > y ? x : y  /  x > y ? y : x
       return is_max ? e_.select(Fp::kF64, gt, y, x) : e_.select(Fp::kF64, gt, x, y);
     });
@@ -743,10 +747,9 @@ Val DtypeEmitter::int_op(Op op, DType t, const Val& a, const Val& b) {
     case Op::kMinimum: return max_min(false);
     case Op::kClampMin: return max_min(true);   // x < lo ? lo : x
     case Op::kClampMax: return max_min(false);  // hi < x ? hi : x
-    case Op::kRelu: {
-      Val z{zero(), Vec()};
-      z.hi = z.lo;
-      return Val(int_op(Op::kMaximum, t, a, z));
+    case Op::kRelu: {  // x < 0 ? 0 : x
+      Vec z = zero();
+      return int_op(Op::kMaximum, t, a, Val{z, z});
     }
     case Op::kSign:
       // (0 < x) - (x < 0) = (x >> 63 or 31, arithmetic) | ((0 - x) >> 63 or 31, logical)
