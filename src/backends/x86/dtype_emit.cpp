@@ -573,7 +573,7 @@ void DtypeEmitter::store(DType t, const Mem& m, const Val& v) {
   // 32-bit lanes of values < 2^16 (f16/bf16 bits) or 0/1 (bool), narrowed.
   Vec x = v.lo;
   if (t == DType::kFloat16) x = half_bits(v.lo);
-  if (t == DType::kBFloat16) x = shr_d(v.lo, 16);  // already rounded: the high half is the value
+  if (t == DType::kBFloat16) x = bf16_bits(v.lo);  // exact but for NaN, which becomes 0x7FC0 as in interp
   Mem dst = m;
   dst.setSize(static_cast<uint32_t>(e_.lanes() * size));
   switch (isa_) {
