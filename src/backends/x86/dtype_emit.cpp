@@ -122,7 +122,8 @@ bool typed_op_supported(Op op, DType result, const std::vector<DType>& operands,
   if (op == Op::kCast || op == Op::kWhere || (info.flags & (ir::kBoolOut | ir::kAnyIn)) != 0) return true;
   if (computes_in_f32(result)) {
     if (f32_op_supported(op)) return true;
-    *why = std::string("x86: op ") + info.name + " not supported yet";
+    *why = std::string("x86: op ") + info.name +
+           (result == DType::kFloat32 ? "" : std::string(" on ") + ir::dtype_name(result)) + " not supported yet";
     return false;
   }
   if (result == DType::kFloat64) {

@@ -50,9 +50,11 @@ inline bool computes_in_f32(ir::DType t) {
 // log2 of the element size in memory.
 int elem_shift(ir::DType t);
 
-// Whether a node `op` with these result / operand dtypes goes through emit_op
-// (float32 arithmetic, then rounded to f16/bf16): result and operands compute
-// in float32 and the op is not one of the typed ops handled by DtypeEmitter.
+// Whether a node `op` with result dtype `result` goes through codegen's
+// emit_op (float32 arithmetic, then rounded to f16/bf16): the result computes
+// in float32 lanes and the op is none of DtypeEmitter::op's (casts, where,
+// comparisons, logical ops, isnan/isinf/isfinite, and nan_to_num on f16/bf16,
+// whose replacement for inf is the dtype's largest value).
 bool uses_f32_path(ir::Op op, ir::DType result);
 
 // Whether x86 compiles a node of `op` with these dtypes (dtypes assumed valid
