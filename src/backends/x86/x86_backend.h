@@ -7,6 +7,10 @@
 //   strided operands (sizes and strides from KernelArgs at run time, any
 //   [begin, end)), calling the same code on unit-stride rows directly and on
 //   gathered chunks otherwise. Sizes never trigger a recompile.
+// - Every dtype (bool, i32, i64, f16, bf16, f32, f64): each operand moves at
+//   its dtype's element size; in registers values sit as
+//   backends/x86/dtype_emit.h describes; by-value scalars are converted to
+//   their dtype on the host as the interpreter converts them.
 // - Code pages: each kernel's code is copied into its own fresh mapping while
 //   it is read+write, then switched to read+execute with mprotect before the
 //   first call (asmjit VirtMem::alloc/protect), so no page is ever writable
