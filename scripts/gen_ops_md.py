@@ -33,6 +33,36 @@ def dtypes(flags):
         return "any -> any"
     return "bool, i32, i64, f32, f64"
 
+# Ops the x86 backend emits natively, per dtype: float32 (and f16/bf16, which
+# compute in float32) are the case labels of op_supported() in
+# src/backends/x86/codegen.cpp; integer/bool and float64 ops the labels of
+# is_int_op() / is_f64_op() in src/backends/x86/dtype_emit.cpp; casts, where,
+# comparisons, logical ops and isnan/isinf/isfinite take every dtype there.
+def case_labels(path, fn):
+    src = (root / path).read_text()
+    body = src[src.index(fn):]
+    body = body[:body.index("return true;")]
+    return {snake(n) for n in re.findall(r"Op::k(\w+)", body)}
+
+x86_f32 = case_labels("src/backends/x86/codegen.cpp", "bool op_supported(ir::Op op)")
+x86_int = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_int_op(Op op)")
+x86_f64 = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_f64_op(Op op)")
+
+def x86_dtypes(name, flags):
+    if name in ("cast", "where") or "kBoolOut" in flags or "kAnyIn" in flags:
+        return "all"
+    have = []
+    if "kFloat" not in flags and name in x86_int:
+        if "kNoBool" not in flags:
+            have.append("bool")
+        have += ["i32", "i64"]
+    if "kIntegral" not in flags:
+        if name in x86_f32:
+            have += ["f16", "bf16", "f32"]
+        if name in x86_f64:
+            have.append("f64")
+    return ", ".join(have) if have else "-"
+
 rows = []
 comment = []
 for line in text.splitlines():
@@ -40,7 +70,9 @@ for line in text.splitlines():
     if m:
         name, arity, aten, pattern, flags, native = m.groups()
         notes = ", ".join(w for k, w in flag_words.items() if k in flags)
-        kernels = ", ".join(b for b, bit in (("interp", "kInterp"), ("x86", "kX86"), ("cuda", "kCuda")) if bit in native)
+        x86 = x86_dtypes(snake(name), flags) if "kX86" in native else "-"
+        kernels = ", ".join(b + (" (%s)" % x86 if b == "x86" else "")
+                            for b, bit in (("interp", "kInterp"), ("x86", "kX86"), ("cuda", "kCuda")) if bit in native)
         rows.append((snake(name), arity, aten or "(kernel IR only)", dtypes(flags), notes, kernels or "none",
                      "yes" if "kComposite" in flags else "-"))
         comment = []
@@ -57,8 +89,8 @@ out.write("dtypes: what the kernel IR accepts; the front end applies ATen's type
 out.write("float16/bfloat16 compute in float32 and round after every op, as eager; [dtypes.md](dtypes.md) says per op where eager's 16-bit CPU kernels differ or raise (those run TorchScript's fallback).\n")
 out.write("kernels: the backends with their own kernel for the op (ops.def's last column); on a backend without one,\n")
 out.write("an op with a decomposition is rewritten into ops it has (`src/passes/decompose.cpp`, in the interpreter's\n")
-out.write("float order), and a kernel with any other missing op, dtype or layout runs on interp. x86's accuracy for the\n")
-out.write("ULP-bounded ops: [kernels/math/ULP.md](../kernels/math/ULP.md).\n\n")
+out.write("float order), and a group whose kernel still lacks an op, dtype or layout runs TorchScript's own ops (the\n")
+out.write("fallback, counted per reason). x86's accuracy for the ULP-bounded ops: [kernels/math/ULP.md](../kernels/math/ULP.md).\n\n")
 out.write("| op | arity | TorchScript | dtypes | kernels | decomposition | notes |\n|---|---|---|---|---|---|---|\n")
 for name, arity, aten, dt, notes, kernels, comp in rows:
     out.write(f"| `{name}` | {arity} | `{aten}` | {dt} | {kernels} | {comp} | {notes} |\n")

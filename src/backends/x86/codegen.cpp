@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/x86/dtype_emit.h"
 #include "backends/x86/vec_emitter.h"
 #include "backends/x86/vec_math.h"
 
@@ -147,16 +148,13 @@ bool op_supported(ir::Op op) {
 }
 
 Status check_supported(const ir::Kernel& k) {
+  std::vector<ir::DType> types;
   for (const ir::Node& n : k.nodes()) {
-    if (n.kind == ir::NodeKind::kOp && !op_supported(n.op)) {
-      return Status::unsupported(std::string("x86: op ") + ir::op_info(n.op).name + " not supported yet");
-    }
-  }
-  for (const ir::Node& n : k.nodes()) {
-    if (n.dtype != ir::DType::kFloat32) {
-      return Status::unsupported(std::string("x86 backend: dtype ") + ir::dtype_name(n.dtype) +
-                           " is not supported (f32 only)");
-    }
+    if (n.kind != ir::NodeKind::kOp) continue;
+    types.clear();
+    for (int a : n.args) types.push_back(k.node(a).dtype);
+    std::string why;
+    if (!typed_op_supported(n.op, n.dtype, types, &op_supported, &why)) return Status::unsupported(why);
   }
   for (const ir::Output& o : k.outputs()) {
     if (o.layout != ir::Layout::kContiguous && o.layout != ir::Layout::kStrided) {
@@ -192,9 +190,34 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
     for (int arg : nodes[i].args) live[static_cast<size_t>(arg)] = 1;
   }
 
+  // Values of every dtype (dtype_emit.h); f32[id] is val[id].lo, emit_op's
+  // view of float32-lane values.
+  DtypeEmitter d(e);
+  std::vector<Val> val(nodes.size());
+  std::vector<Vec> f32(nodes.size());
+  std::vector<Val> args;
+  std::vector<ir::DType> types;
+  auto emit_node = [&](size_t id) {
+    const ir::Node& node = nodes[id];
+    if (uses_f32_path(node.op, node.dtype)) {
+      // float32 arithmetic; f16/bf16 results rounded to their dtype.
+      val[id] = d.round_to(node.dtype, Val{emit_op(e, k, node, f32), Vec()});
+    } else {
+      args.clear();
+      types.clear();
+      for (int a : node.args) {
+        args.push_back(val[static_cast<size_t>(a)]);
+        types.push_back(nodes[static_cast<size_t>(a)].dtype);
+      }
+      val[id] = d.op(node, args, types);
+    }
+    f32[id] = val[id].lo;
+  };
+
   // Prologue: stream base pointers, uniform inputs and constants, and every
-  // op whose operands are all uniform (loop-invariant: computed once).
-  std::vector<Vec> val(nodes.size());
+  // op whose operands are all uniform (loop-invariant: computed once). A
+  // uniform input points at one element of its dtype (the runner converts
+  // by-value scalars to that format).
   std::vector<char> hoisted(nodes.size(), 0);
   std::vector<ax::Gp> in_base(static_cast<size_t>(k.num_inputs()));
   for (size_t id = 0; id < nodes.size(); ++id) {
@@ -204,17 +227,19 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
       bool all_uniform = true;
       for (int arg : node.args) all_uniform = all_uniform && hoisted[static_cast<size_t>(arg)];
       if (all_uniform) {
-        val[id] = emit_op(e, k, node, val);
+        emit_node(id);
         hoisted[id] = 1;
       }
     } else if (node.kind == ir::NodeKind::kConst) {
-      val[id] = e.const_f32(static_cast<float>(node.constant));
+      val[id] = d.constant(node.dtype, node.constant);
+      f32[id] = val[id].lo;
       hoisted[id] = 1;
     } else if (node.kind == ir::NodeKind::kInput) {
       ax::Gp p = cc.newIntPtr("in%d", node.input_index);
       cc.mov(p, ax::ptr(ptrs, node.input_index * 8));
       if (ir::is_uniform(node.layout)) {
-        val[id] = e.broadcast_f32(ax::dword_ptr(p));
+        val[id] = d.load_one(node.dtype, ax::ptr(p));
+        f32[id] = val[id].lo;
         hoisted[id] = 1;
       } else {
         in_base[static_cast<size_t>(node.input_index)] = p;
@@ -228,30 +253,31 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
     out_base.push_back(p);
   }
 
-  ax::Gp off = cc.newInt64("off");
-  ax::Gp end = cc.newInt64("end");
+  // The loop counts elements: operand addresses scale by their element size.
+  ax::Gp i = cc.newInt64("i");
   asmjit::Label loop = cc.newLabel();
   asmjit::Label done = cc.newLabel();
-  cc.mov(end, n);
-  cc.shl(end, 2);
-  cc.xor_(off, off);
-  cc.test(end, end);
+  cc.xor_(i, i);
+  cc.test(n, n);
   cc.jz(done);
   cc.bind(loop);
   for (size_t id = 0; id < nodes.size(); ++id) {
     const ir::Node& node = nodes[id];
     if (!live[id]) continue;
     if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
-      val[id] = e.load(ax::ptr(in_base[static_cast<size_t>(node.input_index)], off));
+      val[id] = d.load(node.dtype, ax::ptr(in_base[static_cast<size_t>(node.input_index)], i, elem_shift(node.dtype)));
+      f32[id] = val[id].lo;
     } else if (node.kind == ir::NodeKind::kOp && !hoisted[id]) {
-      val[id] = emit_op(e, k, node, val);
+      emit_node(id);
     }
   }
   for (int o = 0; o < k.num_outputs(); ++o) {
-    e.store(ax::ptr(out_base[static_cast<size_t>(o)], off), val[static_cast<size_t>(k.outputs()[static_cast<size_t>(o)].value)]);
+    const int v = k.outputs()[static_cast<size_t>(o)].value;
+    const ir::DType t = nodes[static_cast<size_t>(v)].dtype;
+    d.store(t, ax::ptr(out_base[static_cast<size_t>(o)], i, elem_shift(t)), val[static_cast<size_t>(v)]);
   }
-  cc.add(off, e.bytes());
-  cc.cmp(off, end);
+  cc.add(i, e.lanes());
+  cc.cmp(i, n);
   cc.jb(loop);
   cc.bind(done);
   cc.endFunc();

@@ -3,10 +3,11 @@
 //   void fn(void* const* ptrs, int64_t n)
 //
 // ptrs[i] for input i, then ptrs[num_inputs + o] for output o. A streamed
-// operand (contiguous or strided layout) points at n consecutive float32
-// elements (the caller gathers non-unit strides into buffers first); a uniform
-// input (broadcast or scalar) points at one float32 read once, before the
-// loop. n must be a multiple of isa_lanes(isa): the caller stages the remainder
+// operand (contiguous or strided layout) points at n consecutive elements of
+// its dtype (the caller gathers non-unit strides into buffers first); a
+// uniform input (broadcast or scalar) points at one element of its dtype,
+// read once before the loop (scalars converted by x86::scalar_to_storage).
+// Values of every dtype are laid out in registers as dtype_emit.h describes. n must be a multiple of isa_lanes(isa): the caller stages the remainder
 // through padded buffers. Private to the x86 backend.
 #pragma once
 
@@ -18,11 +19,14 @@
 
 namespace fuze::x86 {
 
-// Whether emit_kernel implements `op` (ops.def has more ops than this backend).
+// Whether emit_op implements `op` on float32 values (f32, and f16/bf16 which
+// compute in float32); casts, where, comparisons, logical and bitwise ops and
+// the integer / float64 ops are dtype_emit's (typed_op_supported).
 bool op_supported(ir::Op op);
 
-// Checks that the kernel is something this backend compiles: supported ops
-// ("x86: op gelu not supported yet"), f32 only today.
+// Checks that the kernel is something this backend compiles: every node's op
+// at its dtypes ("x86: op gelu not supported yet", "x86: op exp on f64 not
+// supported (...)") and storable outputs.
 Status check_supported(const ir::Kernel& k);
 
 // Emits the function into `cc` (attached to a CodeHolder). Errors from asmjit

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backends/x86/codegen.h"
+#include "backends/x86/dtype_emit.h"
 #include "backends/x86/isa.h"
 #include "support/fault.h"
 #include "support/log.h"
@@ -22,6 +23,7 @@ using x86::Isa;
 constexpr int kMaxOperands = 32;  // inputs + outputs (more: the caller falls back)
 constexpr int kMaxRank = 16;
 constexpr int64_t kChunk = 256;   // elements per call on rows with a non-unit stride (multiple of 16)
+constexpr int kMaxElem = 8;       // bytes per element, largest dtype
 
 enum class OperandKind : uint8_t { kContiguous, kStrided, kBroadcast, kScalar };
 
@@ -40,6 +42,31 @@ class ErrorCollector final : public asmjit::ErrorHandler {
   std::string text_;
 };
 
+// Copies c elements of `es` bytes between a strided location (element
+// stride s) and a dense buffer.
+template <int kEs>
+void copy_strided(char* dst, int64_t ds, const char* src, int64_t ss, int64_t c) {
+  for (int64_t j = 0; j < c; ++j) std::memcpy(dst + j * ds * kEs, src + j * ss * kEs, kEs);
+}
+void gather(unsigned char* buf, const char* src, int64_t s, int64_t c, int64_t es) {
+  char* dst = reinterpret_cast<char*>(buf);
+  switch (es) {
+    case 1: copy_strided<1>(dst, 1, src, s, c); break;
+    case 2: copy_strided<2>(dst, 1, src, s, c); break;
+    case 4: copy_strided<4>(dst, 1, src, s, c); break;
+    default: copy_strided<8>(dst, 1, src, s, c); break;
+  }
+}
+void scatter(char* dst, int64_t s, const unsigned char* buf, int64_t c, int64_t es) {
+  const char* src = reinterpret_cast<const char*>(buf);
+  switch (es) {
+    case 1: copy_strided<1>(dst, s, src, 1, c); break;
+    case 2: copy_strided<2>(dst, s, src, 1, c); break;
+    case 4: copy_strided<4>(dst, s, src, 1, c); break;
+    default: copy_strided<8>(dst, s, src, 1, c); break;
+  }
+}
+
 bool dump_asm_requested() {
   const char* env = std::getenv("FUZE_DUMP");
   return env != nullptr && std::strstr(env, "asm") != nullptr;
@@ -55,8 +82,13 @@ class X86Kernel final : public CompiledKernel {
     for (int i = 0; i < num_in_; ++i) {
       const ir::Node& n = k.node(k.inputs()[static_cast<size_t>(i)]);
       kind_.push_back(static_cast<OperandKind>(n.layout));
+      dtype_.push_back(n.dtype);
     }
-    for (const ir::Output& o : k.outputs()) kind_.push_back(static_cast<OperandKind>(o.layout));
+    for (const ir::Output& o : k.outputs()) {
+      kind_.push_back(static_cast<OperandKind>(o.layout));
+      dtype_.push_back(k.node(o.value).dtype);
+    }
+    for (ir::DType t : dtype_) esize_.push_back(ir::dtype_size(t));
     for (OperandKind kd : kind_) has_strided_ = has_strided_ || kd == OperandKind::kStrided;
   }
   ~X86Kernel() override {
@@ -76,6 +108,9 @@ class X86Kernel final : public CompiledKernel {
     return kind_[static_cast<size_t>(i)] == OperandKind::kContiguous ||
            kind_[static_cast<size_t>(i)] == OperandKind::kStrided;
   }
+  // Element size in bytes of operand i, and a pointer `elems` elements on.
+  int64_t esize(int i) const { return esize_[static_cast<size_t>(i)]; }
+  void* at(void* p, int i, int64_t elems) const { return static_cast<char*>(p) + elems * esize(i); }
   void run_unit(void* const* ptrs, int64_t n) const;
   void run_row(void* const* ptrs, const int64_t* inner_stride, int64_t n) const;
   void run_strided(const KernelArgs& a, void** ptrs, int64_t begin, int64_t end) const;
@@ -87,6 +122,8 @@ class X86Kernel final : public CompiledKernel {
   int num_in_;
   int num_out_;
   std::vector<OperandKind> kind_;
+  std::vector<ir::DType> dtype_;  // inputs, then outputs
+  std::vector<int64_t> esize_;
   bool has_strided_ = false;
   Fn fn_;
   void* mem_;
@@ -99,10 +136,10 @@ void X86Kernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   if (begin >= end) return;
   const int nops = num_in_ + num_out_;
   void* ptrs[kMaxOperands];
-  float scal[kMaxOperands];
+  uint64_t scal[kMaxOperands];  // by-value scalars in their dtype's storage format
   for (int i = 0; i < nops; ++i) {
     if (kind_[static_cast<size_t>(i)] == OperandKind::kScalar) {
-      scal[i] = static_cast<float>(a.scalars[i]);
+      x86::scalar_to_storage(dtype_[static_cast<size_t>(i)], a.scalars[i], &scal[i]);
       ptrs[i] = &scal[i];
     } else {
       ptrs[i] = a.data[i];
@@ -110,7 +147,7 @@ void X86Kernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   }
   if (!has_strided_ || a.rank == 0) {
     for (int i = 0; i < nops; ++i) {
-      if (is_stream(i)) ptrs[i] = static_cast<float*>(ptrs[i]) + (a.rank == 0 ? 0 : begin);
+      if (is_stream(i)) ptrs[i] = at(ptrs[i], i, a.rank == 0 ? 0 : begin);
     }
     run_unit(ptrs, end - begin);
     return;
@@ -125,21 +162,20 @@ void X86Kernel::run_unit(void* const* ptrs, int64_t n) const {
   if (nv > 0) fn_(ptrs, nv);
   const int64_t rem = n - nv;
   if (rem == 0) return;
-  alignas(64) float stage[kMaxOperands][16];
+  alignas(64) unsigned char stage[kMaxOperands][16 * kMaxElem];
   void* tp[kMaxOperands];
   const int nops = num_in_ + num_out_;
-  const size_t bytes = static_cast<size_t>(rem) * sizeof(float);
   for (int i = 0; i < nops; ++i) {
     if (!is_stream(i)) {
       tp[i] = ptrs[i];
       continue;
     }
     std::memset(stage[i], 0, sizeof(stage[i]));
-    if (i < num_in_) std::memcpy(stage[i], static_cast<const float*>(ptrs[i]) + nv, bytes);
+    if (i < num_in_) std::memcpy(stage[i], at(ptrs[i], i, nv), static_cast<size_t>(rem * esize(i)));
     tp[i] = stage[i];
   }
   fn_(tp, lanes_);
-  for (int i = num_in_; i < nops; ++i) std::memcpy(static_cast<float*>(ptrs[i]) + nv, stage[i], bytes);
+  for (int i = num_in_; i < nops; ++i) std::memcpy(at(ptrs[i], i, nv), stage[i], static_cast<size_t>(rem * esize(i)));
 }
 
 // One row of n elements; inner_stride[i] is streamed operand i's element
@@ -148,14 +184,14 @@ void X86Kernel::run_unit(void* const* ptrs, int64_t n) const {
 // once per row, any other stride is gathered into a buffer and scattered
 // back; kChunk elements per call of the compiled loop.
 void X86Kernel::run_row(void* const* ptrs, const int64_t* inner_stride, int64_t n) const {
-  alignas(64) float buf[kMaxOperands][kChunk];
+  alignas(64) unsigned char buf[kMaxOperands][kChunk * kMaxElem];
   void* tp[kMaxOperands];
   const int nops = num_in_ + num_out_;
   for (int i = 0; i < num_in_; ++i) {
     if (!is_stream(i) || inner_stride[i] != 0) continue;
-    const float v = *static_cast<const float*>(ptrs[i]);
     const int64_t fill = std::min<int64_t>(kChunk, (n + lanes_ - 1) / lanes_ * lanes_);
-    std::fill(buf[i], buf[i] + fill, v);
+    const size_t es = static_cast<size_t>(esize(i));
+    for (int64_t j = 0; j < fill; ++j) std::memcpy(buf[i] + static_cast<size_t>(j) * es, ptrs[i], es);
   }
   for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
     const int64_t c = std::min(kChunk, n - c0);
@@ -168,25 +204,25 @@ void X86Kernel::run_row(void* const* ptrs, const int64_t* inner_stride, int64_t 
       }
       const int64_t s = inner_stride[i];
       if (s == 1 && whole) {
-        tp[i] = static_cast<float*>(ptrs[i]) + c0;
+        tp[i] = at(ptrs[i], i, c0);
         continue;
       }
       tp[i] = buf[i];
       if (i >= num_in_ || s == 0) continue;
-      const float* src = static_cast<const float*>(ptrs[i]) + c0 * s;
+      const int64_t es = esize(i);
+      const char* src = static_cast<const char*>(at(ptrs[i], i, c0 * s));
       if (s == 1) {
-        std::memcpy(buf[i], src, static_cast<size_t>(c) * sizeof(float));
+        std::memcpy(buf[i], src, static_cast<size_t>(c * es));
       } else {
-        for (int64_t j = 0; j < c; ++j) buf[i][j] = src[j * s];
+        gather(buf[i], src, s, c, es);
       }
-      std::fill(buf[i] + c, buf[i] + cp, 0.0f);
+      std::memset(buf[i] + c * es, 0, static_cast<size_t>((cp - c) * es));
     }
     fn_(tp, cp);
     for (int i = num_in_; i < nops; ++i) {
       const int64_t s = inner_stride[i];
       if (s == 1 && whole) continue;
-      float* dst = static_cast<float*>(ptrs[i]) + c0 * s;
-      for (int64_t j = 0; j < c; ++j) dst[j * s] = buf[i][j];
+      scatter(static_cast<char*>(at(ptrs[i], i, c0 * s)), s, buf[i], c, esize(i));
     }
   }
 }
@@ -285,7 +321,7 @@ void X86Kernel::run_strided(const KernelArgs& a, void** base, int64_t begin, int
   int64_t linear = begin;
   while (linear < end) {
     const int64_t seg = std::min(size[last] - idx[last], end - linear);
-    for (int i = 0; i < nops; ++i) rp[i] = is_stream(i) ? static_cast<float*>(base[i]) + off[i] : base[i];
+    for (int i = 0; i < nops; ++i) rp[i] = is_stream(i) ? at(base[i], i, off[i]) : base[i];
     if (unit) {
       run_unit(rp, seg);
     } else {
@@ -412,7 +448,13 @@ Status x86_assemble_only(const ir::Kernel& k, int isa, std::string* listing) {
   return Status::ok();
 }
 
-bool x86_op_supported(ir::Op op) { return x86::op_supported(op); }
+bool x86_op_supported(ir::Op op) {
+  // Compiles on float32 values: emit_op's list, and cast (f32 -> f32).
+  const std::vector<ir::DType> f32(static_cast<size_t>(ir::op_info(op).arity), ir::DType::kFloat32);
+  if (!ir::op_typing_error(op, ir::DType::kFloat32, f32).empty()) return false;
+  std::string why;
+  return x86::typed_op_supported(op, ir::DType::kFloat32, f32, &x86::op_supported, &why);
+}
 
 Status make_x86_backend(std::unique_ptr<Backend>* out) { return make_x86_backend(X86Options{}, out); }
 

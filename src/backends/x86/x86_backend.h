@@ -7,6 +7,10 @@
 //   strided operands (sizes and strides from KernelArgs at run time, any
 //   [begin, end)), calling the same code on unit-stride rows directly and on
 //   gathered chunks otherwise. Sizes never trigger a recompile.
+// - Every dtype (bool, i32, i64, f16, bf16, f32, f64): each operand moves at
+//   its dtype's element size; in registers values sit as
+//   backends/x86/dtype_emit.h describes; by-value scalars are converted to
+//   their dtype on the host as the interpreter converts them.
 // - Code pages: each kernel's code is copied into its own fresh mapping while
 //   it is read+write, then switched to read+execute with mprotect before the
 //   first call (asmjit VirtMem::alloc/protect), so no page is ever writable
@@ -41,8 +45,11 @@ Status make_x86_backend(const X86Options& options, std::unique_ptr<Backend>* out
 std::vector<std::string> x86_supported_isa_names();
 std::vector<int> x86_supported_isas();
 
-// Whether the x86 backend implements `op` (others make compile() fail with
-// "x86: op <name> not supported yet"; the runtime then uses the interpreter).
+// Whether the x86 backend implements `op` on float32 operands with a float32
+// result (others make such a compile() fail with "x86: op <name> not supported
+// yet"; the runtime then uses the interpreter). False for ops whose float32
+// form is not valid IR (comparisons, where, bitwise...): x86 implements those
+// at their dtypes (every dtype: see backends/x86/dtype_emit.h).
 bool x86_op_supported(ir::Op op);
 
 // Generates (register allocation, encoding) kernel `k` for ISA level `isa`

@@ -1,0 +1,875 @@
+#include "backends/x86/dtype_emit.h"
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace fuze::x86 {
+
+namespace ax = asmjit::x86;
+namespace Inst = ax::Inst;
+using asmjit::Imm;
+using ir::DType;
+using ir::Op;
+
+namespace {
+
+constexpr uint64_t kInt64Min = 0x8000000000000000ull;
+
+// ---- host-side conversions (constants and by-value scalars) -----------------
+
+uint32_t bits_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+float float_of(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// float -> f16 bits, round to nearest even; NaN -> sign | 0x7E00. The same
+// steps as DtypeEmitter::half_bits.
+uint16_t host_half_bits(float f) {
+  const uint32_t x = bits_of(f);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t ax = x & 0x7FFFFFFFu;
+  uint32_t h;
+  if (ax > 0x7F800000u) {
+    h = 0x7E00u;
+  } else if (ax >= 0x477FF000u) {
+    h = 0x7C00u;
+  } else if (ax < 0x38800000u) {
+    h = static_cast<uint32_t>(std::nearbyint(float_of(ax) * 16777216.0f));
+  } else {
+    h = ((ax + 0xFFFu + ((ax >> 13) & 1u)) >> 13) - (112u << 10);
+  }
+  return static_cast<uint16_t>(sign | h);
+}
+float host_half_value(uint16_t h) {
+  const uint32_t t = static_cast<uint32_t>(h & 0x7FFFu) << 13;
+  float f = float_of(t) * 5.192296858534828e33f;  // 2^112
+  if (t >= 0x0F800000u) f = float_of(t | 0x7F800000u);
+  return float_of(bits_of(f) | (static_cast<uint32_t>(h & 0x8000u) << 16));
+}
+uint16_t host_bf16_bits(float f) {
+  if (std::isnan(f)) return 0x7FC0u;
+  const uint32_t u = bits_of(f);
+  return static_cast<uint16_t>((u + ((u >> 16) & 1u) + 0x7FFFu) >> 16);
+}
+
+template <class I>
+I host_float_to_int(double d) {
+  constexpr double lo = static_cast<double>(std::numeric_limits<I>::min());
+  if (!(d > lo - 1.0 && d < -lo)) return std::numeric_limits<I>::min();
+  return static_cast<I>(d);
+}
+
+}  // namespace
+
+int elem_shift(DType t) {
+  switch (ir::dtype_size(t)) {
+    case 1: return 0;
+    case 2: return 1;
+    case 4: return 2;
+    default: return 3;
+  }
+}
+
+bool uses_f32_path(Op op, DType result) {
+  if (!computes_in_f32(result) || op == Op::kCast || op == Op::kWhere) return false;
+  // nan_to_num's replacement for inf is the largest value of the dtype.
+  if (op == Op::kNanToNum && result != DType::kFloat32) return false;
+  return (ir::op_info(op).flags & (ir::kBoolOut | ir::kAnyIn)) == 0;
+}
+
+namespace {
+
+bool is_int_op(Op op) {
+  switch (op) {
+    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kNeg: case Op::kAbs:
+    case Op::kMaximum: case Op::kMinimum: case Op::kClampMin: case Op::kClampMax: case Op::kRelu:
+    case Op::kSign: case Op::kFloor: case Op::kCeil: case Op::kRound: case Op::kTrunc:
+    case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_f64_op(Op op) {
+  switch (op) {
+    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kNeg: case Op::kAbs:
+    case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kMaximum: case Op::kMinimum:
+    case Op::kClampMin: case Op::kClampMax: case Op::kRelu: case Op::kFloor: case Op::kCeil:
+    case Op::kRound: case Op::kTrunc: case Op::kFrac: case Op::kSign: case Op::kHardsigmoid:
+    case Op::kHardswish: case Op::kLeakyRelu: case Op::kThreshold: case Op::kLerp: case Op::kNanToNum:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool typed_op_supported(Op op, DType result, const std::vector<DType>& operands, bool (*f32_op_supported)(Op),
+                        std::string* why) {
+  (void)operands;
+  const ir::OpInfo& info = ir::op_info(op);
+  // Casts, where, comparisons, logical ops and isnan/isinf/isfinite: every dtype.
+  if (op == Op::kCast || op == Op::kWhere || (info.flags & (ir::kBoolOut | ir::kAnyIn)) != 0) return true;
+  if (computes_in_f32(result)) {
+    if (f32_op_supported(op)) return true;
+    *why = std::string("x86: op ") + info.name +
+           (result == DType::kFloat32 ? "" : std::string(" on ") + ir::dtype_name(result)) + " not supported yet";
+    return false;
+  }
+  if (result == DType::kFloat64) {
+    if (is_f64_op(op)) return true;
+    if ((info.flags & ir::kApprox) != 0) {
+      *why = std::string("x86: op ") + info.name + " on f64 not supported (approximate ops run in float32 only)";
+    } else {
+      *why = std::string("x86: op ") + info.name + " on f64 not supported yet";
+    }
+    return false;
+  }
+  if (is_int_op(op)) return true;
+  *why = std::string("x86: op ") + info.name + " on " + ir::dtype_name(result) + " not supported yet";
+  return false;
+}
+
+void scalar_to_storage(DType t, double v, void* out) {
+  switch (t) {
+    case DType::kBool: {
+      const uint8_t b = v != 0.0 ? 1 : 0;
+      std::memcpy(out, &b, 1);
+      return;
+    }
+    case DType::kInt32: {
+      const int32_t i = host_float_to_int<int32_t>(v);
+      std::memcpy(out, &i, 4);
+      return;
+    }
+    case DType::kInt64: {
+      const int64_t i = host_float_to_int<int64_t>(v);
+      std::memcpy(out, &i, 8);
+      return;
+    }
+    case DType::kFloat16: {
+      const uint16_t h = host_half_bits(static_cast<float>(v));
+      std::memcpy(out, &h, 2);
+      return;
+    }
+    case DType::kBFloat16: {
+      const uint16_t h = host_bf16_bits(static_cast<float>(v));
+      std::memcpy(out, &h, 2);
+      return;
+    }
+    case DType::kFloat32: {
+      const float f = static_cast<float>(v);
+      std::memcpy(out, &f, 4);
+      return;
+    }
+    case DType::kFloat64: std::memcpy(out, &v, 8); return;
+  }
+}
+
+// ---- DtypeEmitter -------------------------------------------------------------
+
+DtypeEmitter::DtypeEmitter(VecEmitter& e) : e_(e), cc_(e.cc()), isa_(e.isa()) {}
+
+Vec DtypeEmitter::op1(uint32_t sse_id, uint32_t avx_id, const Vec& a) {
+  Vec d = e_.new_vec();
+  cc_.emit(isa_ == Isa::kSse41 ? sse_id : avx_id, d, a);
+  return d;
+}
+
+Vec DtypeEmitter::op2(uint32_t sse_id, uint32_t avx_id, const Vec& a, const Operand& b) {
+  Vec d = e_.new_vec();
+  if (isa_ == Isa::kSse41) {
+    cc_.emit(Inst::kIdMovaps, d, a);
+    cc_.emit(sse_id, d, b);
+  } else {
+    cc_.emit(avx_id, d, a, b);
+  }
+  return d;
+}
+
+Vec DtypeEmitter::zero() { return e_.load_aligned(e_.pool_u32(0)); }
+Vec DtypeEmitter::not_bits(const Vec& a) { return e_.bit_xor(a, e_.pool_u32(0xFFFFFFFFu)); }
+Vec DtypeEmitter::shr_d(const Vec& a, int bits) { return op2(Inst::kIdPsrld, Inst::kIdVpsrld, a, Imm(bits)); }
+
+Vec DtypeEmitter::widen(uint32_t sse_id, uint32_t avx_id, const Vec& v, bool high) {
+  Vec d = e_.new_vec();
+  switch (isa_) {
+    case Isa::kSse41: {
+      Vec src = v;
+      if (high) {
+        src = e_.new_vec();
+        cc_.emit(Inst::kIdPshufd, src, v, Imm(0xEE));
+      }
+      cc_.emit(sse_id, d, src);
+      break;
+    }
+    case Isa::kAvx2: {
+      ax::Xmm src = v.xmm();
+      if (high) {
+        src = cc_.newXmm();
+        cc_.emit(Inst::kIdVextracti128, src, v, Imm(1));
+      }
+      cc_.emit(avx_id, d, src);
+      break;
+    }
+    case Isa::kAvx512: {
+      ax::Ymm src = v.ymm();
+      if (high) {
+        src = cc_.newYmm();
+        cc_.emit(Inst::kIdVextracti64x4, src, v, Imm(1));
+      }
+      cc_.emit(avx_id, d, src);
+      break;
+    }
+  }
+  return d;
+}
+
+Vec DtypeEmitter::narrow(uint32_t sse_id, uint32_t avx_id, const Vec& lo, const Vec& hi) {
+  Vec d = e_.new_vec();
+  switch (isa_) {
+    case Isa::kSse41: {
+      ax::Xmm t = cc_.newXmm();
+      cc_.emit(sse_id, d, lo);
+      cc_.emit(sse_id, t, hi);
+      cc_.emit(Inst::kIdPunpcklqdq, d, t);
+      break;
+    }
+    case Isa::kAvx2: {
+      ax::Xmm t = cc_.newXmm();
+      cc_.emit(avx_id, d.xmm(), lo);
+      cc_.emit(avx_id, t, hi);
+      cc_.emit(Inst::kIdVinserti128, d, d, t, Imm(1));
+      break;
+    }
+    case Isa::kAvx512: {
+      ax::Ymm t = cc_.newYmm();
+      cc_.emit(avx_id, d.ymm(), lo);
+      cc_.emit(avx_id, t, hi);
+      cc_.emit(Inst::kIdVinserti64x4, d, d, t, Imm(1));
+      break;
+    }
+  }
+  return d;
+}
+
+Vec DtypeEmitter::pack_lo32(const Vec& lo, const Vec& hi) {
+  Vec d = e_.new_vec();
+  switch (isa_) {
+    case Isa::kSse41:
+      cc_.emit(Inst::kIdMovaps, d, lo);
+      cc_.emit(Inst::kIdShufps, d, hi, Imm(0x88));  // dwords 0, 2 of lo, then of hi
+      break;
+    case Isa::kAvx2:
+      // vshufps works per 128-bit half: elements come out as 0 1 4 5 2 3 6 7.
+      cc_.emit(Inst::kIdVshufps, d, lo, hi, Imm(0x88));
+      cc_.emit(Inst::kIdVpermq, d, d, Imm(0xD8));  // qwords 0 2 1 3
+      break;
+    case Isa::kAvx512: {
+      ax::Ymm t = cc_.newYmm();
+      cc_.emit(Inst::kIdVpmovqd, d.ymm(), lo);
+      cc_.emit(Inst::kIdVpmovqd, t, hi);
+      cc_.emit(Inst::kIdVinserti64x4, d, d, t, Imm(1));
+      break;
+    }
+  }
+  return d;
+}
+
+// ---- masks ---------------------------------------------------------------------
+
+Vec DtypeEmitter::gt64_sse(const Vec& a, const Vec& b) {
+  // Signed 64-bit a > b from 32-bit compares: the high dwords signed, the low
+  // dwords unsigned (sign bit flipped), combined as hi_gt | (hi_eq & lo_gt).
+  const Mem flip = e_.pool_u64(0x80000000u);
+  Vec g = op2(Inst::kIdPcmpgtd, Inst::kIdVpcmpgtd, e_.bit_xor(a, flip), e_.bit_xor(b, flip));
+  Vec q = op2(Inst::kIdPcmpeqd, Inst::kIdVpcmpeqd, a, b);
+  Vec gh = e_.new_vec(), qh = e_.new_vec(), gl = e_.new_vec();
+  cc_.emit(Inst::kIdPshufd, gh, g, Imm(0xF5));  // dword 1 -> 0, 1; dword 3 -> 2, 3
+  cc_.emit(Inst::kIdPshufd, qh, q, Imm(0xF5));
+  cc_.emit(Inst::kIdPshufd, gl, g, Imm(0xA0));  // dword 0 -> 0, 1; dword 2 -> 2, 3
+  return e_.bit_or(gh, e_.bit_and(qh, gl));
+}
+
+Mask DtypeEmitter::icmp(bool wide, const Vec& a, const Vec& b, Pred p) {
+  Mask m;
+  if (isa_ == Isa::kAvx512) {
+    static constexpr int kImm[] = {0, 4, 1, 2, 6, 5};  // eq ne lt le nle(gt) nlt(ge)
+    m.k = cc_.newKw();
+    cc_.emit(wide ? Inst::kIdVpcmpq : Inst::kIdVpcmpd, m.k, a, b, Imm(kImm[static_cast<int>(p)]));
+    return m;
+  }
+  auto eq = [&]() {
+    return wide ? op2(Inst::kIdPcmpeqq, Inst::kIdVpcmpeqq, a, b) : op2(Inst::kIdPcmpeqd, Inst::kIdVpcmpeqd, a, b);
+  };
+  auto gt = [&](const Vec& x, const Vec& y) {
+    if (!wide) return op2(Inst::kIdPcmpgtd, Inst::kIdVpcmpgtd, x, y);
+    if (isa_ == Isa::kAvx2) return op2(Inst::kIdPcmpgtq, Inst::kIdVpcmpgtq, x, y);
+    return gt64_sse(x, y);  // pcmpgtq is SSE4.2
+  };
+  switch (p) {
+    case Pred::kEq: m.v = eq(); break;
+    case Pred::kNe: m.v = not_bits(eq()); break;
+    case Pred::kGt: m.v = gt(a, b); break;
+    case Pred::kLt: m.v = gt(b, a); break;
+    case Pred::kLe: m.v = not_bits(gt(a, b)); break;
+    case Pred::kGe: m.v = not_bits(gt(b, a)); break;
+  }
+  return m;
+}
+
+Mask DtypeEmitter::fcmp(Fp t, const Vec& a, const Vec& b, Pred p) {
+  switch (p) {
+    case Pred::kEq: return e_.cmp(t, a, b, Cmp::kEq);
+    case Pred::kNe: return e_.cmp(t, a, b, Cmp::kNeq);  // unordered: NaN != x
+    case Pred::kLt: return e_.cmp(t, a, b, Cmp::kLt);
+    case Pred::kLe: return e_.cmp(t, a, b, Cmp::kLe);
+    case Pred::kGt: return e_.cmp(t, b, a, Cmp::kLt);
+    case Pred::kGe: return e_.cmp(t, b, a, Cmp::kLe);
+  }
+  return e_.cmp(t, a, b, Cmp::kEq);
+}
+
+Vec DtypeEmitter::mask_to_bool(const Mask& m) {
+  if (isa_ == Isa::kAvx512) {
+    Vec d = e_.new_vec();
+    cc_.k(m.k).z().emit(Inst::kIdVmovdqa32, d, e_.pool_u32(1));
+    return d;
+  }
+  return shr_d(m.v, 31);
+}
+
+Vec DtypeEmitter::masks64_to_bool(const Mask& lo, const Mask& hi) {
+  if (isa_ == Isa::kAvx512) {
+    Mask m;
+    m.k = cc_.newKw();
+    cc_.emit(Inst::kIdKunpckbw, m.k, hi.k, lo.k);  // lo in bits 0..7, hi in 8..15
+    return mask_to_bool(m);
+  }
+  return shr_d(pack_lo32(lo.v, hi.v), 31);
+}
+
+Mask DtypeEmitter::bool_mask(const Vec& b) {
+  Mask m;
+  if (isa_ == Isa::kAvx512) {
+    m.k = cc_.newKw();
+    cc_.emit(Inst::kIdVptestmd, m.k, b, b);
+  } else {
+    m.v = e_.sub_d(zero(), b);  // 1 -> all ones
+  }
+  return m;
+}
+
+void DtypeEmitter::bool_masks64(const Vec& b, Mask* lo, Mask* hi) {
+  Mask m = bool_mask(b);
+  if (isa_ == Isa::kAvx512) {
+    lo->k = m.k;  // 64-bit lane ops read bits 0..7
+    hi->k = cc_.newKw();
+    cc_.emit(Inst::kIdKshiftrw, hi->k, m.k, Imm(8));
+  } else {
+    lo->v = widen(Inst::kIdPmovsxdq, Inst::kIdVpmovsxdq, m.v, false);
+    hi->v = widen(Inst::kIdPmovsxdq, Inst::kIdVpmovsxdq, m.v, true);
+  }
+}
+
+Vec DtypeEmitter::nonzero(DType t, const Val& v) {
+  switch (t) {
+    case DType::kBool: return v.lo;
+    case DType::kInt32: return mask_to_bool(icmp(false, v.lo, zero(), Pred::kNe));
+    case DType::kInt64: {
+      Vec z = zero();
+      return masks64_to_bool(icmp(true, v.lo, z, Pred::kNe), icmp(true, v.hi, z, Pred::kNe));
+    }
+    case DType::kFloat64: {
+      Vec z = zero();
+      return masks64_to_bool(e_.cmp(Fp::kF64, v.lo, z, Cmp::kNeq), e_.cmp(Fp::kF64, v.hi, z, Cmp::kNeq));
+    }
+    default: return mask_to_bool(e_.cmp(Fp::kF32, v.lo, zero(), Cmp::kNeq));  // NaN != 0
+  }
+}
+
+// ---- conversions -----------------------------------------------------------------
+
+Vec DtypeEmitter::half_bits(const Vec& f) {
+  // The interpreter's float_to_half, lane-wise (see host_half_bits).
+  Vec a = e_.bit_and(f, e_.pool_u32(0x7FFFFFFFu));
+  Vec sign = e_.bit_and(shr_d(f, 16), e_.pool_u32(0x8000u));
+  // Normal: drop 13 mantissa bits rounding to nearest even, rebias 127 -> 15.
+  Vec lsb = e_.bit_and(shr_d(a, 13), e_.pool_u32(1));
+  Vec norm = shr_d(e_.add_d(e_.add_d(a, e_.pool_u32(0xFFFu)), lsb), 13);
+  norm = e_.sub_d(norm, e_.pool_u32(112u << 10));
+  // Below 2^-14: a multiple of 2^-24, rounded by cvtps2dq (nearest even).
+  Vec sub = op1(Inst::kIdCvtps2dq, Inst::kIdVcvtps2dq, e_.mul(Fp::kF32, a, e_.pool_f32(16777216.0f)));
+  Vec r = e_.select(Fp::kF32, icmp(false, a, e_.load_aligned(e_.pool_u32(0x38800000u)), Pred::kLt), norm, sub);
+  r = e_.select(Fp::kF32, icmp(false, a, e_.load_aligned(e_.pool_u32(0x477FF000u)), Pred::kGe), r,
+                e_.load_aligned(e_.pool_u32(0x7C00u)));
+  r = e_.select(Fp::kF32, icmp(false, a, e_.load_aligned(e_.pool_u32(0x7F800000u)), Pred::kGt), r,
+                e_.load_aligned(e_.pool_u32(0x7E00u)));
+  return e_.bit_or(r, sign);
+}
+
+Vec DtypeEmitter::half_value(const Vec& h) {
+  // (h & 0x7FFF) << 13 read as a float is the value times 2^-112 (subnormal
+  // halves become float32 denormals, scaled exactly); exponent 31 is inf/NaN.
+  Vec t = e_.shl_d(e_.bit_and(h, e_.pool_u32(0x7FFFu)), 13);
+  Vec f = e_.mul(Fp::kF32, t, e_.pool_f32(5.192296858534828e33f));  // 2^112
+  Mask special = icmp(false, t, e_.load_aligned(e_.pool_u32(0x0F7FFFFFu)), Pred::kGt);
+  f = e_.select(Fp::kF32, special, f, e_.bit_or(t, e_.pool_u32(0x7F800000u)));
+  return e_.bit_or(f, e_.shl_d(e_.bit_and(h, e_.pool_u32(0x8000u)), 16));
+}
+
+Vec DtypeEmitter::bf16_bits(const Vec& f) {
+  // (u + ((u >> 16) & 1) + 0x7FFF) >> 16; NaN -> 0x7FC0.
+  Vec lsb = e_.bit_and(shr_d(f, 16), e_.pool_u32(1));
+  Vec r = shr_d(e_.add_d(e_.add_d(f, lsb), e_.pool_u32(0x7FFFu)), 16);
+  return e_.select(Fp::kF32, e_.cmp(Fp::kF32, f, f, Cmp::kUnord), r, e_.load_aligned(e_.pool_u32(0x7FC0u)));
+}
+
+Vec DtypeEmitter::i64_to_f64(const Vec& x) {
+  // x = h * 2^32 + l (h signed, l unsigned). With exponent bias tricks:
+  //   L = bits(0x43300000_00000000 | l)               = 2^52 + l
+  //   H = bits(0x45300000_00000000 | (h + 2^31))      = 2^84 + (h + 2^31) 2^32
+  // H - (2^84 + 2^63 + 2^52) = (h - 2^20) 2^32 exactly, and adding L rounds once.
+  Vec l = e_.bit_or(e_.bit_and(x, e_.pool_u64(0xFFFFFFFFu)), e_.pool_u64(0x4330000000000000ull));
+  Vec h = e_.bit_or(e_.bit_xor(e_.shr_q(x, 32), e_.pool_u64(0x80000000u)), e_.pool_u64(0x4530000000000000ull));
+  const double bias = std::ldexp(1.0, 84) + std::ldexp(1.0, 63) + std::ldexp(1.0, 52);  // exact
+  return e_.add(Fp::kF64, e_.sub(Fp::kF64, h, e_.pool_f64(bias)), l);
+}
+
+Vec DtypeEmitter::f64_to_i64(const Vec& d) {
+  // trunc(d) = h * 2^32 + l with h = floor(t / 2^32) and l in [0, 2^32) both
+  // exact in float64; their low 32 bits come out of the mantissa after adding
+  // 2^52 + 2^51 (h, signed) and 2^52 (l). NaN and |d| >= 2^63 give INT64_MIN.
+  Vec t = e_.round(Fp::kF64, d, 3);
+  Vec h = e_.round(Fp::kF64, e_.mul(Fp::kF64, t, e_.pool_f64(1.0 / 4294967296.0)), 1);
+  Vec l = e_.sub(Fp::kF64, t, e_.mul(Fp::kF64, h, e_.pool_f64(4294967296.0)));
+  Vec hb = e_.add(Fp::kF64, h, e_.pool_f64(6755399441055744.0));  // 2^52 + 2^51
+  Vec lb = e_.add(Fp::kF64, l, e_.pool_f64(4503599627370496.0));  // 2^52
+  Vec r = e_.bit_or(e_.shl_q(hb, 32), e_.bit_and(lb, e_.pool_u64(0xFFFFFFFFu)));
+  Mask in = e_.mask_and(e_.cmp(Fp::kF64, d, e_.pool_f64(9223372036854775808.0), Cmp::kLt),
+                        e_.cmp(Fp::kF64, d, e_.pool_f64(-9223372036854775808.0), Cmp::kNle));
+  return e_.select(Fp::kF64, in, e_.load_aligned(e_.pool_u64(kInt64Min)), r);
+}
+
+Vec DtypeEmitter::i64_to_f32(const Vec& lo, const Vec& hi) {
+  // Through float64, which is exact for |x| < 2^53. Larger x are first rounded
+  // to odd at bit 11 (truncate, then set bit 11 if any lower bit was set): the
+  // result has at most 53 significant bits, converts exactly, and its sticky
+  // bit makes the float64 -> float32 rounding the correct one.
+  auto prepare = [&](const Vec& x) {
+    Vec low = e_.bit_and(x, e_.pool_u64(0x7FFu));
+    Vec sticky = e_.bit_and(e_.add_q(low, e_.pool_u64(0x7FFu)), e_.pool_u64(0x800u));
+    Vec odd = e_.bit_or(e_.bit_and(x, e_.pool_u64(~uint64_t{0x7FF})), sticky);
+    // |x| < 2^53  <=>  (x + 2^53) >> 54 == 0 (unsigned)
+    Vec range = e_.shr_q(e_.add_q(x, e_.pool_u64(uint64_t{1} << 53)), 54);
+    Mask small = icmp(true, range, zero(), Pred::kEq);
+    return i64_to_f64(e_.select(Fp::kF64, small, odd, x));
+  };
+  return e_.f64_to_f32(prepare(lo), prepare(hi));
+}
+
+Vec DtypeEmitter::to_f32(DType from, const Val& v) {
+  switch (from) {
+    case DType::kBool:
+    case DType::kInt32: return op1(Inst::kIdCvtdq2ps, Inst::kIdVcvtdq2ps, v.lo);
+    case DType::kInt64: return i64_to_f32(v.lo, v.hi);
+    case DType::kFloat64: return e_.f64_to_f32(v.lo, v.hi);
+    default: return v.lo;
+  }
+}
+
+Val DtypeEmitter::round_to(DType t, const Val& v) {
+  if (t == DType::kFloat16) return Val{half_value(half_bits(v.lo)), Vec()};
+  if (t == DType::kBFloat16) return Val{e_.shl_d(bf16_bits(v.lo), 16), Vec()};
+  return v;
+}
+
+Val DtypeEmitter::cast(DType to, DType from, const Val& v) {
+  if (to == from) return v;
+  switch (to) {
+    case DType::kBool: return Val{nonzero(from, v), Vec()};
+    case DType::kFloat16:
+    case DType::kBFloat16:
+    case DType::kFloat32: return round_to(to, Val{to_f32(from, v), Vec()});
+    case DType::kInt32:
+      switch (from) {
+        case DType::kBool: return v;
+        case DType::kInt64: return Val{pack_lo32(v.lo, v.hi), Vec()};
+        case DType::kFloat64: return Val{narrow(Inst::kIdCvttpd2dq, Inst::kIdVcvttpd2dq, v.lo, v.hi), Vec()};
+        default: return Val{op1(Inst::kIdCvttps2dq, Inst::kIdVcvttps2dq, v.lo), Vec()};  // NaN, out of range: INT32_MIN
+      }
+    case DType::kInt64:
+      switch (from) {
+        case DType::kBool:
+        case DType::kInt32:
+          return Val{widen(Inst::kIdPmovsxdq, Inst::kIdVpmovsxdq, v.lo, false),
+                     widen(Inst::kIdPmovsxdq, Inst::kIdVpmovsxdq, v.lo, true)};
+        case DType::kFloat64: return Val{f64_to_i64(v.lo), f64_to_i64(v.hi)};
+        default: return Val{f64_to_i64(e_.f32_lo_to_f64(v.lo)), f64_to_i64(e_.f32_hi_to_f64(v.lo))};
+      }
+    case DType::kFloat64:
+      switch (from) {
+        case DType::kBool:
+        case DType::kInt32:
+          return Val{widen(Inst::kIdCvtdq2pd, Inst::kIdVcvtdq2pd, v.lo, false),
+                     widen(Inst::kIdCvtdq2pd, Inst::kIdVcvtdq2pd, v.lo, true)};
+        case DType::kInt64: return Val{i64_to_f64(v.lo), i64_to_f64(v.hi)};
+        default: return Val{e_.f32_lo_to_f64(v.lo), e_.f32_hi_to_f64(v.lo)};
+      }
+  }
+  return v;
+}
+
+// ---- memory ----------------------------------------------------------------------
+
+Val DtypeEmitter::from_storage(DType t, const Vec& v) {
+  if (t == DType::kFloat16) return Val{half_value(v), Vec()};
+  if (t == DType::kBFloat16) return Val{e_.shl_d(v, 16), Vec()};
+  return Val{v, Vec()};  // bool: 0 / 1 already
+}
+
+Val DtypeEmitter::load(DType t, const Mem& m) {
+  const int size = ir::dtype_size(t);
+  if (size == 4) return Val{e_.load(m), Vec()};
+  if (size == 8) {
+    Mem m2 = m;
+    m2.addOffset(e_.bytes());
+    return Val{e_.load(m), e_.load(m2)};
+  }
+  // 1 or 2 bytes per element: zero-extended into 32-bit lanes.
+  Mem src = m;
+  src.setSize(static_cast<uint32_t>(e_.lanes() * size));
+  Vec d = e_.new_vec();
+  if (size == 1) {
+    cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdPmovzxbd : Inst::kIdVpmovzxbd, d, src);
+  } else {
+    cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdPmovzxwd : Inst::kIdVpmovzxwd, d, src);
+  }
+  return from_storage(t, d);
+}
+
+void DtypeEmitter::store(DType t, const Mem& m, const Val& v) {
+  const int size = ir::dtype_size(t);
+  if (size == 4) {
+    e_.store(m, v.lo);
+    return;
+  }
+  if (size == 8) {
+    Mem m2 = m;
+    m2.addOffset(e_.bytes());
+    e_.store(m, v.lo);
+    e_.store(m2, v.hi);
+    return;
+  }
+  // 32-bit lanes of values < 2^16 (f16/bf16 bits) or 0/1 (bool), narrowed.
+  Vec x = v.lo;
+  if (t == DType::kFloat16) x = half_bits(v.lo);
+  if (t == DType::kBFloat16) x = bf16_bits(v.lo);  // exact but for NaN, which becomes 0x7FC0 as in interp
+  Mem dst = m;
+  dst.setSize(static_cast<uint32_t>(e_.lanes() * size));
+  switch (isa_) {
+    case Isa::kSse41: {
+      ax::Xmm w = cc_.newXmm();
+      cc_.emit(Inst::kIdMovaps, w, x);
+      cc_.emit(Inst::kIdPackusdw, w, w);
+      if (size == 1) cc_.emit(Inst::kIdPackuswb, w, w);
+      cc_.emit(size == 1 ? Inst::kIdMovd : Inst::kIdMovq, dst, w);
+      break;
+    }
+    case Isa::kAvx2: {
+      ax::Xmm h = cc_.newXmm(), w = cc_.newXmm();
+      cc_.emit(Inst::kIdVextracti128, h, x, Imm(1));
+      cc_.emit(Inst::kIdVpackusdw, w, x.xmm(), h);
+      if (size == 1) {
+        cc_.emit(Inst::kIdVpackuswb, w, w, w);
+        cc_.emit(Inst::kIdVmovq, dst, w);
+      } else {
+        cc_.emit(Inst::kIdVmovdqu, dst, w);
+      }
+      break;
+    }
+    case Isa::kAvx512: cc_.emit(size == 1 ? Inst::kIdVpmovdb : Inst::kIdVpmovdw, dst, x); break;
+  }
+}
+
+Val DtypeEmitter::load_one(DType t, const Mem& m) {
+  const int size = ir::dtype_size(t);
+  if (size == 4) return Val{e_.broadcast_f32(m), Vec()};
+  Mem src = m;
+  src.setSize(static_cast<uint32_t>(size));
+  if (size == 8) {
+    Vec d = e_.new_vec();
+    cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovddup : Inst::kIdVbroadcastsd, d, src);
+    return Val{d, d};
+  }
+  ax::Gp g = cc_.newUInt32();
+  cc_.movzx(g, src);
+  ax::Xmm x = cc_.newXmm();
+  cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovd : Inst::kIdVmovd, x, g);
+  Vec d = e_.new_vec();
+  if (isa_ == Isa::kSse41) {
+    cc_.emit(Inst::kIdPshufd, d, x, Imm(0));
+  } else {
+    cc_.emit(Inst::kIdVpbroadcastd, d, x);
+  }
+  return from_storage(t, d);
+}
+
+Val DtypeEmitter::constant(DType t, double v) {
+  unsigned char buf[8] = {};
+  scalar_to_storage(t, v, buf);
+  switch (t) {
+    case DType::kBool: return Val{e_.load_aligned(e_.pool_u32(buf[0])), Vec()};
+    case DType::kFloat16:
+    case DType::kBFloat16: {
+      uint16_t h;
+      std::memcpy(&h, buf, 2);
+      const float f = t == DType::kFloat16 ? host_half_value(h) : float_of(static_cast<uint32_t>(h) << 16);
+      return Val{e_.load_aligned(e_.pool_f32(f)), Vec()};
+    }
+    case DType::kInt32:
+    case DType::kFloat32: {
+      uint32_t u;
+      std::memcpy(&u, buf, 4);
+      return Val{e_.load_aligned(e_.pool_u32(u)), Vec()};
+    }
+    case DType::kInt64:
+    case DType::kFloat64: {
+      uint64_t u;
+      std::memcpy(&u, buf, 8);
+      Vec d = e_.load_aligned(e_.pool_u64(u));
+      return Val{d, d};
+    }
+  }
+  return Val{};
+}
+
+// ---- ops -----------------------------------------------------------------------------
+
+Vec DtypeEmitter::mul_q(const Vec& a, const Vec& b) {
+  // Low 64 bits of a * b: al*bl + ((ah*bl + al*bh) << 32) (pmuludq multiplies
+  // the low dwords of each qword).
+  Vec lo = op2(Inst::kIdPmuludq, Inst::kIdVpmuludq, a, b);
+  Vec c1 = op2(Inst::kIdPmuludq, Inst::kIdVpmuludq, e_.shr_q(a, 32), b);
+  Vec c2 = op2(Inst::kIdPmuludq, Inst::kIdVpmuludq, a, e_.shr_q(b, 32));
+  return e_.add_q(lo, e_.shl_q(e_.add_q(c1, c2), 32));
+}
+
+Vec DtypeEmitter::sign_mask64(const Vec& a) {
+  Vec s = e_.sra_d(a, 31);
+  Vec d = e_.new_vec();
+  cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdPshufd : Inst::kIdVpshufd, d, s, Imm(0xF5));  // high dword's sign
+  return d;
+}
+
+Val DtypeEmitter::predicate(Op op, DType t, const Val& a, const Val& b) {
+  Pred p = Pred::kEq;
+  switch (op) {
+    case Op::kEq: p = Pred::kEq; break;
+    case Op::kNe: p = Pred::kNe; break;
+    case Op::kLt: p = Pred::kLt; break;
+    case Op::kLe: p = Pred::kLe; break;
+    case Op::kGt: p = Pred::kGt; break;
+    case Op::kGe: p = Pred::kGe; break;
+    case Op::kIsnan:
+    case Op::kIsinf:
+    case Op::kIsfinite: {
+      if (!ir::is_floating(t)) return constant(DType::kBool, op == Op::kIsfinite ? 1.0 : 0.0);
+      const bool wide = t == DType::kFloat64;
+      const Fp fp = wide ? Fp::kF64 : Fp::kF32;
+      const Mem abs_mask = wide ? e_.pool_u64(0x7FFFFFFFFFFFFFFFull) : e_.pool_u32(0x7FFFFFFFu);
+      const Mem inf = wide ? e_.pool_u64(0x7FF0000000000000ull) : e_.pool_u32(0x7F800000u);
+      auto half = [&](const Vec& x) {
+        if (op == Op::kIsnan) return e_.cmp(fp, x, x, Cmp::kUnord);
+        return e_.cmp(fp, e_.bit_and(x, abs_mask), inf, op == Op::kIsinf ? Cmp::kEq : Cmp::kLt);
+      };
+      if (wide) return Val{masks64_to_bool(half(a.lo), half(a.hi)), Vec()};
+      return Val{mask_to_bool(half(a.lo)), Vec()};
+    }
+    default: break;
+  }
+  switch (t) {
+    case DType::kFloat64: return Val{masks64_to_bool(fcmp(Fp::kF64, a.lo, b.lo, p), fcmp(Fp::kF64, a.hi, b.hi, p)), Vec()};
+    case DType::kInt64: return Val{masks64_to_bool(icmp(true, a.lo, b.lo, p), icmp(true, a.hi, b.hi, p)), Vec()};
+    case DType::kBool:
+    case DType::kInt32: return Val{mask_to_bool(icmp(false, a.lo, b.lo, p)), Vec()};
+    default: return Val{mask_to_bool(fcmp(Fp::kF32, a.lo, b.lo, p)), Vec()};
+  }
+}
+
+Val DtypeEmitter::int_op(Op op, DType t, const Val& a, const Val& b) {
+  const bool wide = t == DType::kInt64;
+  auto each = [&](auto f) { return wide ? Val{f(a.lo, b.lo), f(a.hi, b.hi)} : Val{f(a.lo, b.lo), Vec()}; };
+  auto max_min = [&](bool is_max) {
+    return each([&](const Vec& x, const Vec& y) {
+      if (!wide) return is_max ? op2(Inst::kIdPmaxsd, Inst::kIdVpmaxsd, x, y) : op2(Inst::kIdPminsd, Inst::kIdVpminsd, x, y);
+      if (isa_ == Isa::kAvx512) {
+        Vec d = e_.new_vec();
+        cc_.emit(is_max ? Inst::kIdVpmaxsq : Inst::kIdVpminsq, d, x, y);  // AVX-512F
+        return d;
+      }
+      Mask gt = icmp(true, x, y, Pred::kGt);  // x > y ? x : y  /  x > y ? y : x
+      return is_max ? e_.select(Fp::kF64, gt, y, x) : e_.select(Fp::kF64, gt, x, y);
+    });
+  };
+  switch (op) {
+    case Op::kAdd: return each([&](const Vec& x, const Vec& y) { return wide ? e_.add_q(x, y) : e_.add_d(x, y); });
+    case Op::kSub:
+      return each([&](const Vec& x, const Vec& y) {
+        return wide ? op2(Inst::kIdPsubq, Inst::kIdVpsubq, x, y) : e_.sub_d(x, y);
+      });
+    case Op::kMul:
+      return each([&](const Vec& x, const Vec& y) {
+        return wide ? mul_q(x, y) : op2(Inst::kIdPmulld, Inst::kIdVpmulld, x, y);
+      });
+    case Op::kNeg:
+      return each([&](const Vec& x, const Vec&) {
+        return wide ? op2(Inst::kIdPsubq, Inst::kIdVpsubq, zero(), x) : e_.sub_d(zero(), x);
+      });
+    case Op::kAbs:  // abs(INT_MIN) = INT_MIN, as the wrapping negation
+      return each([&](const Vec& x, const Vec&) {
+        if (!wide) return op1(Inst::kIdPabsd, Inst::kIdVpabsd, x);
+        if (isa_ == Isa::kAvx512) return op1(Inst::kIdVpabsq, Inst::kIdVpabsq, x);
+        Vec s = sign_mask64(x);
+        return op2(Inst::kIdPsubq, Inst::kIdVpsubq, e_.bit_xor(x, s), s);
+      });
+    // Integers have no NaN: maximum / clamp_min / relu are max, the others min.
+    case Op::kMaximum: return max_min(true);
+    case Op::kMinimum: return max_min(false);
+    case Op::kClampMin: return max_min(true);   // x < lo ? lo : x
+    case Op::kClampMax: return max_min(false);  // hi < x ? hi : x
+    case Op::kRelu: {  // x < 0 ? 0 : x
+      Vec z = zero();
+      return int_op(Op::kMaximum, t, a, Val{z, z});
+    }
+    case Op::kSign:
+      // (0 < x) - (x < 0) = (x >> 63 or 31, arithmetic) | ((0 - x) >> 63 or 31, logical)
+      return each([&](const Vec& x, const Vec&) {
+        if (!wide) return e_.bit_or(e_.sra_d(x, 31), shr_d(e_.sub_d(zero(), x), 31));
+        return e_.bit_or(sign_mask64(x), e_.shr_q(op2(Inst::kIdPsubq, Inst::kIdVpsubq, zero(), x), 63));
+      });
+    case Op::kFloor:
+    case Op::kCeil:
+    case Op::kRound:
+    case Op::kTrunc: return a;
+    case Op::kBitwiseAnd: return each([&](const Vec& x, const Vec& y) { return e_.bit_and(x, y); });
+    case Op::kBitwiseOr: return each([&](const Vec& x, const Vec& y) { return e_.bit_or(x, y); });
+    case Op::kBitwiseXor: return each([&](const Vec& x, const Vec& y) { return e_.bit_xor(x, y); });
+    case Op::kBitwiseNot:
+      if (t == DType::kBool) return Val{e_.bit_xor(a.lo, e_.pool_u32(1)), Vec()};
+      return each([&](const Vec& x, const Vec&) { return not_bits(x); });
+    default: break;  // rejected by typed_op_supported
+  }
+  return a;
+}
+
+Vec DtypeEmitter::f64_op(Op op, const Vec& a, const Vec& b, const Vec& c) {
+  constexpr Fp kD = Fp::kF64;
+  auto quiet_nan = [&]() { return e_.load_aligned(e_.pool_u64(0x7FF8000000000000ull)); };
+  auto keep_nan_of = [&](const Vec& r, const Vec& src) {
+    return e_.select(kD, e_.cmp(kD, src, src, Cmp::kUnord), r, src);
+  };
+  switch (op) {
+    case Op::kAdd: return e_.add(kD, a, b);
+    case Op::kSub: return e_.sub(kD, a, b);
+    case Op::kMul: return e_.mul(kD, a, b);
+    case Op::kDiv: return e_.div(kD, a, b);
+    case Op::kNeg: return e_.bit_xor(a, e_.pool_u64(0x8000000000000000ull));
+    case Op::kAbs: return e_.bit_and(a, e_.pool_u64(0x7FFFFFFFFFFFFFFFull));
+    case Op::kReciprocal: return e_.div(kD, e_.const_f64(1.0), a);
+    case Op::kSqrt: return e_.sqrt(kD, a);
+    case Op::kRsqrt: return e_.div(kD, e_.const_f64(1.0), e_.sqrt(kD, a));
+    case Op::kMaximum:
+    case Op::kMinimum: {
+      Vec r = op == Op::kMaximum ? e_.max(kD, a, b) : e_.min(kD, a, b);
+      return e_.select(kD, e_.cmp(kD, a, b, Cmp::kUnord), r, quiet_nan());
+    }
+    case Op::kClampMin: return keep_nan_of(e_.max(kD, b, a), b);
+    case Op::kClampMax: return keep_nan_of(e_.min(kD, b, a), b);
+    case Op::kRelu: return e_.max(kD, e_.const_f64(0.0), a);
+    case Op::kFloor: return e_.round(kD, a, 1);
+    case Op::kCeil: return e_.round(kD, a, 2);
+    case Op::kRound: return e_.round(kD, a, 0);
+    case Op::kTrunc: return e_.round(kD, a, 3);
+    case Op::kFrac: return e_.sub(kD, a, e_.round(kD, a, 3));
+    case Op::kSign: {
+      Vec z = e_.const_f64(0.0);
+      Vec r = e_.select(kD, e_.cmp(kD, z, a, Cmp::kLt), z, e_.const_f64(1.0));
+      return e_.select(kD, e_.cmp(kD, a, z, Cmp::kLt), r, e_.const_f64(-1.0));
+    }
+    case Op::kHardsigmoid:
+    case Op::kHardswish: {
+      Vec m = e_.max(kD, e_.const_f64(0.0), e_.add(kD, a, e_.pool_f64(3.0)));
+      m = e_.min(kD, e_.const_f64(6.0), m);
+      if (op == Op::kHardswish) m = e_.mul(kD, a, m);
+      return e_.div(kD, m, e_.pool_f64(6.0));
+    }
+    case Op::kLeakyRelu: return e_.select(kD, e_.cmp(kD, e_.const_f64(0.0), a, Cmp::kLt), e_.mul(kD, a, b), a);
+    case Op::kThreshold: return e_.select(kD, e_.cmp(kD, a, b, Cmp::kLe), a, c);
+    case Op::kLerp: {
+      Vec d = e_.sub(kD, b, a);
+      Vec lo = e_.add(kD, a, e_.mul(kD, c, d));
+      Vec hi = e_.sub(kD, b, e_.mul(kD, d, e_.sub(kD, e_.const_f64(1.0), c)));
+      return e_.select(kD, e_.cmp(kD, c, e_.pool_f64(0.5), Cmp::kLt), hi, lo);
+    }
+    case Op::kNanToNum: return nan_to_num(kD, a, DBL_MAX);
+    default: break;  // rejected by typed_op_supported
+  }
+  return a;
+}
+
+Vec DtypeEmitter::nan_to_num(Fp t, const Vec& a, double max) {
+  // NaN -> +0, +-inf -> +-max (select, not zero_where: its AVX-512 form masks
+  // float32 lanes).
+  Vec zero_v = zero();
+  Vec r = e_.select(t, e_.cmp(t, a, a, Cmp::kUnord), a, zero_v);
+  if (t == Fp::kF64) {
+    r = e_.select(t, e_.cmp(t, a, e_.pool_f64(INFINITY), Cmp::kEq), r, e_.const_f64(max));
+    return e_.select(t, e_.cmp(t, a, e_.pool_f64(-INFINITY), Cmp::kEq), r, e_.const_f64(-max));
+  }
+  const float m = static_cast<float>(max);
+  r = e_.select(t, e_.cmp(t, a, e_.pool_f32(INFINITY), Cmp::kEq), r, e_.const_f32(m));
+  return e_.select(t, e_.cmp(t, a, e_.pool_f32(-INFINITY), Cmp::kEq), r, e_.const_f32(-m));
+}
+
+Val DtypeEmitter::op(const ir::Node& n, const std::vector<Val>& args, const std::vector<DType>& types) {
+  const ir::OpInfo& info = ir::op_info(n.op);
+  const Val& a = args[0];
+  const Val& b = args.size() > 1 ? args[1] : a;
+  const Val& c = args.size() > 2 ? args[2] : b;
+  if (n.op == Op::kCast) return cast(n.dtype, types[0], a);
+  if (n.op == Op::kWhere) {  // where(cond, x, y) = cond ? x : y
+    if (!is_wide(n.dtype)) return Val{e_.select(Fp::kF32, bool_mask(a.lo), c.lo, b.lo), Vec()};
+    Mask lo, hi;
+    bool_masks64(a.lo, &lo, &hi);
+    return Val{e_.select(Fp::kF64, lo, c.lo, b.lo), e_.select(Fp::kF64, hi, c.hi, b.hi)};
+  }
+  if ((info.flags & ir::kAnyIn) != 0) {  // logical ops: operands to 0/1 first
+    Vec x = nonzero(types[0], a);
+    switch (n.op) {
+      case Op::kLogicalNot: return Val{e_.bit_xor(x, e_.pool_u32(1)), Vec()};
+      case Op::kLogicalAnd: return Val{e_.bit_and(x, nonzero(types[1], b)), Vec()};
+      case Op::kLogicalOr: return Val{e_.bit_or(x, nonzero(types[1], b)), Vec()};
+      default: return Val{e_.bit_xor(x, nonzero(types[1], b)), Vec()};  // logical_xor
+    }
+  }
+  if ((info.flags & ir::kBoolOut) != 0) return predicate(n.op, types[0], a, b);
+  if (n.op == Op::kNanToNum && computes_in_f32(n.dtype)) {  // f16, bf16 (f32 takes emit_op)
+    const double max = n.dtype == DType::kFloat16 ? 65504.0 : static_cast<double>(float_of(0x7F7F0000u));
+    return Val{nan_to_num(Fp::kF32, a.lo, max), Vec()};
+  }
+  if (n.dtype == DType::kFloat64) return Val{f64_op(n.op, a.lo, b.lo, c.lo), f64_op(n.op, a.hi, b.hi, c.hi)};
+  return int_op(n.op, n.dtype, a, b);
+}
+
+}  // namespace fuze::x86
