@@ -171,14 +171,7 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
           return Status::ok();
         },
         &gk->why);
-    if (!gk->kernel) {
-      gk->why = "no kernel: " + gk->why;
-    } else if (sig.backend == static_cast<uint8_t>(BackendKind::kCuda) && !gk->kernel->runs_on_device()) {
-      // The runtime's chain compiled it for the host (interp) after the cuda
-      // backend failed (logged): a host kernel cannot read CUDA memory.
-      gk->kernel = nullptr;
-      gk->why = "no kernel: the cuda backend could not compile " + lowered.name() + " (see the log)";
-    }
+    if (!gk->kernel) gk->why = "no kernel: " + gk->why;  // the backend's failure (logged once): TorchScript's ops run
   } else {
     gk->why = s.message();
   }

@@ -25,7 +25,7 @@ inline const OpCase kOpCases[] = {
     B(mul, false), B(div, false), B(maximum, false), B(minimum, false), B(floor_divide, false),
     B(remainder, false), B(fmod, false), B(eq, false), B(ne, false), B(lt, false), B(le, false), B(gt, false),
     B(ge, false), B(logical_and, false), B(logical_or, false), B(logical_xor, false), B(bitwise_and, false),
-    B(bitwise_or, false), B(bitwise_xor, false), B(atan2, true), B(xlogy, true),
+    B(bitwise_or, false), B(bitwise_xor, false), B(atan2, true), B(xlogy, true), B(logaddexp, true),
 #undef B
     {"add_alpha2", "  %k : int = prim::Constant[value=2]()\n  %r : Tensor = aten::add(%x, %y, %k)\n", false},
     {"sub", "  %k : int = prim::Constant[value=1]()\n  %r : Tensor = aten::sub(%x, %y, %k)\n", false},

@@ -367,6 +367,7 @@ std::vector<Combo> valid_combos() {
   std::vector<Combo> out;
   for (int oi = 0; oi < ir::num_ops(); ++oi) {
     const Op op = ir::op_at(oi);
+    if ((ir::op_info(op).native & ir::kInterp) == 0) continue;  // decomposed first (tests/unit/decompose_test.cpp)
     for (DType r : all_dtypes()) {
       for (const auto& ts : dtype_tuples(ir::op_info(op).arity)) {
         if (ir::op_typing_error(op, r, ts).empty()) out.push_back(Combo{op, r, ts});

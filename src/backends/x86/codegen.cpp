@@ -127,25 +127,7 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
 
 }  // namespace
 
-bool op_supported(ir::Op op) {
-  switch (op) {
-    case ir::Op::kAdd: case ir::Op::kSub: case ir::Op::kMul: case ir::Op::kDiv:
-    case ir::Op::kNeg: case ir::Op::kAbs: case ir::Op::kReciprocal: case ir::Op::kSqrt:
-    case ir::Op::kRsqrt: case ir::Op::kMaximum: case ir::Op::kMinimum: case ir::Op::kClampMin:
-    case ir::Op::kClampMax: case ir::Op::kRelu: case ir::Op::kExp: case ir::Op::kLog:
-    case ir::Op::kTanh: case ir::Op::kSigmoid: case ir::Op::kPow:
-    case ir::Op::kFloor: case ir::Op::kCeil: case ir::Op::kRound: case ir::Op::kTrunc:
-    case ir::Op::kFrac: case ir::Op::kSign: case ir::Op::kHardsigmoid: case ir::Op::kHardswish:
-    case ir::Op::kLeakyRelu: case ir::Op::kThreshold: case ir::Op::kLerp: case ir::Op::kNanToNum:
-    case ir::Op::kExp2: case ir::Op::kExpm1: case ir::Op::kLog2: case ir::Op::kLog10:
-    case ir::Op::kLog1p: case ir::Op::kSoftplus: case ir::Op::kMish: case ir::Op::kSilu:
-    case ir::Op::kElu: case ir::Op::kGeluTanh: case ir::Op::kLogit: case ir::Op::kXlogy:
-    case ir::Op::kErf: case ir::Op::kGelu:
-      return true;
-    default:
-      return false;  // ops.def grows: anything not listed here falls back to the interpreter
-  }
-}
+bool op_supported(ir::Op op) { return (ir::op_info(op).native & ir::kX86) != 0; }
 
 Status check_supported(const ir::Kernel& k) {
   std::vector<ir::DType> types;

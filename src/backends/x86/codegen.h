@@ -19,9 +19,11 @@
 
 namespace fuze::x86 {
 
-// Whether emit_op implements `op` on float32 values (f32, and f16/bf16 which
-// compute in float32); casts, where, comparisons, logical and bitwise ops and
-// the integer / float64 ops are dtype_emit's (typed_op_supported).
+// Whether x86 has a kernel for `op` at some dtype (ops.def's kX86 column):
+// emit_op implements it on float32 values (f32, and f16/bf16 which compute in
+// float32) when its typing allows float32; casts, where, comparisons, logical
+// and bitwise ops and the integer / float64 ops are dtype_emit's, at the
+// dtypes typed_op_supported accepts.
 bool op_supported(ir::Op op);
 
 // Checks that the kernel is something this backend compiles: every node's op

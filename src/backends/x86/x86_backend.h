@@ -47,7 +47,8 @@ std::vector<int> x86_supported_isas();
 
 // Whether the x86 backend implements `op` on float32 operands with a float32
 // result (others make such a compile() fail with "x86: op <name> not supported
-// yet"; the runtime then uses the interpreter). False for ops whose float32
+// yet"; the runtime decomposes composite ops first, and a group whose kernel
+// still fails runs TorchScript's ops). False for ops whose float32
 // form is not valid IR (comparisons, where, bitwise...): x86 implements those
 // at their dtypes (every dtype: see backends/x86/dtype_emit.h).
 bool x86_op_supported(ir::Op op);
