@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "backends/strided_walk.h"
 #include "backends/x86/codegen.h"
 #include "backends/x86/dtype_emit.h"
 #include "backends/x86/isa.h"
@@ -20,12 +21,11 @@ namespace {
 
 using x86::Isa;
 
-constexpr int kMaxOperands = 32;  // inputs + outputs (more: the caller falls back)
-constexpr int kMaxRank = 16;
+constexpr int kMaxOperands = StridedWalk::kMaxOperands;  // inputs + outputs (more: the caller falls back)
+constexpr int kMaxRank = StridedWalk::kMaxRank;
 constexpr int64_t kChunk = 256;   // elements per call on rows with a non-unit stride (multiple of 16)
 constexpr int kMaxElem = 8;       // bytes per element, largest dtype
 
-enum class OperandKind : uint8_t { kContiguous, kStrided, kBroadcast, kScalar };
 
 class ErrorCollector final : public asmjit::ErrorHandler {
  public:
@@ -81,15 +81,15 @@ class X86Kernel final : public CompiledKernel {
         fn_(fn), mem_(mem), mem_size_(mem_size) {
     for (int i = 0; i < num_in_; ++i) {
       const ir::Node& n = k.node(k.inputs()[static_cast<size_t>(i)]);
-      kind_.push_back(static_cast<OperandKind>(n.layout));
+      layout_.push_back(n.layout);
       dtype_.push_back(n.dtype);
     }
     for (const ir::Output& o : k.outputs()) {
-      kind_.push_back(static_cast<OperandKind>(o.layout));
+      layout_.push_back(o.layout);
       dtype_.push_back(k.node(o.value).dtype);
     }
     for (ir::DType t : dtype_) esize_.push_back(ir::dtype_size(t));
-    for (OperandKind kd : kind_) has_strided_ = has_strided_ || kd == OperandKind::kStrided;
+    for (ir::Layout l : layout_) has_strided_ = has_strided_ || l == ir::Layout::kStrided;
   }
   ~X86Kernel() override {
     if (mem_ != nullptr) asmjit::VirtMem::release(mem_, mem_size_);
@@ -105,8 +105,7 @@ class X86Kernel final : public CompiledKernel {
 
  private:
   bool is_stream(int i) const {
-    return kind_[static_cast<size_t>(i)] == OperandKind::kContiguous ||
-           kind_[static_cast<size_t>(i)] == OperandKind::kStrided;
+    return !ir::is_uniform(layout_[static_cast<size_t>(i)]);
   }
   // Element size in bytes of operand i, and a pointer `elems` elements on.
   int64_t esize(int i) const { return esize_[static_cast<size_t>(i)]; }
@@ -121,7 +120,7 @@ class X86Kernel final : public CompiledKernel {
   int lanes_;
   int num_in_;
   int num_out_;
-  std::vector<OperandKind> kind_;
+  std::vector<ir::Layout> layout_;  // per operand: inputs, then outputs
   std::vector<ir::DType> dtype_;  // inputs, then outputs
   std::vector<int64_t> esize_;
   bool has_strided_ = false;
@@ -138,7 +137,7 @@ void X86Kernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   void* ptrs[kMaxOperands];
   uint64_t scal[kMaxOperands];  // by-value scalars in their dtype's storage format
   for (int i = 0; i < nops; ++i) {
-    if (kind_[static_cast<size_t>(i)] == OperandKind::kScalar) {
+    if (layout_[static_cast<size_t>(i)] == ir::Layout::kScalar) {
       x86::scalar_to_storage(dtype_[static_cast<size_t>(i)], a.scalars[i], &scal[i]);
       ptrs[i] = &scal[i];
     } else {
@@ -227,116 +226,27 @@ void X86Kernel::run_row(void* const* ptrs, const int64_t* inner_stride, int64_t 
   }
 }
 
-// The walk follows memory, not the logical shape (as TensorIterator's
-// reorder_dimensions and coalesce_dimensions do): size-1 dims dropped, the
-// rest ordered by the operands' strides (outputs first: the output's layout
-// decides, an input breaks its ties), then adjacent dims merged where every
-// operand is dense across the pair. The innermost dim is then the fastest
-// moving one, and a row runs vectorized in place whenever every operand's
-// stride there is 0 or 1. Positions [begin, end) count in this walk's order,
-// which depends only on the sizes and strides: launch() hands out disjoint
-// ranges covering [0, numel), so every element is computed exactly once.
+// The walk follows memory (StridedWalk, shared with the interpreter): the
+// innermost dim is the fastest moving one, and a row runs vectorized in place
+// whenever every operand's stride there is 0 or 1.
 void X86Kernel::run_strided(const KernelArgs& a, void** base, int64_t begin, int64_t end) const {
   const int nops = num_in_ + num_out_;
-  // Each streamed operand's strides over the iteration space (a contiguous
-  // operand's from the sizes; uniform operands: 0).
-  int64_t full[kMaxOperands][kMaxRank];
-  int dims[kMaxRank];
-  int nd = 0;
-  for (int d = 0; d < a.rank; ++d) {
-    if (a.sizes[d] != 1) dims[nd++] = d;
-  }
-  for (int i = 0; i < nops; ++i) {
-    const OperandKind kd = kind_[static_cast<size_t>(i)];
-    int64_t dense = 1;
-    for (int d = a.rank - 1; d >= 0; --d) {
-      full[i][d] = kd == OperandKind::kStrided      ? a.strides[static_cast<int64_t>(i) * a.rank + d]
-                   : kd == OperandKind::kContiguous ? dense
-                                                    : 0;
-      dense *= a.sizes[d];
-    }
-  }
-  // order[0] = the innermost dim. Insertion sort from the logical order
-  // (last dim innermost); a dim moves inwards past another only when the
-  // first operand with an opinion (both strides non-zero and different) says so.
-  int order[kMaxRank];
-  for (int j = 0; j < nd; ++j) order[j] = dims[nd - 1 - j];
-  auto outer_than = [&](int d0, int d1) {  // should d0 sit outside d1?
-    for (int k = 0; k < nops; ++k) {
-      const int i = (k + num_in_) % nops;  // outputs first, then inputs
-      const int64_t s0 = std::abs(full[i][d0]), s1 = std::abs(full[i][d1]);
-      if (s0 == 0 || s1 == 0 || s0 == s1) continue;
-      return s0 > s1;
-    }
-    return true;  // no opinion: keep the logical order
-  };
-  for (int j = 1; j < nd; ++j) {
-    for (int k = j; k > 0 && !outer_than(order[k], order[k - 1]); --k) std::swap(order[k], order[k - 1]);
-  }
-  // Coalesce from the inside out into size[]/stride[] (index rank-1 innermost).
-  int64_t size[kMaxRank];
-  int64_t stride[kMaxOperands][kMaxRank];
-  int64_t rsize[kMaxRank];
-  int64_t rstride[kMaxOperands][kMaxRank];
-  int rank = 0;
-  for (int j = 0; j < nd; ++j) {
-    const int d = order[j];
-    bool merge = rank > 0;
-    for (int i = 0; i < nops && merge; ++i) merge = full[i][d] == rstride[i][rank - 1] * rsize[rank - 1];
-    if (merge) {
-      rsize[rank - 1] *= a.sizes[d];
-      continue;
-    }
-    rsize[rank] = a.sizes[d];
-    for (int i = 0; i < nops; ++i) rstride[i][rank] = full[i][d];
-    ++rank;
-  }
-  if (rank == 0) {  // a single element
-    rsize[0] = 1;
-    for (int i = 0; i < nops; ++i) rstride[i][0] = 0;
-    rank = 1;
-  }
-  for (int j = 0; j < rank; ++j) {
-    size[rank - 1 - j] = rsize[j];
-    for (int i = 0; i < nops; ++i) stride[i][rank - 1 - j] = rstride[i][j];
-  }
-  int64_t idx[kMaxRank];
-  int64_t off[kMaxOperands] = {};
-  int64_t rest = begin;
-  for (int d = rank - 1; d >= 0; --d) {
-    idx[d] = rest % size[d];
-    rest /= size[d];
-  }
-  for (int i = 0; i < nops; ++i) {
-    for (int d = 0; d < rank; ++d) off[i] += idx[d] * stride[i][d];
-  }
-  const int last = rank - 1;
+  const StridedWalk walk(a, num_in_, nops, layout_.data());
   int64_t inner_stride[kMaxOperands];
   bool unit = true;
   for (int i = 0; i < nops; ++i) {
-    inner_stride[i] = is_stream(i) ? stride[i][last] : 0;
+    inner_stride[i] = is_stream(i) ? walk.inner_stride(i) : 0;
     if (is_stream(i) && inner_stride[i] != 1) unit = false;
   }
   void* rp[kMaxOperands];
-  int64_t linear = begin;
-  while (linear < end) {
-    const int64_t seg = std::min(size[last] - idx[last], end - linear);
+  walk.for_each_row(begin, end, [&](const int64_t* off, int64_t seg) {
     for (int i = 0; i < nops; ++i) rp[i] = is_stream(i) ? at(base[i], i, off[i]) : base[i];
     if (unit) {
       run_unit(rp, seg);
     } else {
       run_row(rp, inner_stride, seg);
     }
-    linear += seg;
-    if (linear >= end) break;
-    idx[last] += seg;
-    for (int i = 0; i < nops; ++i) off[i] += seg * stride[i][last];
-    for (int d = last; d > 0 && idx[d] == size[d]; --d) {
-      idx[d] = 0;
-      ++idx[d - 1];
-      for (int i = 0; i < nops; ++i) off[i] += stride[i][d - 1] - size[d] * stride[i][d];
-    }
-  }
+  });
 }
 
 class X86Backend final : public Backend {
