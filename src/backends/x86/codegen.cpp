@@ -119,6 +119,22 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
       }
       return emit_pow(e, a, b, nullptr);
     }
+    case ir::Op::kSin: return emit_sin(e, a);
+    case ir::Op::kCos: return emit_cos(e, a);
+    case ir::Op::kTan: return emit_tan(e, a);
+    case ir::Op::kAsin: return emit_asin(e, a);
+    case ir::Op::kAcos: return emit_acos(e, a);
+    case ir::Op::kAtan: return emit_atan(e, a);
+    case ir::Op::kAtan2: return emit_atan2(e, a, b);
+    case ir::Op::kSinh: return emit_sinh(e, a);
+    case ir::Op::kCosh: return emit_cosh(e, a);
+    case ir::Op::kAsinh: return emit_asinh(e, a);
+    case ir::Op::kAcosh: return emit_acosh(e, a);
+    case ir::Op::kAtanh: return emit_atanh(e, a);
+    case ir::Op::kErfc: return emit_erfc(e, a);
+    case ir::Op::kFmod: return emit_fmod(e, a, b);
+    case ir::Op::kRemainder: return emit_remainder(e, a, b);
+    case ir::Op::kFloorDivide: return emit_floor_divide(e, a, b);
     default: break;  // rejected by check_supported (op_supported) before emission
   }
   return a;
@@ -140,6 +156,10 @@ bool op_supported(ir::Op op) {
     case ir::Op::kLog1p: case ir::Op::kSoftplus: case ir::Op::kMish: case ir::Op::kSilu:
     case ir::Op::kElu: case ir::Op::kGeluTanh: case ir::Op::kLogit: case ir::Op::kXlogy:
     case ir::Op::kErf: case ir::Op::kGelu:
+    case ir::Op::kSin: case ir::Op::kCos: case ir::Op::kTan: case ir::Op::kAsin:
+    case ir::Op::kAcos: case ir::Op::kAtan: case ir::Op::kAtan2: case ir::Op::kSinh:
+    case ir::Op::kCosh: case ir::Op::kAsinh: case ir::Op::kAcosh: case ir::Op::kAtanh:
+    case ir::Op::kErfc: case ir::Op::kFmod: case ir::Op::kRemainder: case ir::Op::kFloorDivide:
       return true;
     default:
       return false;  // ops.def grows: anything not listed here falls back to the interpreter
