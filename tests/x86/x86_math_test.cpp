@@ -221,6 +221,53 @@ TEST_P(MathTest, DivisionOpsBitExact) {
   }
 }
 
+// The scalar-call slow paths inside fused kernels: values computed before the
+// call (x * y + y, hoisted uniforms) are live across it and must survive; huge
+// arguments (sin) and huge quotients (fmod) in every vector.
+TEST_P(MathTest, SlowPathsInsideFusedKernels) {
+  const int isa = GetParam();
+  const std::vector<int64_t> sizes = {517};
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<uint32_t> bits;
+  auto gen_x = [&](int64_t i) { return i % 3 == 0 ? float_of(bits(rng)) : static_cast<float>(i) * 0.37f - 50.0f; };
+  std::vector<float> xs(517), ys(517);
+  for (int64_t i = 0; i < 517; ++i) {
+    xs[static_cast<size_t>(i)] = gen_x(i);
+    ys[static_cast<size_t>(i)] = i % 5 == 0 ? 1e-3f : static_cast<float>(i % 7) - 3.5f;
+  }
+  for (Op op : {Op::kSin, Op::kFmod}) {
+    // out0 = op(x[, y]) (+ a uniform c * y for fmod, exact), out1 = x * y + y, out2 = x - c
+    ir::Kernel k("t", 1);
+    const int x = k.add_input(kF, ir::Layout::kContiguous), y = k.add_input(kF, ir::Layout::kContiguous);
+    const int c = k.add_input(kF, ir::Layout::kScalar);
+    const int pre = k.add_op(Op::kAdd, kF, {k.add_op(Op::kMul, kF, {x, y}), y});
+    const int cx = k.add_op(Op::kSub, kF, {x, c});
+    int v = op == Op::kSin ? k.add_op(op, kF, {x}) : k.add_op(op, kF, {x, y});
+    if (op == Op::kFmod) v = k.add_op(Op::kAdd, kF, {v, k.add_op(Op::kMul, kF, {c, y})});
+    k.add_output(v, ir::Layout::kContiguous);
+    k.add_output(pre, ir::Layout::kContiguous);
+    k.add_output(cx, ir::Layout::kContiguous);
+    k.set_name(k.chain_name());
+    Problem p;
+    p.sizes = sizes;
+    p.operands.push_back(make_operand(sizes, Pattern::kContiguous, [&](int64_t i) { return xs[static_cast<size_t>(i)]; }));
+    p.operands.push_back(make_operand(sizes, Pattern::kContiguous, [&](int64_t i) { return ys[static_cast<size_t>(i)]; }));
+    p.operands.push_back(make_operand(sizes, Pattern::kScalar, [](int64_t) { return 0.25f; }));
+    p.num_inputs = 3;
+    for (int o = 0; o < 3; ++o) p.operands.push_back(make_output(sizes, false));
+    Tolerance tol;
+    tol.exact = op != Op::kSin;
+    tol.max_ulps = 2;
+    auto outs = diff_run(k, p, isa, tol, 3, ir::op_info(op).name);
+    ASSERT_EQ(outs.size(), 3u);
+    for (size_t i = 0; i < xs.size(); ++i) {  // the live values bit-exact even where sin's may differ
+      const float want1 = xs[i] * ys[i] + ys[i], want2 = xs[i] - 0.25f;
+      EXPECT_TRUE(bits_of(outs[1][i]) == bits_of(want1) || (std::isnan(outs[1][i]) && std::isnan(want1))) << i;
+      EXPECT_TRUE(bits_of(outs[2][i]) == bits_of(want2) || (std::isnan(outs[2][i]) && std::isnan(want2))) << i;
+    }
+  }
+}
+
 std::string isa_label(const ::testing::TestParamInfo<int>& info) {
   return x86_supported_isa_names()[static_cast<size_t>(info.param)];
 }
