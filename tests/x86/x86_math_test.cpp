@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <vector>
@@ -215,6 +216,30 @@ TEST_P(MathTest, Atan2Grid) {
 
 TEST_P(MathTest, DivisionOpsBitExact) {
   const auto pairs = division_pairs();
+  for (Op op : {Op::kFmod, Op::kRemainder, Op::kFloorDivide}) {
+    SCOPED_TRACE(ir::op_info(op).name);
+    run_pairs(op, pairs, GetParam());
+  }
+}
+
+// fmod / remainder / floor_divide on random pairs whose quotients are spread
+// log-uniformly over [2^-4, 2^40] (the float64 path, its 2^27 / 2^28 switch
+// and the scalar path), random mantissas and signs, dividends from denormal to
+// huge; bit-exact against the interpreter. FUZE_MATH_TEST_PAIRS=N for a longer
+// run (default 2^17).
+TEST_P(MathTest, DivisionOpsRandomQuotients) {
+  size_t n = size_t{1} << 17;
+  if (const char* env = std::getenv("FUZE_MATH_TEST_PAIRS")) n = std::strtoull(env, nullptr, 10);
+  std::mt19937 rng(GetParam() * 7919 + 1);
+  std::uniform_real_distribution<double> lq(-4.0, 40.0), lb(-140.0, 80.0);
+  std::uniform_int_distribution<int> sign(0, 1);
+  std::vector<std::pair<float, float>> pairs;
+  pairs.reserve(n);
+  while (pairs.size() < n) {
+    const float b = static_cast<float>(std::exp2(lb(rng))) * (sign(rng) ? -1.0f : 1.0f);
+    const float a = static_cast<float>(static_cast<double>(b) * std::exp2(lq(rng))) * (sign(rng) ? -1.0f : 1.0f);
+    if (std::isfinite(a) && b != 0.0f) pairs.emplace_back(a, b);
+  }
   for (Op op : {Op::kFmod, Op::kRemainder, Op::kFloorDivide}) {
     SCOPED_TRACE(ir::op_info(op).name);
     run_pairs(op, pairs, GetParam());
