@@ -832,25 +832,33 @@ Vec emit_atanh(VecEmitter& e, const Vec& x) {
   });
 }
 
+// erfc's head uses the first 40 terms of erf's series: for |x| <= 2.5 the
+// first omitted one is below 3e-18.
+constexpr int kErfcSeriesTerms = 40;
+static_assert(kErfcSeriesTerms <= kErfTerms, "erfc's head is a prefix of erf's series");
+
 Vec emit_erfc(VecEmitter& e, const Vec& x) {
   const auto& c = erf_coefficients();
   return per_half(e, x, [&](const Vec& xd) {
-    // x < kErfcTailLo: 1 - erf(x), the series on x clamped to [-4, kErfcTailLo].
-    Vec xs = e.max(kD, e.const_f64(-4.0), xd);
+    // |x| < kErfcTailLo: 1 - erf(x), the series on x clamped to +-kErfcTailLo.
+    Vec xs = e.max(kD, e.const_f64(-math::kErfcTailLo), xd);
     xs = e.min(kD, e.const_f64(math::kErfcTailLo), xs);
     Vec x2 = e.mul(kD, xs, xs);
-    Vec p = e.const_f64(c[kErfTerms - 1]);
-    for (int n = kErfTerms - 2; n >= 0; --n) p = e.fma(kD, p, x2, e.pool_f64(c[static_cast<size_t>(n)]));
+    Vec p = e.const_f64(c[kErfcSeriesTerms - 1]);
+    for (int n = kErfcSeriesTerms - 2; n >= 0; --n) p = e.fma(kD, p, x2, e.pool_f64(c[static_cast<size_t>(n)]));
     Vec head = e.fnma(kD, p, xs, e.pool_f64(1.0));
-    // x >= kErfcTailLo: exp(-x^2) g(1/x) / x, x clamped to [kErfcTailLo, kErfcTailHi].
-    Vec xt = e.max(kD, e.const_f64(math::kErfcTailLo), xd);
+    // |x| >= kErfcTailLo: tail = erfc(|x|) = exp(-x^2) g(1/|x|) / |x|, |x|
+    // clamped to [kErfcTailLo, kErfcTailHi]; erfc(x) = 2 - tail for x < 0.
+    Vec a = abs_d(e, xd);
+    Vec xt = e.max(kD, e.const_f64(math::kErfcTailLo), a);
     xt = e.min(kD, e.const_f64(math::kErfcTailHi), xt);
     Vec t = e.div(kD, e.const_f64(1.0), xt);
     Vec s = e.fma(kD, t, e.const_f64(1.0 / math::kErfcTailHalf), e.pool_f64(-math::kErfcTailMid / math::kErfcTailHalf));
     Vec s2 = e.add(kD, s, s);
-    Vec b1 = e.const_f64(math::kErfcTail[math::kErfcTailLen - 1]);
-    Vec b2 = e.const_f64(0.0);
-    for (int j = math::kErfcTailLen - 2; j >= 1; --j) {
+    // Clenshaw: b_j = 2s b_{j+1} - b_{j+2} + c_j, g = s b_1 - b_2 + c_0.
+    Vec b2 = e.const_f64(math::kErfcTail[math::kErfcTailLen - 1]);
+    Vec b1 = e.fma(kD, s2, b2, e.pool_f64(math::kErfcTail[math::kErfcTailLen - 2]));
+    for (int j = math::kErfcTailLen - 3; j >= 1; --j) {
       Vec b0 = e.sub(kD, e.fma(kD, s2, b1, e.pool_f64(math::kErfcTail[j])), b2);
       b2 = b1;
       b1 = b0;
@@ -858,7 +866,8 @@ Vec emit_erfc(VecEmitter& e, const Vec& x) {
     Vec g = e.sub(kD, e.fma(kD, s, b1, e.pool_f64(math::kErfcTail[0])), b2);
     Vec ex = exp_d(e, e.bit_xor(e.mul(kD, xt, xt), e.pool_u64(kSignBit64)));
     Vec tail = e.mul(kD, e.mul(kD, ex, g), t);
-    Vec r = e.select(kD, e.cmp(kD, xd, e.pool_f64(math::kErfcTailLo), Cmp::kLt), tail, head);
+    tail = e.select(kD, e.cmp(kD, xd, e.pool_f64(0.0), Cmp::kLt), tail, e.sub(kD, e.const_f64(2.0), tail));
+    Vec r = e.select(kD, e.cmp(kD, e.const_f64(math::kErfcTailLo), a, Cmp::kLe), head, tail);
     return nan_pass_d(e, xd, r);
   });
 }
