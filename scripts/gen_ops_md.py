@@ -33,18 +33,18 @@ def dtypes(flags):
         return "any -> any"
     return "bool, i32, i64, f32, f64"
 
-# Ops the x86 backend emits natively, per dtype: float32 (and f16/bf16, which
-# compute in float32) are the case labels of op_supported() in
-# src/backends/x86/codegen.cpp; integer/bool and float64 ops the labels of
-# is_int_op() / is_f64_op() in src/backends/x86/dtype_emit.cpp; casts, where,
-# comparisons, logical ops and isnan/isinf/isfinite take every dtype there.
+# The dtypes at which x86 emits an op natively: float32 (and f16/bf16, which
+# compute in float32) for every kX86 op of ops.def whose typing allows floats;
+# integer/bool and float64 ops are the labels before the first `return true;`
+# of is_int_op() / is_f64_op() in src/backends/x86/dtype_emit.cpp; casts,
+# where, comparisons, logical ops and isnan/isinf/isfinite take every dtype.
 def case_labels(path, fn):
     src = (root / path).read_text()
     body = src[src.index(fn):]
     body = body[:body.index("return true;")]
     return {snake(n) for n in re.findall(r"Op::k(\w+)", body)}
 
-x86_f32 = case_labels("src/backends/x86/codegen.cpp", "bool op_supported(ir::Op op)")
+x86_f32 = {snake(m.group(1)) for m in re.finditer(r'^FUZE_OP\((\w+),.*kX86', text, re.M)}
 x86_int = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_int_op(Op op)")
 x86_f64 = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_f64_op(Op op)")
 
@@ -73,7 +73,7 @@ for line in text.splitlines():
         x86 = x86_dtypes(snake(name), flags) if "kX86" in native else "-"
         kernels = ", ".join(b + (" (%s)" % x86 if b == "x86" else "")
                             for b, bit in (("interp", "kInterp"), ("x86", "kX86"), ("cuda", "kCuda")) if bit in native)
-        rows.append((snake(name), arity, aten or "(kernel IR only)", dtypes(flags), notes, kernels or "none",
+        rows.append((snake(name), arity, aten or "(kernel IR only)", dtypes(flags), notes, kernels or "none (decomposed)",
                      "yes" if "kComposite" in flags else "-"))
         comment = []
     elif line.startswith("//") and not line.startswith("// THE") and rows:

@@ -3,8 +3,12 @@
 // reference; prints the max error in ULP, where it occurs, and mismatched
 // special values. On demand, not in CI (a full sweep takes minutes).
 //
-//   ulp_sweep exp|log|tanh|sigmoid|silu|exp2|expm1|log2|log10|log1p|softplus|mish|logit|pow:<exponent> [--isa sse|avx2|avx512] [--step N]
-//             [--range LO HI]   (only inputs x with LO <= x <= HI, in float order)
+//   ulp_sweep exp|log|tanh|sigmoid|silu|exp2|expm1|log2|log10|log1p|softplus|mish|logit|erf|erfc|gelu|
+//             sin|cos|tan|asin|acos|atan|sinh|cosh|asinh|acosh|atanh|pow:<exponent> [--isa sse|avx2|avx512]
+//             [--step N] [--range LO HI]   (only inputs x with LO <= x <= HI, in float order)
+//   ulp_sweep atan2 [--isa L] [--step N]: atan2(y, x) on a grid (every 2^20th
+//             bit pattern for y and x: 4096^2 pairs of every class) plus 2^24
+//             random bit-pattern pairs and 2^24 random pairs in [-10, 10]^2.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -33,29 +37,114 @@ double ulp_error(float y, double ref) {
 }
 
 // The float64 reference of the interpreter's definition (tests/x86's
-// reference(): float32 intermediates where they decide the result).
-double reference(const std::string& fn, float xf, double ex) {
+// reference(): float32 intermediates where they decide the result). A switch
+// on the op, not string compares: the reference is most of a sweep's time.
+double reference(fuze::ir::Op op, float xf, double ex) {
+  using fuze::ir::Op;
   const double x = xf;
-  if (fn == "exp") return std::exp(x);
-  if (fn == "log") return std::log(x);
-  if (fn == "tanh") return std::tanh(x);
-  if (fn == "sigmoid") return x <= -88.72283935546875 ? 0.0 : 1.0 / (1.0 + std::exp(-x));
-  if (fn == "silu") {
-    if (std::isinf(x) && x < 0) return std::nan("");
-    return x <= -88.72283935546875 ? -0.0 : x / (1.0 + std::exp(-x));
+  switch (op) {
+    case Op::kExp: return std::exp(x);
+    case Op::kLog: return std::log(x);
+    case Op::kTanh: return std::tanh(x);
+    case Op::kSigmoid: return x <= -88.72283935546875 ? 0.0 : 1.0 / (1.0 + std::exp(-x));
+    case Op::kSilu:
+      if (std::isinf(x) && x < 0) return std::nan("");
+      return x <= -88.72283935546875 ? -0.0 : x / (1.0 + std::exp(-x));
+    case Op::kExp2: return std::exp2(x);
+    case Op::kExpm1: return std::expm1(x);
+    case Op::kLog2: return std::log2(x);
+    case Op::kLog10: return std::log10(x);
+    case Op::kLog1p: return std::log1p(x);
+    case Op::kSoftplus: return x > 20 ? x : std::log1p(std::exp(x));
+    case Op::kMish: return x * std::tanh(std::log1p(static_cast<double>(static_cast<float>(std::exp(x)))));
+    case Op::kLogit: return std::log(static_cast<double>(xf / (1.0f - xf)));
+    case Op::kErf: return std::erf(x);
+    case Op::kErfc: return std::erfc(x);
+    case Op::kGelu: return x * 0.5 * (1.0 + std::erf(x * M_SQRT1_2));
+    case Op::kSin: return std::sin(x);
+    case Op::kCos: return std::cos(x);
+    case Op::kTan: return std::tan(x);
+    case Op::kAsin: return std::asin(x);
+    case Op::kAcos: return std::acos(x);
+    case Op::kAtan: return std::atan(x);
+    case Op::kSinh: return std::sinh(x);
+    case Op::kCosh: return std::cosh(x);
+    case Op::kAsinh: return std::asinh(x);
+    case Op::kAcosh: return std::acosh(x);
+    case Op::kAtanh: return std::atanh(x);
+    default: return std::pow(x, ex);
   }
-  if (fn == "exp2") return std::exp2(x);
-  if (fn == "expm1") return std::expm1(x);
-  if (fn == "log2") return std::log2(x);
-  if (fn == "log10") return std::log10(x);
-  if (fn == "log1p") return std::log1p(x);
-  if (fn == "softplus") return x > 20 ? x : std::log1p(std::exp(x));
-  if (fn == "mish") return x * std::tanh(std::log1p(static_cast<double>(static_cast<float>(std::exp(x)))));
-  if (fn == "logit") return std::log(static_cast<double>(xf / (1.0f - xf)));
-  if (fn == "erf") return std::erf(x);
-  if (fn == "erfc") return std::erfc(x);
-  if (fn == "gelu") return x * 0.5 * (1.0 + std::erf(x * M_SQRT1_2));
-  return std::pow(x, ex);
+}
+
+float from_bits(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+// atan2 (binary): a grid of every 2^20th bit pattern for y and x, 2^24 random
+// bit-pattern pairs and 2^24 random pairs in [-10, 10]^2.
+int sweep_atan2(fuze::Backend& backend) {
+  fuze::ir::Kernel k("sweep", 1);
+  const int y = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kContiguous);
+  const int x = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kContiguous);
+  k.add_output(k.add_op(fuze::ir::Op::kAtan2, fuze::ir::DType::kFloat32, {y, x}), fuze::ir::Layout::kContiguous);
+  k.set_name(k.chain_name());
+  std::unique_ptr<fuze::CompiledKernel> ck;
+  fuze::Status st = backend.compile(k, &ck);
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
+  const size_t chunk = size_t{1} << 22;
+  std::vector<float> ys(chunk), xs(chunk), out(chunk);
+  double max_err = 0.0;
+  float wy = 0.0f, wx = 0.0f;
+  uint64_t over1 = 0, bad_special = 0, count = 0;
+  auto flush = [&](size_t n) {
+    void* data[3] = {ys.data(), xs.data(), out.data()};
+    run_contiguous(*ck, data, 3, static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) {
+      const double err = ulp_error(out[i], std::atan2(static_cast<double>(ys[i]), static_cast<double>(xs[i])));
+      ++count;
+      if (std::isinf(err)) ++bad_special;
+      if (err > 1.0) ++over1;
+      if (err > max_err || std::isnan(err)) {
+        max_err = err;
+        wy = ys[i];
+        wx = xs[i];
+      }
+    }
+  };
+  size_t n = 0;
+  auto push = [&](float a, float b) {
+    ys[n] = a;
+    xs[n] = b;
+    if (++n == chunk) {
+      flush(n);
+      n = 0;
+    }
+  };
+  for (uint64_t a = 0; a < (uint64_t{1} << 32); a += uint64_t{1} << 20)
+    for (uint64_t b = 0; b < (uint64_t{1} << 32); b += uint64_t{1} << 20)
+      push(from_bits(static_cast<uint32_t>(a)), from_bits(static_cast<uint32_t>(b)));
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  auto rnd = [&] {  // xorshift64*
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
+  };
+  for (int i = 0; i < (1 << 24); ++i) push(from_bits(rnd()), from_bits(rnd()));
+  for (int i = 0; i < (1 << 24); ++i) {
+    const float a = static_cast<float>(rnd() * 0x1p-32 * 20.0 - 10.0);
+    push(a, static_cast<float>(rnd() * 0x1p-32 * 20.0 - 10.0));
+  }
+  if (n > 0) flush(n);
+  std::printf("atan2: %llu pairs, max %.4f ULP at (%a, %a) = (%g, %g), %llu above 1 ULP, %llu special-value mismatches\n",
+              static_cast<unsigned long long>(count), max_err, wy, wx, wy, wx, static_cast<unsigned long long>(over1),
+              static_cast<unsigned long long>(bad_special));
+  return max_err <= 2.0 ? 0 : 1;
 }
 
 }  // namespace
@@ -107,6 +196,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return 1;
   }
+  if (op == fuze::ir::Op::kAtan2) return sweep_atan2(*backend);
   fuze::ir::Kernel k("sweep", 1);
   const int x = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kContiguous);
   const int v = op == fuze::ir::Op::kPow
@@ -139,7 +229,7 @@ int main(int argc, char** argv) {
     run_contiguous(*ck, data, 2, n);
     for (int64_t i = 0; i < n; ++i) {
       const float xin = in[static_cast<size_t>(i)];
-      const double err = ulp_error(out[static_cast<size_t>(i)], reference(fn, xin, ex));
+      const double err = ulp_error(out[static_cast<size_t>(i)], reference(op, xin, ex));
       ++count;
       if (std::isinf(err)) ++bad_special;
       if (err > 1.0) ++over1;

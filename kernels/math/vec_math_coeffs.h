@@ -73,6 +73,36 @@
 // pow(x,e): exp(e * log|x|) with C99 pow's special cases (zeros, infinities,
 //          NaN, negative bases with integer / odd exponents); ATen's special
 //          exponents (0, 1, 2, 3, -2, 0.5, -0.5, -1) are exact sequences.
+//
+// ---- float64-internal: trigonometric, inverse, hyperbolic, erfc -------------
+// The same scheme (widen, evaluate in float64, round once); the polynomials
+// are Taylor series (coefficients computed in vec_math.cpp) except erfc's
+// tail, a fitted Chebyshev expansion (kErfcTail, tools/fit_erfc_cheb.py).
+// sin/cos/tan(x): k = rint(x * 2/pi), r = x - k*pi/2 with pi/2 =
+//          kPio2C1 + kPio2C2 + kPio2C3 (C1, C2 have 31 significant bits:
+//          k*C1 and k*C2 are exact for |k| < 2^22, x - k*C1 is exact, the
+//          rest rounds relative to r; r's absolute error ~2^-92), |r| <=
+//          pi/4 (+ the rounding of x*2/pi); sin(r) Taylor to r^15, cos(r) to
+//          r^16 (truncation < 5e-17); quadrant from k's low bits; tan =
+//          sin/cos or -cos/sin. |x| > kTrigVectorMax (and +-inf): the whole
+//          vector through a scalar call of the float64 std:: function.
+// atan(u), u >= 0: u > 1 -> pi/2 - atan(1/u); u > tan(pi/8) -> pi/4 +
+//          atan((u-1)/(u+1)); then |w| <= tan(pi/8), the Taylor series
+//          w - w^3/3 + ... to w^31 (truncation < 2e-14 relative).
+//          asin(x) = atan(|x| / sqrt(1 - x^2)) (1 - x^2 exact), acos(x) =
+//          2 atan(sqrt((1 - x) / (1 + x))), atan2 from atan(min/max) and
+//          the octant.
+// sinh(a) = (em + em/(em + 1)) / 2, em = expm1(|x|) (no cancellation);
+//          cosh = (e + 1/e) / 2; asinh(a) = log1p(a + a^2/(1 + sqrt(1 + a^2)));
+//          acosh(x) = log1p(t + sqrt(t (x + 1))), t = x - 1 (exact);
+//          atanh(a) = log1p(2a / (1 - a)) / 2; signs OR-ed back.
+// erfc(x): |x| < kErfcTailLo: 1 - erf(x) by the first 40 terms of erf's
+//          Maclaurin series (truncation < 3e-18 there; the cancellation costs
+//          < 3e-15 absolute against erfc(2.5) = 4e-4); else tail(|x|) =
+//          exp(-x^2) * g(1/|x|) / |x| (|x| clamped to kErfcTailHi: erfc rounds
+//          to 0 beyond 10.06), g(t) = x exp(x^2) erfc(x) by Clenshaw from
+//          kErfcTail (relative error 7.5e-14), and erfc(x) = 2 - tail(|x|)
+//          for x <= -kErfcTailLo.
 #pragma once
 
 #include <cstdint>
@@ -109,6 +139,34 @@ constexpr double kExpm1Poly[kExpm1PolyLen] = {
 constexpr int kLogPolyLen = 7;
 constexpr double kLogPoly[kLogPolyLen] = {
     2.0 / 3.0, 2.0 / 5.0, 2.0 / 7.0, 2.0 / 9.0, 2.0 / 11.0, 2.0 / 13.0, 2.0 / 15.0,
+};
+
+// ---- float64 constants: trigonometric and erfc ----------------------------
+constexpr double kTwoOverPi = 0x1.45f306dc9c883p-1;
+constexpr double kPio2C1 = 0x1.921fb544p+0;           // pi/2 to 31 bits
+constexpr double kPio2C2 = 0x1.0b4611a4p-34;          // the next 31 bits
+constexpr double kPio2C3 = 0x1.13198a2e03707p-65;     // the rest, rounded
+constexpr double kPiD = 0x1.921fb54442d18p+1;
+constexpr double kPiHalfD = 0x1.921fb54442d18p+0;
+constexpr double kPiQuarterD = 0x1.921fb54442d18p-1;
+constexpr double kTanPi8 = 0.41421356237309503;       // sqrt(2) - 1
+constexpr float kTrigVectorMax = 0x1p22f;             // |x| above: the scalar path
+
+// erfc(x) = exp(-x^2) * g(t) / x for x in [kErfcTailLo, kErfcTailHi], t = 1/x,
+// g(t) = sum_j kErfcTail[j] T_j(s) (Chebyshev, Clenshaw), s = (t - kErfcTailMid)
+// / kErfcTailHalf; `python3 tools/fit_erfc_cheb.py 12` (the first 13 coefficients of a
+// discrete Chebyshev transform on 48 points): relative error 7.5e-14.
+constexpr double kErfcTailLo = 2.5;
+constexpr double kErfcTailHi = 10.5;
+constexpr double kErfcTailMid = 0.24761904761904763;   // (1/10.5 + 1/2.5) / 2
+constexpr double kErfcTailHalf = 0.1523809523809524;   // (1/2.5 - 1/10.5) / 2
+constexpr int kErfcTailLen = 13;
+constexpr double kErfcTail[kErfcTailLen] = {
+    0.5463116044893724,       -0.017510290759245383,  -0.0019705700628340297,
+    0.00018721164569247364,   -7.514323870453735e-07, -1.4394106179991633e-06,
+    1.475297517529913e-07,    -2.9882495089506023e-10, -1.7722788375751364e-09,
+    2.3272601901158652e-10,   -6.2540528311672006e-12, -2.7267910152062314e-12,
+    5.242704418743452e-13,
 };
 
 // ---- float32 constants ----------------------------------------------------

@@ -205,6 +205,18 @@ TEST_P(KernelTest, AccuracyBinades) {
       {Op::kMish, 0, {binade(-64.0f)}},  // expf(x) denormal below -87.3
       {Op::kLogit, 0, {binade(0.5f)}},
       {Op::kErf, 0, {binade(0.5f), binade(-2.0f), binade(1.0f / 1024)}},
+      {Op::kSin, 0, {binade(1.0f)}},
+      {Op::kCos, 0, {binade(-2.0f)}},
+      {Op::kTan, 0, {binade(1.0f)}},
+      {Op::kAsin, 0, {binade(0.5f)}},     // up to 1
+      {Op::kAcos, 0, {binade(-0.5f)}},    // down to -1
+      {Op::kAtan, 0, {binade(1.0f / 1024)}},
+      {Op::kSinh, 0, {binade(-1.0f / 16)}},
+      {Op::kCosh, 0, {binade(64.0f)}},    // the overflow threshold 89.4
+      {Op::kAsinh, 0, {binade(2.0f)}},
+      {Op::kAcosh, 0, {binade(1.0f)}},
+      {Op::kAtanh, 0, {binade(0.5f)}},    // up to 1
+      {Op::kErfc, 0, {binade(8.0f)}},     // denormal results from 9.19 on
   };
   const int64_t chunk = 1 << 20;
   std::vector<float> in(chunk), out(chunk);

@@ -120,7 +120,28 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
       }
       return emit_pow(e, a, b, nullptr);
     }
-    default: break;  // rejected by check_supported (op_supported) before emission
+    case ir::Op::kSin: return emit_sin(e, a);
+    case ir::Op::kCos: return emit_cos(e, a);
+    case ir::Op::kTan: return emit_tan(e, a);
+    case ir::Op::kAsin: return emit_asin(e, a);
+    case ir::Op::kAcos: return emit_acos(e, a);
+    case ir::Op::kAtan: return emit_atan(e, a);
+    case ir::Op::kAtan2: return emit_atan2(e, a, b);
+    case ir::Op::kSinh: return emit_sinh(e, a);
+    case ir::Op::kCosh: return emit_cosh(e, a);
+    case ir::Op::kAsinh: return emit_asinh(e, a);
+    case ir::Op::kAcosh: return emit_acosh(e, a);
+    case ir::Op::kAtanh: return emit_atanh(e, a);
+    case ir::Op::kErfc: return emit_erfc(e, a);
+    case ir::Op::kFmod: return emit_fmod(e, a, b);
+    case ir::Op::kRemainder: return emit_remainder(e, a, b);
+    case ir::Op::kFloorDivide: return emit_floor_divide(e, a, b);
+    case ir::Op::kEq: case ir::Op::kNe: case ir::Op::kLt: case ir::Op::kLe: case ir::Op::kGt: case ir::Op::kGe:
+    case ir::Op::kWhere: case ir::Op::kLogicalAnd: case ir::Op::kLogicalOr: case ir::Op::kLogicalXor:
+    case ir::Op::kLogicalNot: case ir::Op::kBitwiseAnd: case ir::Op::kBitwiseOr: case ir::Op::kBitwiseXor:
+    case ir::Op::kBitwiseNot: case ir::Op::kCast: case ir::Op::kIsnan: case ir::Op::kIsinf:
+    case ir::Op::kIsfinite: case ir::Op::kLogaddexp:
+      break;  // dtype_emit's (casts, predicates, where, logical, bitwise), or decomposed before the backend
   }
   return a;
 }

@@ -94,7 +94,17 @@ bool is_int_op(Op op) {
     case Op::kSign: case Op::kFloor: case Op::kCeil: case Op::kRound: case Op::kTrunc:
     case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot:
       return true;
-    default:
+    case Op::kDiv: case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kExp: case Op::kLog:
+    case Op::kTanh: case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide: case Op::kRemainder:
+    case Op::kFmod: case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
+    case Op::kWhere: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor: case Op::kLogicalNot:
+    case Op::kCast: case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kHardswish:
+    case Op::kHardsigmoid: case Op::kLeakyRelu: case Op::kElu: case Op::kSoftplus: case Op::kMish:
+    case Op::kThreshold: case Op::kLerp: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
+    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kFrac: case Op::kSin: case Op::kCos:
+    case Op::kTan: case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh:
+    case Op::kAsinh: case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy:
+    case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp:
       return false;
   }
 }
@@ -107,7 +117,16 @@ bool is_f64_op(Op op) {
     case Op::kRound: case Op::kTrunc: case Op::kFrac: case Op::kSign: case Op::kHardsigmoid:
     case Op::kHardswish: case Op::kLeakyRelu: case Op::kThreshold: case Op::kLerp: case Op::kNanToNum:
       return true;
-    default:
+    case Op::kExp: case Op::kLog: case Op::kTanh: case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide:
+    case Op::kRemainder: case Op::kFmod: case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt:
+    case Op::kGe: case Op::kWhere: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor:
+    case Op::kLogicalNot: case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor:
+    case Op::kBitwiseNot: case Op::kCast: case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kElu:
+    case Op::kSoftplus: case Op::kMish: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
+    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kSin: case Op::kCos: case Op::kTan:
+    case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
+    case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kIsnan:
+    case Op::kIsinf: case Op::kIsfinite: case Op::kLogaddexp:
       return false;
   }
 }
@@ -696,7 +715,20 @@ Val DtypeEmitter::predicate(Op op, DType t, const Val& a, const Val& b) {
       if (wide) return Val{masks64_to_bool(half(a.lo), half(a.hi)), Vec()};
       return Val{mask_to_bool(half(a.lo)), Vec()};
     }
-    default: break;
+    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kNeg: case Op::kAbs:
+    case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kMaximum: case Op::kMinimum:
+    case Op::kClampMin: case Op::kClampMax: case Op::kRelu: case Op::kExp: case Op::kLog: case Op::kTanh:
+    case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide: case Op::kRemainder: case Op::kFmod:
+    case Op::kWhere: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor: case Op::kLogicalNot:
+    case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot: case Op::kCast:
+    case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kHardswish: case Op::kHardsigmoid:
+    case Op::kLeakyRelu: case Op::kElu: case Op::kSoftplus: case Op::kMish: case Op::kThreshold:
+    case Op::kLerp: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p: case Op::kLog2:
+    case Op::kLog10: case Op::kExp2: case Op::kFloor: case Op::kCeil: case Op::kRound: case Op::kTrunc:
+    case Op::kSign: case Op::kFrac: case Op::kSin: case Op::kCos: case Op::kTan: case Op::kAsin:
+    case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh: case Op::kAcosh:
+    case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kNanToNum:
+    case Op::kLogaddexp: break;
   }
   switch (t) {
     case DType::kFloat64: return Val{masks64_to_bool(fcmp(Fp::kF64, a.lo, b.lo, p), fcmp(Fp::kF64, a.hi, b.hi, p)), Vec()};
@@ -768,7 +800,18 @@ Val DtypeEmitter::int_op(Op op, DType t, const Val& a, const Val& b) {
     case Op::kBitwiseNot:
       if (t == DType::kBool) return Val{e_.bit_xor(a.lo, e_.pool_u32(1)), Vec()};
       return each([&](const Vec& x, const Vec&) { return not_bits(x); });
-    default: break;  // rejected by typed_op_supported
+    case Op::kDiv: case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kExp: case Op::kLog:
+    case Op::kTanh: case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide: case Op::kRemainder:
+    case Op::kFmod: case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
+    case Op::kWhere: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor: case Op::kLogicalNot:
+    case Op::kCast: case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kHardswish:
+    case Op::kHardsigmoid: case Op::kLeakyRelu: case Op::kElu: case Op::kSoftplus: case Op::kMish:
+    case Op::kThreshold: case Op::kLerp: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
+    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kFrac: case Op::kSin: case Op::kCos:
+    case Op::kTan: case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh:
+    case Op::kAsinh: case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy:
+    case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp:
+      break;  // rejected by typed_op_supported
   }
   return a;
 }
@@ -823,7 +866,16 @@ Vec DtypeEmitter::f64_op(Op op, const Vec& a, const Vec& b, const Vec& c) {
       return e_.select(kD, e_.cmp(kD, c, e_.pool_f64(0.5), Cmp::kLt), hi, lo);
     }
     case Op::kNanToNum: return nan_to_num(kD, a, DBL_MAX);
-    default: break;  // rejected by typed_op_supported
+    case Op::kExp: case Op::kLog: case Op::kTanh: case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide:
+    case Op::kRemainder: case Op::kFmod: case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt:
+    case Op::kGe: case Op::kWhere: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor:
+    case Op::kLogicalNot: case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor:
+    case Op::kBitwiseNot: case Op::kCast: case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kElu:
+    case Op::kSoftplus: case Op::kMish: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
+    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kSin: case Op::kCos: case Op::kTan:
+    case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
+    case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kIsnan:
+    case Op::kIsinf: case Op::kIsfinite: case Op::kLogaddexp: break;  // rejected by typed_op_supported
   }
   return a;
 }
@@ -860,7 +912,21 @@ Val DtypeEmitter::op(const ir::Node& n, const std::vector<Val>& args, const std:
       case Op::kLogicalNot: return Val{e_.bit_xor(x, e_.pool_u32(1)), Vec()};
       case Op::kLogicalAnd: return Val{e_.bit_and(x, nonzero(types[1], b)), Vec()};
       case Op::kLogicalOr: return Val{e_.bit_or(x, nonzero(types[1], b)), Vec()};
-      default: return Val{e_.bit_xor(x, nonzero(types[1], b)), Vec()};  // logical_xor
+      case Op::kLogicalXor: return Val{e_.bit_xor(x, nonzero(types[1], b)), Vec()};
+      case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kNeg: case Op::kAbs:
+      case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kMaximum: case Op::kMinimum:
+      case Op::kClampMin: case Op::kClampMax: case Op::kRelu: case Op::kExp: case Op::kLog: case Op::kTanh:
+      case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide: case Op::kRemainder: case Op::kFmod:
+      case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: case Op::kWhere:
+      case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot: case Op::kCast:
+      case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kHardswish: case Op::kHardsigmoid:
+      case Op::kLeakyRelu: case Op::kElu: case Op::kSoftplus: case Op::kMish: case Op::kThreshold:
+      case Op::kLerp: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p: case Op::kLog2:
+      case Op::kLog10: case Op::kExp2: case Op::kFloor: case Op::kCeil: case Op::kRound: case Op::kTrunc:
+      case Op::kSign: case Op::kFrac: case Op::kSin: case Op::kCos: case Op::kTan: case Op::kAsin:
+      case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh: case Op::kAcosh:
+      case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kIsnan: case Op::kIsinf:
+      case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp: break;
     }
   }
   if ((info.flags & ir::kBoolOut) != 0) return predicate(n.op, types[0], a, b);

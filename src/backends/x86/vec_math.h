@@ -29,5 +29,26 @@ Vec emit_gelu(VecEmitter& e, const Vec& x);
 // is known at compile time (then only one path is emitted), else nullptr and
 // the special exponents are selected at run time (ex is uniform).
 Vec emit_pow(VecEmitter& e, const Vec& x, const Vec& ex, const float* const_exp);
+// Trigonometric, inverse trigonometric and hyperbolic functions and erfc, in
+// float64 halves rounded once (sin/cos/tan: |x| > 2^22 through a scalar call).
+Vec emit_sin(VecEmitter& e, const Vec& x);
+Vec emit_cos(VecEmitter& e, const Vec& x);
+Vec emit_tan(VecEmitter& e, const Vec& x);
+Vec emit_asin(VecEmitter& e, const Vec& x);
+Vec emit_acos(VecEmitter& e, const Vec& x);
+Vec emit_atan(VecEmitter& e, const Vec& x);
+Vec emit_atan2(VecEmitter& e, const Vec& y, const Vec& x);
+Vec emit_sinh(VecEmitter& e, const Vec& x);
+Vec emit_cosh(VecEmitter& e, const Vec& x);
+Vec emit_asinh(VecEmitter& e, const Vec& x);
+Vec emit_acosh(VecEmitter& e, const Vec& x);
+Vec emit_atanh(VecEmitter& e, const Vec& x);
+Vec emit_erfc(VecEmitter& e, const Vec& x);
+// fmod, remainder and floor_divide exactly as the interpreter (bit for bit):
+// fmod exact in float64 while trunc(|a| / |b|) < 2^28, otherwise the vector
+// through a scalar std::fmod call.
+Vec emit_fmod(VecEmitter& e, const Vec& a, const Vec& b);
+Vec emit_remainder(VecEmitter& e, const Vec& a, const Vec& b);
+Vec emit_floor_divide(VecEmitter& e, const Vec& a, const Vec& b);
 
 }  // namespace fuze::x86
