@@ -33,20 +33,16 @@ def dtypes(flags):
         return "any -> any"
     return "bool, i32, i64, f32, f64"
 
-# The dtypes at which x86 emits an op natively: float32 (and f16/bf16, which
-# compute in float32) for every kX86 op of ops.def whose typing allows floats;
-# integer/bool and float64 ops are the labels before the first `return true;`
-# of is_int_op() / is_f64_op() in src/backends/x86/dtype_emit.cpp; casts,
-# where, comparisons, logical ops and isnan/isinf/isfinite take every dtype.
-def case_labels(path, fn):
-    src = (root / path).read_text()
-    body = src[src.index(fn):]
-    body = body[:body.index("return true;")]
-    return {snake(n) for n in re.findall(r"Op::k(\w+)", body)}
+# The dtypes at which x86 emits an op natively, from ops.def's native column:
+# kX86 float32 (and f16/bf16, which compute in float32) where the op's typing
+# allows floats, kX86Int bool/i32/i64, kX86F64 float64; casts, where,
+# comparisons, logical ops and isnan/isinf/isfinite take every dtype.
+def native_with(bit):
+    return {snake(m.group(1)) for m in re.finditer(r'^FUZE_OP\((\w+),.*\b%s\b' % bit, text, re.M)}
 
-x86_f32 = {snake(m.group(1)) for m in re.finditer(r'^FUZE_OP\((\w+),.*kX86', text, re.M)}
-x86_int = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_int_op(Op op)")
-x86_f64 = case_labels("src/backends/x86/dtype_emit.cpp", "bool is_f64_op(Op op)")
+x86_f32 = native_with("kX86")
+x86_int = native_with("kX86Int")
+x86_f64 = native_with("kX86F64")
 
 def x86_dtypes(name, flags):
     if name in ("cast", "where") or "kBoolOut" in flags or "kAnyIn" in flags:

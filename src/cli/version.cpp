@@ -24,7 +24,7 @@ int version_main() {
     if (!st) {
       detail = "no (" + st.message() + ")";
     } else if (kind == BackendKind::kInterp) {
-      detail = "yes (portable C++, the reference and last fallback)";
+      detail = "yes (portable C++, the reference; runs when chosen)";
     } else if (kind == BackendKind::kX86) {
       detail = "yes";
       detail += ", ISA levels on this CPU:";

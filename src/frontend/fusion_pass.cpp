@@ -216,6 +216,30 @@ std::string cast_fusibility(const Node* node, const ProfiledDtypes* profiled) {
   return check_tensor_value(node->output(), profiled, "output");
 }
 
+namespace {
+
+// An op whose result dtype is known (traced graphs, profiles) and that the
+// CPU backend in use has no kernel for at that dtype (ops.def's native
+// column: x86 lacks the approximate ops and the fmod family on float64): in a
+// group it would only add a fallback to every call, so TorchScript runs it.
+std::string backend_fusibility(ir::Op op, const Value* out, const ProfiledDtypes* profiled) {
+  if (options().backend != BackendKind::kX86) return "";
+  auto tt = out->type()->cast<c10::TensorType>();
+  if (tt && tt->device() && !tt->device()->is_cpu()) return "";
+  c10::optional<c10::ScalarType> st;
+  if (tt) st = tt->scalarType();
+  if (!st && profiled != nullptr) {
+    auto it = profiled->find(out);
+    if (it != profiled->end()) st = it->second;
+  }
+  const ir::OpInfo& info = ir::op_info(op);
+  if (!st || *st != c10::ScalarType::Double || (info.native & ir::kX86F64) != 0) return "";
+  if ((info.flags & (ir::kBoolOut | ir::kAnyIn)) != 0 || op == ir::Op::kWhere) return "";  // every dtype
+  return std::string("x86 has no float64 kernel for ") + info.name + " (TorchScript runs it)";
+}
+
+}  // namespace
+
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
   if (is_cast_kind(kind)) return cast_fusibility(node, profiled);
@@ -275,6 +299,9 @@ std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
     }
   }
   if (kind == aten::clamp && is_none(node->input(1)) && is_none(node->input(2))) return "clamp without bounds";
+  if (op) {
+    if (std::string why = backend_fusibility(*op, node->output(), profiled); !why.empty()) return why;
+  }
   return check_tensor_value(node->output(), profiled, "output");
 }
 

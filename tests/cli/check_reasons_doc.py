@@ -15,7 +15,7 @@ fails this test until the doc follows. Standard library only.
 import re
 import sys
 
-FUNCTIONS = ("check_tensor_value", "cast_fusibility", "fusibility", "collect_unfused")
+FUNCTIONS = ("check_tensor_value", "cast_fusibility", "backend_fusibility", "fusibility", "collect_unfused")
 SECTION = "### Why a node is not fused"
 LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 

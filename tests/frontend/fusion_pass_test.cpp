@@ -102,6 +102,27 @@ graph(%x : Tensor, %y : Tensor):
   expect_same_results(f, two_inputs(), 1e-6);
 }
 
+// With the x86 backend, an op typed float64 that x86 has no float64 kernel
+// for (ops.def: sin is approximate) stays out of the group: in it, the group
+// could only fall back on every call. Its exact float64 neighbours still fuse.
+TEST(FusionPass, LeavesOutFloat64OpsX86HasNoKernelFor) {
+  const fuze::Options saved = fuze::options();
+  fuze::Options o = saved;
+  o.backend = BackendKind::kX86;
+  fuze::set_options(o);
+  Fused f = fuse(R"IR(
+graph(%x : Double(4, 5, strides=[5, 1], requires_grad=0, device=cpu), %y : Double(4, 5, strides=[5, 1], requires_grad=0, device=cpu)):
+  %one : int = prim::Constant[value=1]()
+  %a : Double(4, 5, strides=[5, 1], requires_grad=0, device=cpu) = aten::add(%x, %y, %one)
+  %m : Double(4, 5, strides=[5, 1], requires_grad=0, device=cpu) = aten::mul(%a, %y)
+  %s : Double(4, 5, strides=[5, 1], requires_grad=0, device=cpu) = aten::sin(%m)
+  return (%s))IR");
+  fuze::set_options(saved);
+  EXPECT_EQ(f.groups, 1);
+  EXPECT_TRUE(has_reason(f.unfused, "aten::sin", "x86 has no float64 kernel for sin (TorchScript runs it)"));
+  expect_same_results(f, {at::randn({4, 5}, at::kDouble), at::randn({4, 5}, at::kDouble)});
+}
+
 TEST(FusionPass, DoesNotFuseInPlaceOpsOnGraphInputs) {
   // The caller sees %x change: the write stays in place (tests/frontend/
   // fusion_mutation_test.cpp has the in-place ops that do fuse).

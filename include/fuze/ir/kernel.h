@@ -72,8 +72,10 @@ enum OpFlags : unsigned {
 // kComposite; otherwise that backend answers compile() with kUnsupported.
 enum NativeOn : unsigned {
   kInterp = 1u << 0,
-  kX86 = 1u << 1,  // for the dtypes x86's check_supported accepts
+  kX86 = 1u << 1,     // float32, f16, bf16 (float32 lanes); casts, predicates, where, logical ops: every dtype
   kCuda = 1u << 2,
+  kX86Int = 1u << 3,  // x86 also at bool, i32, i64
+  kX86F64 = 1u << 4,  // x86 also at float64
 };
 
 enum class Op : uint8_t {

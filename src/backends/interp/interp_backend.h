@@ -1,6 +1,7 @@
 // The reference interpreter: portable C++, no JIT. THE executable spec of the
-// kernel IR (semantics in scalar_ops.h) and the last fallback. Supports f32 and
-// f64 kernels, every layout, any rank, any [begin, end) sub-range.
+// kernel IR (semantics in scalar_ops.h), and the backend where none other is
+// chosen or built. Every dtype and layout, rank up to 16 and 32 operands
+// (StridedWalk's bounds), any [begin, end) sub-range.
 #pragma once
 
 #include <memory>

@@ -85,54 +85,6 @@ bool uses_f32_path(Op op, DType result) {
   return (ir::op_info(op).flags & (ir::kBoolOut | ir::kAnyIn)) == 0;
 }
 
-namespace {
-
-bool is_int_op(Op op) {
-  switch (op) {
-    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kNeg: case Op::kAbs:
-    case Op::kMaximum: case Op::kMinimum: case Op::kClampMin: case Op::kClampMax: case Op::kRelu:
-    case Op::kSign: case Op::kFloor: case Op::kCeil: case Op::kRound: case Op::kTrunc:
-    case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot:
-      return true;
-    case Op::kDiv: case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kExp: case Op::kLog:
-    case Op::kTanh: case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide: case Op::kRemainder:
-    case Op::kFmod: case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
-    case Op::kWhere: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor: case Op::kLogicalNot:
-    case Op::kCast: case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kHardswish:
-    case Op::kHardsigmoid: case Op::kLeakyRelu: case Op::kElu: case Op::kSoftplus: case Op::kMish:
-    case Op::kThreshold: case Op::kLerp: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
-    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kFrac: case Op::kSin: case Op::kCos:
-    case Op::kTan: case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh:
-    case Op::kAsinh: case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy:
-    case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp:
-      return false;
-  }
-}
-
-bool is_f64_op(Op op) {
-  switch (op) {
-    case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kNeg: case Op::kAbs:
-    case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kMaximum: case Op::kMinimum:
-    case Op::kClampMin: case Op::kClampMax: case Op::kRelu: case Op::kFloor: case Op::kCeil:
-    case Op::kRound: case Op::kTrunc: case Op::kFrac: case Op::kSign: case Op::kHardsigmoid:
-    case Op::kHardswish: case Op::kLeakyRelu: case Op::kThreshold: case Op::kLerp: case Op::kNanToNum:
-      return true;
-    case Op::kExp: case Op::kLog: case Op::kTanh: case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide:
-    case Op::kRemainder: case Op::kFmod: case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt:
-    case Op::kGe: case Op::kWhere: case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor:
-    case Op::kLogicalNot: case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor:
-    case Op::kBitwiseNot: case Op::kCast: case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kElu:
-    case Op::kSoftplus: case Op::kMish: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p:
-    case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kSin: case Op::kCos: case Op::kTan:
-    case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
-    case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kIsnan:
-    case Op::kIsinf: case Op::kIsfinite: case Op::kLogaddexp:
-      return false;
-  }
-}
-
-}  // namespace
-
 bool typed_op_supported(Op op, DType result, const std::vector<DType>& operands, bool (*f32_op_supported)(Op),
                         std::string* why) {
   (void)operands;
@@ -146,7 +98,7 @@ bool typed_op_supported(Op op, DType result, const std::vector<DType>& operands,
     return false;
   }
   if (result == DType::kFloat64) {
-    if (is_f64_op(op)) return true;
+    if ((info.native & ir::kX86F64) != 0) return true;
     if ((info.flags & ir::kApprox) != 0) {
       *why = std::string("x86: op ") + info.name + " on f64 not supported (approximate ops run in float32 only)";
     } else {
@@ -154,7 +106,7 @@ bool typed_op_supported(Op op, DType result, const std::vector<DType>& operands,
     }
     return false;
   }
-  if (is_int_op(op)) return true;
+  if ((info.native & ir::kX86Int) != 0) return true;
   *why = std::string("x86: op ") + info.name + " on " + ir::dtype_name(result) + " not supported yet";
   return false;
 }
