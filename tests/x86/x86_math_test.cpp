@@ -180,6 +180,9 @@ TEST_P(MathTest, UnarySpecials) {
       {Op::kSinh, -89.5f, -inf}, {Op::kCosh, -89.5f, inf}, {Op::kCosh, nan, nan}, {Op::kSinh, -inf, -inf},
       {Op::kErfc, inf, 0.0f}, {Op::kErfc, -inf, 2.0f}, {Op::kErfc, 10.1f, 0.0f}, {Op::kErfc, nan, nan},
       {Op::kErfc, -0.0f, 1.0f},
+      // float32 sinhf / coshf (and the rounded float64 values) overflow from 0x1.65a9fap+6 on.
+      {Op::kSinh, 0x1.65a9fap+6f, inf}, {Op::kSinh, -0x1.65a9fap+6f, -inf}, {Op::kCosh, 0x1.65a9fap+6f, inf},
+      {Op::kSinh, 0x1.65a9f8p+6f, 0x1.ffffd8p+127f}, {Op::kCosh, -0x1.65a9f8p+6f, 0x1.ffffd8p+127f},
   };
   for (const Case& c : cases) {
     ir::Kernel k("t", 1);

@@ -45,8 +45,9 @@ Vec emit_acosh(VecEmitter& e, const Vec& x);
 Vec emit_atanh(VecEmitter& e, const Vec& x);
 Vec emit_erfc(VecEmitter& e, const Vec& x);
 // fmod, remainder and floor_divide exactly as the interpreter (bit for bit):
-// fmod exact in float64 while trunc(|a| / |b|) < 2^28, otherwise the vector
-// through a scalar std::fmod call.
+// fmod exact in float64 (exact while trunc(|a| / |b|) < 2^28); a vector with
+// a lane whose float32 |a| / |b| is 2^27 or more (finite a, b != 0) goes
+// through a scalar std::fmod call per lane.
 Vec emit_fmod(VecEmitter& e, const Vec& a, const Vec& b);
 Vec emit_remainder(VecEmitter& e, const Vec& a, const Vec& b);
 Vec emit_floor_divide(VecEmitter& e, const Vec& a, const Vec& b);
