@@ -16,12 +16,11 @@
 #include <benchmark/benchmark.h>
 #include <torch/script.h>
 
-#include <algorithm>
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include "bench_main.h"
+#include "interleaved.h"
 #include "fuze/fuze.h"
 
 namespace {
@@ -61,12 +60,6 @@ at::Tensor make(L l) {
   return {};
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
 void bench_pair(benchmark::State& state, L lx, L ly, int threads) {
   torch::NoGradGuard no_grad;
   at::set_num_threads(threads);
@@ -91,23 +84,10 @@ void bench_pair(benchmark::State& state, L lx, L ly, int threads) {
     return;
   }
   fuze::reset_stats();
-  std::vector<double> ts_us, fz_us;
-  using Clock = std::chrono::steady_clock;
-  for (auto _ : state) {
-    const auto t0 = Clock::now();
-    benchmark::DoNotOptimize(module.forward(inputs));
-    const auto t1 = Clock::now();
-    benchmark::DoNotOptimize(fused.forward(inputs));
-    const auto t2 = Clock::now();
-    ts_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-    fz_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
-    state.SetIterationTime(fz_us.back() * 1e-6);
-  }
+  fuze_bench::time_interleaved(
+      state, [&] { benchmark::DoNotOptimize(module.forward(inputs)); },
+      [&] { benchmark::DoNotOptimize(fused.forward(inputs)); });
   if (fuze::stats().fallbacks != 0) state.SkipWithError("fuze fell back to TorchScript: the kernel did not run");
-  const double ts = median(ts_us), fz = median(fz_us);
-  state.counters["torchscript_us"] = ts;
-  state.counters["fuze_us"] = fz;
-  state.counters["speedup"] = fz > 0 ? ts / fz : 0.0;
   state.counters["threads"] = threads;
 }
 

@@ -14,13 +14,12 @@
 #include <benchmark/benchmark.h>
 #include <torch/script.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "bench_main.h"
+#include "interleaved.h"
 #include "fuze/fuze.h"
 
 namespace {
@@ -138,12 +137,6 @@ at::Tensor make_input(DType t, int64_t n, int seed) {
   return (torch::rand({n}) * 0.8 + 0.1).to(scalar_type(t));  // (0.1, 0.9): inside every op's domain but acosh's
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
 bool same(const at::Tensor& a, const at::Tensor& b) {
   if (a.scalar_type() != b.scalar_type() || a.sizes() != b.sizes()) return false;
   if (!at::isFloatingType(a.scalar_type())) return at::equal(a, b);
@@ -186,23 +179,10 @@ void bench_case(benchmark::State& state, const Case& c) {
     return;
   }
   fuze::reset_stats();
-  std::vector<double> ts_us, fz_us;
-  using Clock = std::chrono::steady_clock;
-  for (auto _ : state) {
-    const auto t0 = Clock::now();
-    benchmark::DoNotOptimize(module.forward(inputs));
-    const auto t1 = Clock::now();
-    benchmark::DoNotOptimize(fused.forward(inputs));
-    const auto t2 = Clock::now();
-    ts_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-    fz_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
-    state.SetIterationTime(fz_us.back() * 1e-6);
-  }
+  fuze_bench::time_interleaved(
+      state, [&] { benchmark::DoNotOptimize(module.forward(inputs)); },
+      [&] { benchmark::DoNotOptimize(fused.forward(inputs)); });
   const fuze::Stats st = fuze::stats();
-  const double ts = median(ts_us), fz = median(fz_us);
-  state.counters["torchscript_us"] = ts;
-  state.counters["fuze_us"] = fz;
-  state.counters["speedup"] = fz > 0 ? ts / fz : 0.0;
   state.counters["fused"] = st.kernel_calls > 0 && st.fallbacks == 0 ? 1 : 0;
   state.counters["groups"] = fused.num_fusion_groups();
   const auto reasons = fuze::fallback_reasons();
