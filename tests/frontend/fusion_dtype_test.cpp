@@ -109,6 +109,13 @@ TEST(FusionDtypes, EveryOpEveryDtypeMatchesTorchScript) {
   std::printf("%-16s f32 f64 i32 i64 bool f16 bf16   (K kernel, F fallback, E eager raises)\n", "op");
   for (const auto& [name, row] : table) std::printf("%-16s%s\n", name.c_str(), row.c_str());
   EXPECT_GT(kernels, 250);
+  // With a compiling backend, the interpreter never compiles a kernel: a
+  // group whose kernel the backend lacks runs TorchScript's ops instead.
+  if (fuze::options().backend != BackendKind::kInterp) {
+    for (const fuze::KernelInfo& k : fuze::cached_kernels()) {
+      EXPECT_NE(k.backend, BackendKind::kInterp) << k.name << " was compiled by the interpreter";
+    }
+  }
 }
 
 }  // namespace
