@@ -5,6 +5,7 @@
 #include "passes/cse.h"
 #include "passes/dead_code.h"
 #include "passes/naming.h"
+#include "passes/simplify.h"
 #include "support/log.h"
 
 namespace fuze::passes {
@@ -20,6 +21,7 @@ Status run_pipeline(ir::Kernel* k, const PipelineOptions& options) {
   log_step("input", *k);
   if (Status s = ir::verify(*k); !s) return Status::error("invalid kernel IR: " + s.message());
   if (options.optimize) {
+    if (fold_dtype_predicates(k) > 0) log_step("fold_dtype_predicates", *k);
     eliminate_common_subexpressions(k);
     log_step("eliminate_common_subexpressions", *k);
     eliminate_dead_code(k);

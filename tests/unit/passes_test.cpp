@@ -8,6 +8,7 @@
 #include "passes/dead_code.h"
 #include "passes/naming.h"
 #include "passes/pipeline.h"
+#include "passes/simplify.h"
 
 namespace fuze::passes {
 namespace {
@@ -102,6 +103,24 @@ TEST(Naming, NamesUnnamedKernelsOnly) {
   k.set_name("mine");
   EXPECT_FALSE(name_kernel(&k));
   EXPECT_EQ(k.name(), "mine");
+}
+
+TEST(Simplify, IntegerPredicatesBecomeConstants) {
+  ir::Kernel k("", 1);
+  const int x = k.add_input(ir::DType::kInt64, ir::Layout::kContiguous);
+  const int f = k.add_input(ir::DType::kFloat32, ir::Layout::kContiguous);
+  k.add_output(k.add_op(ir::Op::kIsinf, ir::DType::kBool, {x}), ir::Layout::kContiguous);
+  k.add_output(k.add_op(ir::Op::kIsfinite, ir::DType::kBool, {x}), ir::Layout::kContiguous);
+  k.add_output(k.add_op(ir::Op::kIsnan, ir::DType::kBool, {f}), ir::Layout::kContiguous);  // a float: stays
+  EXPECT_EQ(fold_dtype_predicates(&k), 2);
+  EXPECT_TRUE(ir::verify(k)) << ir::print(k);
+  const ir::Node& inf = k.node(k.outputs()[0].value);
+  const ir::Node& fin = k.node(k.outputs()[1].value);
+  EXPECT_EQ(inf.kind, ir::NodeKind::kConst);
+  EXPECT_EQ(inf.constant, 0.0);
+  EXPECT_EQ(fin.kind, ir::NodeKind::kConst);
+  EXPECT_EQ(fin.constant, 1.0);
+  EXPECT_EQ(k.node(k.outputs()[2].value).op, ir::Op::kIsnan);
 }
 
 TEST(Pipeline, OptimizesNamesAndVerifies) {
