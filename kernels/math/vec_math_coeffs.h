@@ -208,4 +208,42 @@ constexpr float kTanhP[kTanhPLen] = {
     -0x1.f9b7d6p-12f, // -0.000482290372
 };
 
+// erf(x), FMA levels (avx2, avx512), float32 lanes; a = |x|, the sign of x
+// OR-ed back (erf(-0) = -0, NaN stays NaN through the small-|x| path):
+//   a < kErfSplit: erf(a) = a + a * P(a^2), P = kErfSmall (Horner), fitted on
+//          [0, 0.875], relative error 2^-30.1 with these floats;
+//   a >= kErfSplit: erf(a) = 1 - exp(L(u)), u = min(a, kErfClampA) - kErfSplit
+//          (exact), L = kErfLarge ~ log(erfc(a)) (Horner), fitted with weight
+//          erfc(a) on [0.875, 4]: |exp(L) - erfc| < 0.15 * 2^-24 with these
+//          floats (mostly the float32 rounding of L(0) = log erfc(0.875)).
+//          exp(L) = 2^k (1 + p) by the exp core (kExpQ), rounded once by an
+//          FMA, then one subtraction from 1. erf(4) rounds to 1.0f, so the
+//          clamp also gives +-1 for |x| >= 4 and +-inf.
+// `python3 tools/fit_erf_log1p.py erf_small 6 0.875` and
+// `erf_large 8 0.875 0.875`. The SSE4.1 level keeps the float64 series.
+constexpr float kErfSplit = 0.875f;
+constexpr float kErfClampA = 4.0f;
+constexpr int kErfSmallLen = 7;
+constexpr float kErfSmall[kErfSmallLen] = {
+    0x1.06eba8p-3f,   // 0.128379166
+    -0x1.81274p-2f,   // -0.376126289
+    0x1.ce2d5ap-4f,   // 0.112836219
+    -0x1.b7ff38p-6f,  // -0.0268552825
+    0x1.542c6ap-8f,   // 0.00519063557
+    -0x1.a491cp-11f,  // -0.000802172348
+    0x1.48ed7cp-14f,  // 7.84224685e-05
+};
+constexpr int kErfLargeLen = 9;
+constexpr float kErfLarge[kErfLargeLen] = {
+    -0x1.88672ep+0f,  // -1.5328244
+    -0x1.371198p+1f,  // -2.43022442
+    -0x1.a72514p-1f,  // -0.826454759
+    -0x1.84e47p-5f,   // -0.0474722087
+    0x1.ad1198p-7f,   // 0.0130941384
+    -0x1.44949ap-8f,  // -0.004952705
+    0x1.506p-9f,      // 0.00256633759
+    -0x1.f457a8p-11f, // -0.000954327406
+    0x1.3a557ap-13f,  // 0.00014988608
+};
+
 }  // namespace fuze::math

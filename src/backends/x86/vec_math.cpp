@@ -444,7 +444,7 @@ Vec emit_log1p(VecEmitter& e, const Vec& x) {
   });
 }
 
-// erf(x) in float64, rounded once: the Maclaurin series
+// erf(x) at the SSE4.1 level (no FMA): in float64, rounded once: the Maclaurin series
 // 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)) with 61 terms (Horner in x^2)
 // on x clamped to [-4, 4] (erf(4) rounds to 1.0f). The truncation error is
 // below 2e-12 and the cancellation between terms below 1e-9 absolute at |x| = 4,
@@ -464,9 +464,8 @@ const std::array<double, kErfTerms>& erf_coefficients() {
   }();
   return c;
 }
-}  // namespace
 
-Vec emit_erf(VecEmitter& e, const Vec& x) {
+Vec erf_d(VecEmitter& e, const Vec& x) {
   const auto& c = erf_coefficients();
   return per_half(e, x, [&](const Vec& xd) {
     Vec xc = e.max(kD, e.const_f64(-4.0), xd);
@@ -477,6 +476,31 @@ Vec emit_erf(VecEmitter& e, const Vec& x) {
     Vec r = e.mul(kD, p, xc);
     return e.select(kD, e.cmp(kD, xd, xd, Cmp::kUnord), r, xd);
   });
+}
+}  // namespace
+
+// erf(x) at the FMA levels in float32 lanes (scheme and coefficients in
+// vec_math_coeffs.h): a + a P(a^2) below kErfSplit, 1 - exp(L(a - kErfSplit))
+// above, the sign of x OR-ed back.
+Vec emit_erf(VecEmitter& e, const Vec& x) {
+  if (!e.has_fma()) return erf_d(e, x);
+  Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
+  Vec s = e.mul(kS, a, a);
+  Vec p = e.const_f32(math::kErfSmall[math::kErfSmallLen - 1]);
+  for (int i = math::kErfSmallLen - 2; i >= 0; --i) p = e.fma(kS, p, s, e.pool_f32(math::kErfSmall[i]));
+  Vec small = e.fma(kS, a, p, a);
+  // min returns its second operand for NaN a: 4 (the small path gives NaN).
+  Vec u = e.sub(kS, e.min(kS, a, e.pool_f32(math::kErfClampA)), e.pool_f32(math::kErfSplit));
+  Vec l = e.const_f32(math::kErfLarge[math::kErfLargeLen - 1]);
+  for (int i = math::kErfLargeLen - 2; i >= 0; --i) l = e.fma(kS, l, u, e.pool_f32(math::kErfLarge[i]));
+  ExpCoreF c = exp_core_fast(e, l, ExpArg::kPlain);
+  Vec sc = pow2_from_t(e, c.t, 0);
+  Vec ec = e.fma(kS, c.p, sc, sc);  // erfc(a) = 2^k (1 + p), one rounding
+  Vec large = e.sub(kS, e.const_f32(1.0f), ec);
+  // kErfSplit <= a: false for NaN (the small path's NaN is kept).
+  Mask m = e.cmp(kS, e.const_f32(math::kErfSplit), a, Cmp::kLe);
+  Vec r = e.select(kS, m, small, large);
+  return e.or_and(r, x, e.pool_u32(0x80000000u));
 }
 
 // gelu(x) = x * 0.5 * (1 + erf(x * sqrt(1/2))): the interpreter's float32
