@@ -246,4 +246,29 @@ constexpr float kErfLarge[kErfLargeLen] = {
     0x1.3a557ap-13f,  // 0.00014988608
 };
 
+// log1p(x), FMA levels, float32 lanes: u = 1 + x rounded, c = x - (u - 1)
+// its rounding error (exact for u < 2^24; beyond, off by at most an ULP of u,
+// < 2^-23 relative, against a result > 16.6), u = 2^e m with m in
+// [sqrt(1/2), sqrt(2)) by integer operations on u's bits, f = m - 1 (exact),
+// log1p(x) = e ln2 + log1p(f) + c/u with log1p(f) = f + f^2 Q(f) (kLog1pQ,
+// Horner, fitted on [sqrt(1/2) - 1, sqrt(2) - 1], relative error 2^-27.8 with
+// these floats), c/u = c'/m = c' - c' f rcp(m), c' = c 2^-e (rcp's 2^-12
+// only scales c' f / m; tiny x: f = 0 and the result is c' = x),
+// hi = e*kLn2HiF + f as a Fast2Sum pair (|e ln2| >= |f| whenever e != 0),
+// everything small summed into lo, result hi + lo. Specials by selects:
+// x == -1 -> -inf, x < -1 -> NaN, +inf and NaN -> x, +-0 -> x.
+// `python3 tools/fit_erf_log1p.py log1p 8`. SSE4.1 keeps the float64 path.
+constexpr int kLog1pQLen = 9;
+constexpr float kLog1pQ[kLog1pQLen] = {
+    -0x1.fffff8p-2f,  // -0.499999881
+    0x1.55555p-2f,    // 0.333333254
+    -0x1.000432p-2f,  // -0.250016004
+    0x1.99a416p-3f,   // 0.20002
+    -0x1.5425cp-3f,   // -0.166087627
+    0x1.226e6ep-3f,   // 0.14181219
+    -0x1.0f405p-3f,   // -0.132446885
+    0x1.085db6p-3f,   // 0.129084989
+    -0x1.383b7ep-4f,  // -0.0762286112
+};
+
 }  // namespace fuze::math
