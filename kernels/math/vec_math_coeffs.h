@@ -4,7 +4,8 @@
 //
 // ---- float32-domain functions (exp, tanh, sigmoid) ------------------------
 // Evaluated entirely in float32 lanes (no widening); every coefficient below
-// was fitted for fuze by tools/fit_coeffs.py (`exp 4`, `tanh 6 0.875`) (weighted minimax via Lawson's
+// was fitted for fuze by tools/fit_coeffs.py (`exp 4`, `tanh 6 0.875`; erf and
+// log1p at the FMA levels, at the end of this file: tools/fit_erf_log1p.py) (weighted minimax via Lawson's
 // iteratively reweighted least squares against mpmath, coefficients rounded
 // to float32 one at a time with the rest refitted). Error budgets are in
 // float32 ULPs of the result; the measured full-range figures (all 2^32
@@ -66,7 +67,8 @@
 //          2/(2i+3) (|s| < 0.1716, truncation < 2^-45 relative),
 //          log(x) = e*ln2 + log(m).
 // log2/log10(x): ed + logm*log2e, ed*log10(2) + logm*log10e (ed exact).
-// log1p(x): log(w) * (x / (w - 1)), w = 1 + x rounded (w - 1 exact), x where
+// log1p(x): (SSE4.1 only; the FMA levels use float32 lanes, see kLog1pQ)
+//          log(w) * (x / (w - 1)), w = 1 + x rounded (w - 1 exact), x where
 //          w == 1. exp2(x) = exp_d(x * ln2). expm1 = 2^k*expm1(r) + (2^k - 1).
 //          softplus = log1p(exp(x)); mish = x * n/(n + 2), n = u(u + 2),
 //          u = exp(x) rounded to float32 (as the interpreter's expf).
