@@ -4,7 +4,8 @@
 //
 // ---- float32-domain functions (exp, tanh, sigmoid) ------------------------
 // Evaluated entirely in float32 lanes (no widening); every coefficient below
-// was fitted for fuze by tools/fit_coeffs.py (`exp 4`, `tanh 6 0.875`) (weighted minimax via Lawson's
+// was fitted for fuze by tools/fit_coeffs.py (`exp 4`, `tanh 6 0.875`; erf and
+// log1p at the FMA levels, at the end of this file: tools/fit_erf_log1p.py) (weighted minimax via Lawson's
 // iteratively reweighted least squares against mpmath, coefficients rounded
 // to float32 one at a time with the rest refitted). Error budgets are in
 // float32 ULPs of the result; the measured full-range figures (all 2^32
@@ -66,7 +67,8 @@
 //          2/(2i+3) (|s| < 0.1716, truncation < 2^-45 relative),
 //          log(x) = e*ln2 + log(m).
 // log2/log10(x): ed + logm*log2e, ed*log10(2) + logm*log10e (ed exact).
-// log1p(x): log(w) * (x / (w - 1)), w = 1 + x rounded (w - 1 exact), x where
+// log1p(x): (SSE4.1 only; the FMA levels use float32 lanes, see kLog1pQ)
+//          log(w) * (x / (w - 1)), w = 1 + x rounded (w - 1 exact), x where
 //          w == 1. exp2(x) = exp_d(x * ln2). expm1 = 2^k*expm1(r) + (2^k - 1).
 //          softplus = log1p(exp(x)); mish = x * n/(n + 2), n = u(u + 2),
 //          u = exp(x) rounded to float32 (as the interpreter's expf).
@@ -206,6 +208,69 @@ constexpr float kTanhP[kTanhPLen] = {
     -0x1.11023p-7f,   // -0.0083315596
     0x1.5b6d5ap-9f,   // 0.00265065883
     -0x1.f9b7d6p-12f, // -0.000482290372
+};
+
+// erf(x), FMA levels (avx2, avx512), float32 lanes; a = |x|, the sign of x
+// OR-ed back (erf(-0) = -0, NaN stays NaN through the small-|x| path):
+//   a < kErfSplit: erf(a) = a + a * P(a^2), P = kErfSmall (Horner), fitted on
+//          [0, 0.875], relative error 2^-30.1 with these floats;
+//   a >= kErfSplit: erf(a) = 1 - exp(L(u)), u = min(a, kErfClampA) - kErfSplit
+//          (exact), L = kErfLarge ~ log(erfc(a)) (Horner), fitted with weight
+//          erfc(a) on [0.875, 4]: |exp(L) - erfc| < 0.15 * 2^-24 with these
+//          floats (mostly the float32 rounding of L(0) = log erfc(0.875)).
+//          exp(L) = 2^k (1 + p) by the exp core (kExpQ), rounded once by an
+//          FMA, then one subtraction from 1. erf(4) rounds to 1.0f, so the
+//          clamp also gives +-1 for |x| >= 4 and +-inf.
+// `python3 tools/fit_erf_log1p.py erf_small 6 0.875` and
+// `erf_large 8 0.875 0.875`. The SSE4.1 level keeps the float64 series.
+constexpr float kErfSplit = 0.875f;
+constexpr float kErfClampA = 4.0f;
+constexpr int kErfSmallLen = 7;
+constexpr float kErfSmall[kErfSmallLen] = {
+    0x1.06eba8p-3f,   // 0.128379166
+    -0x1.81274p-2f,   // -0.376126289
+    0x1.ce2d5ap-4f,   // 0.112836219
+    -0x1.b7ff38p-6f,  // -0.0268552825
+    0x1.542c6ap-8f,   // 0.00519063557
+    -0x1.a491cp-11f,  // -0.000802172348
+    0x1.48ed7cp-14f,  // 7.84224685e-05
+};
+constexpr int kErfLargeLen = 9;
+constexpr float kErfLarge[kErfLargeLen] = {
+    -0x1.88672ep+0f,  // -1.5328244
+    -0x1.371198p+1f,  // -2.43022442
+    -0x1.a72514p-1f,  // -0.826454759
+    -0x1.84e47p-5f,   // -0.0474722087
+    0x1.ad1198p-7f,   // 0.0130941384
+    -0x1.44949ap-8f,  // -0.004952705
+    0x1.506p-9f,      // 0.00256633759
+    -0x1.f457a8p-11f, // -0.000954327406
+    0x1.3a557ap-13f,  // 0.00014988608
+};
+
+// log1p(x), FMA levels, float32 lanes: u = 1 + x rounded, c = x - (u - 1)
+// its rounding error (exact for u < 2^24; beyond, off by at most an ULP of u,
+// < 2^-23 relative, against a result > 16.6), u = 2^e m with m in
+// [sqrt(1/2), sqrt(2)) by integer operations on u's bits, f = m - 1 (exact),
+// log1p(x) = e ln2 + log1p(f) + c/u with log1p(f) = f + f^2 Q(f) (kLog1pQ,
+// Horner, fitted on [sqrt(1/2) - 1, sqrt(2) - 1], relative error 2^-27.8 with
+// these floats), c/u = c'/m = c' - c' f rcp(m), c' = c 2^-e (rcp's 2^-12
+// only scales c' f / m; tiny x: f = 0 and the result is c' = x),
+// hi = e*kLn2HiF + f as a Fast2Sum pair (|e ln2| >= |f| whenever e != 0),
+// everything small summed into lo, result hi + lo. Specials by selects:
+// x == -1 -> -inf, x < -1 -> NaN, +inf and NaN -> x, +-0 -> x.
+// `python3 tools/fit_erf_log1p.py log1p 8`. SSE4.1 keeps the float64 path.
+constexpr int kLog1pQLen = 9;
+constexpr float kLog1pQ[kLog1pQLen] = {
+    -0x1.fffff8p-2f,  // -0.499999881
+    0x1.55555p-2f,    // 0.333333254
+    -0x1.000432p-2f,  // -0.250016004
+    0x1.99a416p-3f,   // 0.20002
+    -0x1.5425cp-3f,   // -0.166087627
+    0x1.226e6ep-3f,   // 0.14181219
+    -0x1.0f405p-3f,   // -0.132446885
+    0x1.085db6p-3f,   // 0.129084989
+    -0x1.383b7ep-4f,  // -0.0762286112
 };
 
 }  // namespace fuze::math

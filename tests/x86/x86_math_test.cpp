@@ -180,6 +180,12 @@ TEST_P(MathTest, UnarySpecials) {
       {Op::kSinh, -89.5f, -inf}, {Op::kCosh, -89.5f, inf}, {Op::kCosh, nan, nan}, {Op::kSinh, -inf, -inf},
       {Op::kErfc, inf, 0.0f}, {Op::kErfc, -inf, 2.0f}, {Op::kErfc, 10.1f, 0.0f}, {Op::kErfc, nan, nan},
       {Op::kErfc, -0.0f, 1.0f},
+      // erf and log1p (float32 lanes at the FMA levels): signed zeros, tiny x, the ends.
+      {Op::kErf, -0.0f, -0.0f}, {Op::kErf, 0.0f, 0.0f}, {Op::kErf, inf, 1.0f}, {Op::kErf, -inf, -1.0f},
+      {Op::kErf, nan, nan}, {Op::kErf, 4.0f, 1.0f}, {Op::kErf, -5.0f, -1.0f}, {Op::kErf, -1e30f, -1.0f}, {Op::kErf, -1e-45f, -1e-45f},
+      {Op::kLog1p, -0.0f, -0.0f}, {Op::kLog1p, 0.0f, 0.0f}, {Op::kLog1p, -1.0f, -inf}, {Op::kLog1p, -1.0000001f, nan},
+      {Op::kLog1p, -inf, nan}, {Op::kLog1p, inf, inf}, {Op::kLog1p, nan, nan}, {Op::kLog1p, 1e-30f, 1e-30f},
+      {Op::kLog1p, -3e-39f, -3e-39f}, {Op::kLog1p, 0x1.fffffep+127f, 0x1.62e430p+6f},
       // float32 sinhf / coshf (and the rounded float64 values) overflow from 0x1.65a9fap+6 on.
       {Op::kSinh, 0x1.65a9fap+6f, inf}, {Op::kSinh, -0x1.65a9fap+6f, -inf}, {Op::kCosh, 0x1.65a9fap+6f, inf},
       {Op::kSinh, 0x1.65a9f8p+6f, 0x1.ffffd8p+127f}, {Op::kCosh, -0x1.65a9f8p+6f, 0x1.ffffd8p+127f},

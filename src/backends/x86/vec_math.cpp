@@ -434,7 +434,42 @@ Vec emit_log10(VecEmitter& e, const Vec& x) {
   });
 }
 
+// log1p(x) at the FMA levels in float32 lanes (scheme and coefficients in
+// vec_math_coeffs.h).
+namespace {
+Vec log1p_f(VecEmitter& e, const Vec& x) {
+  Vec u = e.add(kS, x, e.pool_f32(1.0f));
+  Vec c = e.sub(kS, x, e.sub(kS, u, e.pool_f32(1.0f)));  // 1 + x = u + c
+  // k = e << 23 with u = 2^e m, m in [sqrt(1/2), sqrt(2)).
+  Vec k = e.bit_and(e.sub_d(u, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
+  Vec m = e.sub_d(u, k);
+  Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
+  Vec f = e.sub(kS, m, e.pool_f32(1.0f));
+  Vec f2 = e.mul(kS, f, f);
+  Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
+  for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
+  // hi + err = e*ln2hi + f exactly (Fast2Sum; e*ln2hi is exact).
+  Vec hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
+  Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+  // c/u = c'/m = c' - c' f / m with c' = c 2^-e (2^-e from k; max turns the
+  // -inf of e = 128, where c = 0, into 0), the quotient from rcp: its 2^-12
+  // only scales c' f / m.
+  Vec cs = e.mul(kS, c, e.max(kS, e.sub_d(e.const_f32(1.0f), k), e.pool_f32(0.0f)));
+  Vec cu = e.fnma(kS, e.mul(kS, cs, f), e.rcp(m), cs);
+  Vec lo = e.fma(kS, ef, e.const_f32(math::kLn2LoF), e.add(kS, err, cu));
+  lo = e.fma(kS, f2, q, lo);
+  Vec r = e.add(kS, hi, lo);
+  // +-0, +inf and NaN: x itself; -1: -inf; below -1: NaN.
+  Mask keep = e.mask_or(e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq),
+                        e.cmp(kS, x, e.pool_f32(3.40282347e38f), Cmp::kNle));
+  r = e.select(kS, keep, r, x);
+  r = e.select(kS, e.cmp(kS, x, e.pool_f32(-1.0f), Cmp::kLe), r, e.const_f32(-std::numeric_limits<float>::infinity()));
+  return e.select(kS, e.cmp(kS, x, e.pool_f32(-1.0f), Cmp::kLt), r, e.const_f32(std::numeric_limits<float>::quiet_NaN()));
+}
+}  // namespace
+
 Vec emit_log1p(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return log1p_f(e, x);
   return per_half(e, x, [&](const Vec& xd) {
     // -1 -> -inf, < -1 -> NaN, +inf -> +inf, NaN -> NaN: the log specials of 1 + x.
     Vec w = e.add(kD, xd, e.pool_f64(1.0));
@@ -444,7 +479,7 @@ Vec emit_log1p(VecEmitter& e, const Vec& x) {
   });
 }
 
-// erf(x) in float64, rounded once: the Maclaurin series
+// erf(x) at the SSE4.1 level (no FMA): in float64, rounded once: the Maclaurin series
 // 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)) with 61 terms (Horner in x^2)
 // on x clamped to [-4, 4] (erf(4) rounds to 1.0f). The truncation error is
 // below 2e-12 and the cancellation between terms below 1e-9 absolute at |x| = 4,
@@ -464,9 +499,8 @@ const std::array<double, kErfTerms>& erf_coefficients() {
   }();
   return c;
 }
-}  // namespace
 
-Vec emit_erf(VecEmitter& e, const Vec& x) {
+Vec erf_d(VecEmitter& e, const Vec& x) {
   const auto& c = erf_coefficients();
   return per_half(e, x, [&](const Vec& xd) {
     Vec xc = e.max(kD, e.const_f64(-4.0), xd);
@@ -477,6 +511,31 @@ Vec emit_erf(VecEmitter& e, const Vec& x) {
     Vec r = e.mul(kD, p, xc);
     return e.select(kD, e.cmp(kD, xd, xd, Cmp::kUnord), r, xd);
   });
+}
+}  // namespace
+
+// erf(x) at the FMA levels in float32 lanes (scheme and coefficients in
+// vec_math_coeffs.h): a + a P(a^2) below kErfSplit, 1 - exp(L(a - kErfSplit))
+// above, the sign of x OR-ed back.
+Vec emit_erf(VecEmitter& e, const Vec& x) {
+  if (!e.has_fma()) return erf_d(e, x);
+  Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
+  Vec s = e.mul(kS, a, a);
+  Vec p = e.const_f32(math::kErfSmall[math::kErfSmallLen - 1]);
+  for (int i = math::kErfSmallLen - 2; i >= 0; --i) p = e.fma(kS, p, s, e.pool_f32(math::kErfSmall[i]));
+  Vec small = e.fma(kS, a, p, a);
+  // min returns its second operand for NaN a: 4 (the small path gives NaN).
+  Vec u = e.sub(kS, e.min(kS, a, e.pool_f32(math::kErfClampA)), e.pool_f32(math::kErfSplit));
+  Vec l = e.const_f32(math::kErfLarge[math::kErfLargeLen - 1]);
+  for (int i = math::kErfLargeLen - 2; i >= 0; --i) l = e.fma(kS, l, u, e.pool_f32(math::kErfLarge[i]));
+  ExpCoreF c = exp_core_fast(e, l, ExpArg::kPlain);
+  Vec sc = pow2_from_t(e, c.t, 0);
+  Vec ec = e.fma(kS, c.p, sc, sc);  // erfc(a) = 2^k (1 + p), one rounding
+  Vec large = e.sub(kS, e.const_f32(1.0f), ec);
+  // kErfSplit <= a: false for NaN (the small path's NaN is kept).
+  Mask m = e.cmp(kS, e.const_f32(math::kErfSplit), a, Cmp::kLe);
+  Vec r = e.select(kS, m, small, large);
+  return e.or_and(r, x, e.pool_u32(0x80000000u));
 }
 
 // gelu(x) = x * 0.5 * (1 + erf(x * sqrt(1/2))): the interpreter's float32
