@@ -428,6 +428,27 @@ class Lowerer {
       *out = emit(op, t, {in[0], b});
       return Status::ok();
     }
+#if TORCH_VERSION_MAJOR >= 2
+    if (op == Op::kLogaddexp) {
+      // libtorch 2.x: a == b && isinf(a) ? a : maximum(a, b) + log1p(exp(-|a - b|))
+      // (1.13, kLogaddexp: log(1 + exp(...))). In 16 bits eager rounds once
+      // at the end, which a composite cannot.
+      std::vector<const Val*> p = {&in[0], &in[1]};
+      const DType t = result_type(p);
+      if (!ir::is_floating(t)) return unsupported(n, "needs floating inputs");
+      if (t == DType::kFloat16 || t == DType::kBFloat16) {
+        return unsupported(n, "eager's 16-bit CPU kernel rounds differently (checked on every 16-bit value)");
+      }
+      const Val d = emit(Op::kAbs, t, {emit(Op::kSub, t, {in[0], in[1]})});
+      const Val tail = emit(Op::kLog1p, t, {emit(Op::kExp, t, {emit(Op::kNeg, t, {d})})});
+      const Val sum = emit(Op::kAdd, t, {emit(Op::kMaximum, t, {in[0], in[1]}), tail});
+      const int same = k_.add_op(Op::kEq, DType::kBool, {as(in[0], t), as(in[1], t)});
+      const int inf = k_.add_op(Op::kIsinf, DType::kBool, {as(in[0], t)});
+      const int both = k_.add_op(Op::kLogicalAnd, DType::kBool, {same, inf});
+      *out = make(k_.add_op(Op::kWhere, t, {both, as(in[0], t), as(sum, t)}), t, result_cat(p));
+      return Status::ok();
+    }
+#endif
     if (op == Op::kWhere) {
       if (in[0].dtype != DType::kBool) return unsupported(n, "condition is not bool");
       const DType t = rt({1, 2});
