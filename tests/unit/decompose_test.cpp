@@ -14,6 +14,7 @@
 #include "backends/interp/scalar_ops.h"
 #include "fuze/ir/kernel.h"
 #include "passes/decompose.h"
+#include "unit/interp_compile.h"
 #include "unit/kernel_args_builder.h"
 
 namespace fuze {
@@ -68,21 +69,12 @@ std::vector<double> edge_values() {
   return v;
 }
 
-std::unique_ptr<CompiledKernel> compile_interp(const ir::Kernel& k) {
-  std::unique_ptr<Backend> be;
-  EXPECT_TRUE(make_interp_backend(&be));
-  std::unique_ptr<CompiledKernel> ck;
-  Status s = be->compile(k, &ck);
-  EXPECT_TRUE(s) << s.message() << "\n" << ir::print(k);
-  return ck;
-}
-
 // The op over every pair (a, b) of `vals`, all operands in dtype t and
 // contiguous except the uniform second operand of kUniformRhs ops (a
 // scalar input); results as raw bytes.
 std::vector<uint8_t> run_op(const ir::Kernel& k, DType t, const std::vector<double>& a, const std::vector<double>& b,
                             const std::vector<double>& c, bool scalar_rhs, double rhs) {
-  auto ck = compile_interp(k);
+  auto ck = testing::compile_or_die(k);
   if (!ck) return {};
   const size_t n = a.size(), es = static_cast<size_t>(ir::dtype_size(t));
   auto pack = [&](const std::vector<double>& v) {

@@ -11,6 +11,7 @@
 #include "backends/interp/interp_backend.h"
 #include "backends/interp/scalar_ops.h"
 #include "fuze/ir/kernel.h"
+#include "unit/interp_compile.h"
 #include "unit/kernel_args_builder.h"
 
 namespace fuze {
@@ -20,15 +21,6 @@ using ir::DType;
 using ir::Layout;
 using ir::Op;
 
-std::unique_ptr<CompiledKernel> compile_or_die(const ir::Kernel& k) {
-  std::unique_ptr<Backend> be;
-  EXPECT_TRUE(make_interp_backend(&be));
-  std::unique_ptr<CompiledKernel> ck;
-  Status s = be->compile(k, &ck);
-  EXPECT_TRUE(s) << s.message() << "\n" << ir::print(k);
-  return ck;
-}
-
 // One op over contiguous 1-d inputs of dtype `in` (all operands), result `out`.
 template <class In, class Out>
 std::vector<Out> run1(Op op, DType in, DType out, std::vector<std::vector<In>> args) {
@@ -36,7 +28,7 @@ std::vector<Out> run1(Op op, DType in, DType out, std::vector<std::vector<In>> a
   std::vector<int> ids;
   for (size_t i = 0; i < args.size(); ++i) ids.push_back(k.add_input(in, Layout::kContiguous));
   k.add_output(k.add_op(op, out, ids), Layout::kContiguous);
-  auto ck = compile_or_die(k);
+  auto ck = testing::compile_or_die(k);
   std::vector<Out> res(args[0].size());
   testing::ArgsBuilder ab({static_cast<int64_t>(res.size())});
   for (auto& a : args) ab.add_contiguous(a.data());
@@ -95,7 +87,7 @@ TEST(InterpDtypes, HalfRoundsAfterEveryOp) {
   const int one = k.add_const(DType::kFloat16, 1.0);
   const int s = k.add_op(Op::kAdd, DType::kFloat16, {x, one});
   k.add_output(k.add_op(Op::kSub, DType::kFloat16, {s, x}), Layout::kContiguous);
-  auto ck = compile_or_die(k);
+  auto ck = testing::compile_or_die(k);
   std::vector<uint16_t> in = {interp::float_to_half(2048.0f), interp::float_to_half(2.0f)}, out(2);
   testing::ArgsBuilder ab({2});
   ab.add_contiguous(in.data());
@@ -124,7 +116,7 @@ TEST(InterpDtypes, ComparisonsWhereLogicalBitwise) {
   const int a = k.add_input(DType::kInt64, Layout::kContiguous);
   const int b = k.add_input(DType::kInt64, Layout::kScalar);
   k.add_output(k.add_op(Op::kWhere, DType::kInt64, {c, a, b}), Layout::kContiguous);
-  auto ck = compile_or_die(k);
+  auto ck = testing::compile_or_die(k);
   bool cv[3] = {true, false, true};
   int64_t av[3] = {1, 2, 3}, out[3] = {};
   testing::ArgsBuilder ab({3});

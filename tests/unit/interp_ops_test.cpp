@@ -13,6 +13,7 @@
 #include "backends/interp/interp_backend.h"
 #include "backends/interp/scalar_ops.h"
 #include "fuze/ir/kernel.h"
+#include "unit/interp_compile.h"
 #include "unit/kernel_args_builder.h"
 
 namespace fuze {
@@ -42,15 +43,6 @@ bool same_bits(T a, T b) {
   return std::memcmp(&a, &b, sizeof(T)) == 0;
 }
 
-std::unique_ptr<CompiledKernel> compile_or_die(const ir::Kernel& k) {
-  std::unique_ptr<Backend> be;
-  EXPECT_TRUE(make_interp_backend(&be));
-  std::unique_ptr<CompiledKernel> ck;
-  Status s = be->compile(k, &ck);
-  EXPECT_TRUE(s) << s.message();
-  return ck;
-}
-
 // out[i] = op(a[i], b) with b a by-value scalar when the op wants a uniform rhs,
 // else op(a[i], b[i]) elementwise.
 template <class T>
@@ -65,7 +57,7 @@ std::vector<T> run_op(Op op, const std::vector<T>& a, const std::vector<T>& b, b
     v = k.add_op(op, dtype_of<T>(), {x, y});
   }
   k.add_output(v, Layout::kContiguous);
-  auto ck = compile_or_die(k);
+  auto ck = testing::compile_or_die(k);
   std::vector<T> out(a.size(), T(-12345));
   testing::ArgsBuilder ab({static_cast<int64_t>(a.size())});
   ab.add_contiguous(const_cast<T*>(a.data()));
@@ -177,7 +169,7 @@ TEST(InterpOps, ConstantsAreRoundedToTheKernelDTypeFirst) {
   const int s = k.add_input(DType::kFloat32, Layout::kScalar);
   k.add_output(k.add_op(Op::kAdd, DType::kFloat32, {x, c}), Layout::kContiguous);
   k.add_output(k.add_op(Op::kAdd, DType::kFloat32, {x, s}), Layout::kContiguous);
-  auto ck = compile_or_die(k);
+  auto ck = testing::compile_or_die(k);
   float in = 16777216.0f, out0 = 0, out1 = 0;
   testing::ArgsBuilder ab({1});
   ab.add_contiguous(&in);
@@ -209,7 +201,7 @@ TEST(InterpOps, PowRoundsTheExponentToTheKernelDType) {
   const int c = k.add_const(DType::kFloat32, 0.3);
   k.add_output(k.add_op(Op::kPow, DType::kFloat32, {in, e}), Layout::kContiguous);
   k.add_output(k.add_op(Op::kPow, DType::kFloat32, {in, c}), Layout::kContiguous);
-  auto ck = compile_or_die(k);
+  auto ck = testing::compile_or_die(k);
   float out0 = 0, out1 = 0, xin = x;
   testing::ArgsBuilder ab({1});
   ab.add_contiguous(&xin);
@@ -251,7 +243,7 @@ TEST(InterpCompile, NameAndListing) {
   ir::Kernel k("fused_exp", 1);
   const int x = k.add_input(DType::kFloat64, Layout::kContiguous);
   k.add_output(k.add_op(Op::kExp, DType::kFloat64, {x}), Layout::kContiguous);
-  auto ck = compile_or_die(k);
+  auto ck = testing::compile_or_die(k);
   EXPECT_EQ(ck->name(), "fused_exp");
   EXPECT_EQ(ck->listing(), ir::print(k));
 }
