@@ -78,7 +78,7 @@
 //
 // ---- float64-internal: trigonometric, inverse, hyperbolic, erfc -------------
 // The same scheme (widen, evaluate in float64, round once); the polynomials
-// are Taylor series (coefficients computed in vec_math.cpp) except erfc's
+// are Taylor series (coefficients computed in vec_math_trig.cpp) except erfc's
 // tail, a fitted Chebyshev expansion (kErfcTail, tools/fit_erfc_cheb.py).
 // sin/cos/tan(x): k = rint(x * 2/pi), r = x - k*pi/2 with pi/2 =
 //          kPio2C1 + kPio2C2 + kPio2C3 (C1, C2 have 31 significant bits:
