@@ -253,8 +253,13 @@ Vec VecEmitter::select(Fp t, const Mask& m, const Vec& a, const Vec& b) {
       return d;
     }
     case Isa::kAvx512: {
+      // A copy of a, then b merged in under m. Not vblendmps d{k}, a, b: the
+      // register allocator takes a masked destination as read, so d would be
+      // live around the loop and spilled and reloaded every iteration.
       Vec d = new_vec();
-      cc_.k(m.k).emit(t == Fp::kF32 ? Inst::kIdVblendmps : Inst::kIdVblendmpd, d, a, b);
+      const Inst::Id mov = t == Fp::kF32 ? Inst::kIdVmovaps : Inst::kIdVmovapd;
+      cc_.emit(mov, d, a);
+      cc_.k(m.k).emit(mov, d, b);
       return d;
     }
   }
