@@ -65,6 +65,11 @@ enum OpFlags : unsigned {
   kEagerBf16 = 1u << 11,
   kEagerHalfV2 = 1u << 12,
   kEagerBf16V2 = 1u << 13,
+  // The result is one of the operands' values or an integer-valued function
+  // of one (neg, abs, max, min, clamp, select, floor, sign...): exact in any
+  // float format its float operands are exact in, so a backend computing in
+  // float32 needs no rounding to f16/bf16 after it.
+  kExactResult = 1u << 14,
 };
 
 // The backends with a native kernel for an op (the last column of ops.def).

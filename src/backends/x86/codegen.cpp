@@ -200,11 +200,26 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
   std::vector<Vec> f32(nodes.size());
   std::vector<Val> args;
   std::vector<ir::DType> types;
+  // exact16[id]: an f16/bf16 value held exactly in float32 lanes (loaded,
+  // a constant, rounded, or a kExactResult op of such values): it needs no
+  // rounding, and its store is a plain narrowing.
+  std::vector<char> exact16(nodes.size(), 0);
+  auto exact_operands = [&](const ir::Node& node) {
+    if ((ir::op_info(node.op).flags & ir::kExactResult) == 0) return false;
+    for (int a : node.args) {
+      const ir::DType t = nodes[static_cast<size_t>(a)].dtype;
+      if (t != ir::DType::kBool && (t != node.dtype || !exact16[static_cast<size_t>(a)])) return false;
+    }
+    return true;
+  };
   auto emit_node = [&](size_t id) {
     const ir::Node& node = nodes[id];
+    const bool is16 = ir::dtype_size(node.dtype) == 2;
     if (uses_f32_path(node.op, node.dtype)) {
       // float32 arithmetic; f16/bf16 results rounded to their dtype.
-      val[id] = d.round_to(node.dtype, Val{emit_op(e, k, node, f32), Vec()});
+      Val r{emit_op(e, k, node, f32), Vec()};
+      val[id] = is16 && exact_operands(node) ? r : d.round_to(node.dtype, r);
+      exact16[id] = is16;
     } else {
       args.clear();
       types.clear();
@@ -213,6 +228,7 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
         types.push_back(nodes[static_cast<size_t>(a)].dtype);
       }
       val[id] = d.op(node, args, types);
+      exact16[id] = is16 && (node.op == ir::Op::kCast || exact_operands(node));
     }
     f32[id] = val[id].lo;
   };
@@ -235,11 +251,13 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
       }
     } else if (node.kind == ir::NodeKind::kConst) {
       val[id] = d.constant(node.dtype, node.constant);
+      exact16[id] = ir::dtype_size(node.dtype) == 2;
       f32[id] = val[id].lo;
       hoisted[id] = 1;
     } else if (node.kind == ir::NodeKind::kInput) {
       ax::Gp p = cc.newIntPtr("in%d", node.input_index);
       cc.mov(p, ax::ptr(ptrs, node.input_index * 8));
+      exact16[id] = ir::dtype_size(node.dtype) == 2;
       if (ir::is_uniform(node.layout)) {
         val[id] = d.load_one(node.dtype, ax::ptr(p));
         f32[id] = val[id].lo;
@@ -277,7 +295,8 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
   for (int o = 0; o < k.num_outputs(); ++o) {
     const int v = k.outputs()[static_cast<size_t>(o)].value;
     const ir::DType t = nodes[static_cast<size_t>(v)].dtype;
-    d.store(t, ax::ptr(out_base[static_cast<size_t>(o)], i, elem_shift(t)), val[static_cast<size_t>(v)]);
+    d.store(t, ax::ptr(out_base[static_cast<size_t>(o)], i, elem_shift(t)), val[static_cast<size_t>(v)],
+            exact16[static_cast<size_t>(v)] != 0);
   }
   cc.add(i, e.lanes());
   cc.cmp(i, n);

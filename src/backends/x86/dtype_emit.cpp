@@ -529,7 +529,7 @@ Val DtypeEmitter::load(DType t, const Mem& m) {
   return from_storage(t, d);
 }
 
-void DtypeEmitter::store(DType t, const Mem& m, const Val& v) {
+void DtypeEmitter::store(DType t, const Mem& m, const Val& v, bool exact) {
   const int size = ir::dtype_size(t);
   if (size == 4) {
     e_.store(m, v.lo);
@@ -545,7 +545,7 @@ void DtypeEmitter::store(DType t, const Mem& m, const Val& v) {
   // 32-bit lanes of values < 2^16 (f16/bf16 bits) or 0/1 (bool), narrowed.
   Vec x = v.lo;
   if (t == DType::kFloat16) x = half_bits(v.lo);
-  if (t == DType::kBFloat16) x = bf16_bits(v.lo);  // exact but for NaN, which becomes 0x7FC0 as in interp
+  if (t == DType::kBFloat16) x = exact ? shr_d(v.lo, 16) : bf16_bits(v.lo);  // rounded: NaN -> 0x7FC0 as in interp
   Mem dst = m;
   dst.setSize(static_cast<uint32_t>(e_.lanes() * size));
   switch (isa_) {
@@ -569,7 +569,20 @@ void DtypeEmitter::store(DType t, const Mem& m, const Val& v) {
       }
       break;
     }
-    case Isa::kAvx512: cc_.emit(size == 1 ? Inst::kIdVpmovdb : Inst::kIdVpmovdw, dst, x); break;
+    case Isa::kAvx512: {
+      // Narrowed in a register, then stored: Zen 4 runs vpmovdb/vpmovdw with
+      // a memory destination far slower than the two instructions.
+      if (size == 1) {
+        ax::Xmm w = cc_.newXmm();
+        cc_.emit(Inst::kIdVpmovdb, w, x);
+        cc_.emit(Inst::kIdVmovdqu, dst, w);
+      } else {
+        ax::Ymm w = cc_.newYmm();
+        cc_.emit(Inst::kIdVpmovdw, w, x);
+        cc_.emit(Inst::kIdVmovdqu, dst, w);
+      }
+      break;
+    }
   }
 }
 

@@ -74,7 +74,9 @@ class DtypeEmitter {
 
   // L elements of dtype t at m (memory in t's storage format).
   Val load(ir::DType t, const Mem& m);
-  void store(ir::DType t, const Mem& m, const Val& v);
+  // `exact`: an f16/bf16 value already exact in t (bf16: narrowed by a shift;
+  // a NaN keeps its payload, which the bit-equality contract leaves free).
+  void store(ir::DType t, const Mem& m, const Val& v, bool exact = false);
   // One element at m, in every lane.
   Val load_one(ir::DType t, const Mem& m);
   // A constant of dtype t (converted as scalar_to_storage does).
