@@ -237,6 +237,30 @@ TEST_P(OpsTest, RandomLarge) {
   }
 }
 
+// Whole vectors of one sign: a kernel may branch on its lanes (elu skips its
+// exp where no lane is <= 0), so each path must equal the interpreter.
+TEST_P(OpsTest, SignRuns) {
+  const int isa = GetParam();
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0.01f, 20.0f);
+  std::vector<float> values;
+  for (int i = 0; i < 128; ++i) values.push_back(u(rng));       // positive vectors
+  for (int i = 0; i < 128; ++i) values.push_back(-u(rng));      // negative vectors
+  for (int i = 0; i < 128; ++i) values.push_back(i % 16 == 3 ? -0.0f : u(rng));  // one -0.0 per 16
+  for (int i = 0; i < 128; ++i) values.push_back(i % 16 == 9 ? NAN : u(rng));    // one NaN per 16
+  for (int oi = 0; oi < ir::num_ops(); ++oi) {
+    const ir::Op op = ir::op_at(oi);
+    if (!x86_op_supported(op)) continue;
+    const auto& info = ir::op_info(op);
+    std::vector<In> ins(static_cast<size_t>(info.arity));
+    for (int j = 1; j < info.arity; ++j) {
+      ins[static_cast<size_t>(j)].pattern = Pattern::kScalar;
+      ins[static_cast<size_t>(j)].value = op == ir::Op::kPow ? 1.37f : 0.5f;
+    }
+    check(op, {static_cast<int64_t>(values.size())}, ins, false, isa, 0, values);
+  }
+}
+
 std::string isa_label(const ::testing::TestParamInfo<int>& info) {
   return x86_supported_isa_names()[static_cast<size_t>(info.param)];
 }

@@ -55,6 +55,19 @@ Vec VecEmitter::copy(const Vec& a) {
   return d;
 }
 
+void VecEmitter::assign(const Vec& dst, const Vec& a) {
+  cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovaps : Inst::kIdVmovaps, dst, a);
+}
+
+void VecEmitter::jump_if_none(const Mask& m, const asmjit::Label& to) {
+  if (isa_ == Isa::kAvx512) {
+    cc_.kortestw(m.k, m.k);
+  } else {
+    cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdPtest : Inst::kIdVptest, m.v, m.v);
+  }
+  cc_.jz(to);
+}
+
 Vec VecEmitter::load(const Mem& m) {
   Vec d = new_vec();
   cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovups : Inst::kIdVmovups, d, m);

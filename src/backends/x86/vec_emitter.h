@@ -53,6 +53,10 @@ class VecEmitter {
   Vec const_f64(double v) { return load_aligned(pool_f64(v)); }
 
   Vec copy(const Vec& a);
+  // dst = a, into an existing register (a value set on two paths of a branch).
+  void assign(const Vec& dst, const Vec& a);
+  // Jumps to `to` when no lane of m is set.
+  void jump_if_none(const Mask& m, const asmjit::Label& to);
   Vec load(const Mem& m);  // unaligned, full width
   Vec load_aligned(const Mem& m);
   void store(const Mem& m, const Vec& v);  // unaligned, full width

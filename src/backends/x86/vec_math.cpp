@@ -368,9 +368,17 @@ Vec emit_silu(VecEmitter& e, const Vec& x) {
 
 // elu(x, alpha) = x <= 0 ? (exp(x) - 1) * alpha : x, the interpreter's float32
 // operations around this exp (as eager 1.13: exp - 1, not expm1).
+// A vector with no lane <= 0 (nor NaN's: those pass as x) skips the exp, as
+// ATen's vectorized elu does: x is the result either way.
 Vec emit_elu(VecEmitter& e, const Vec& x, const Vec& alpha) {
+  Mask neg = e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLe);
+  Vec out = e.copy(x);
+  asmjit::Label done = e.cc().newLabel();
+  e.jump_if_none(neg, done);
   Vec r = e.mul(kS, e.sub(kS, emit_exp(e, x), e.pool_f32(1.0f)), alpha);
-  return e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLe), x, r);
+  e.assign(out, e.select(kS, neg, x, r));
+  e.cc().bind(done);
+  return out;
 }
 
 // gelu(approximate='tanh') = 0.5 x (1 + tanh(beta (x + kappa x^3))), the
