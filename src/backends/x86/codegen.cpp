@@ -169,6 +169,78 @@ Status check_supported(const ir::Kernel& k) {
   return Status::ok();
 }
 
+namespace {
+
+// Ops a byte kernel computes on bytes holding 0 / 1, with bool operands.
+bool is_byte_op(const ir::Kernel& k, const ir::Node& n) {
+  for (int a : n.args) {
+    if (k.node(a).dtype != ir::DType::kBool) return false;
+  }
+  const ir::Op op = n.op;
+  const unsigned flags = ir::op_info(op).flags;
+  const bool compare = op == ir::Op::kEq || op == ir::Op::kNe || op == ir::Op::kLt || op == ir::Op::kLe ||
+                       op == ir::Op::kGt || op == ir::Op::kGe;
+  const bool logical = (flags & ir::kAnyIn) != 0 && (flags & ir::kBoolOut) != 0;  // logical_and/or/xor/not
+  const bool minmax = op == ir::Op::kMaximum || op == ir::Op::kMinimum;  // or / and on bools
+  return compare || logical || minmax || (flags & ir::kIntegral) != 0 || op == ir::Op::kWhere ||
+         op == ir::Op::kCast;
+}
+
+// a, b bytes of 0 / 1; `ones` every byte 1. is_byte_op admitted n.op.
+Vec emit_byte_op(VecEmitter& e, const ir::Node& n, const std::vector<Val>& val, const Mem& ones) {
+  using ir::Op;
+  const Op op = n.op;
+  const Vec& a = val[static_cast<size_t>(n.args[0])].lo;
+  const Vec& b = n.args.size() > 1 ? val[static_cast<size_t>(n.args[1])].lo : a;
+  if (op == Op::kEq) return e.bit_xor(e.bit_xor(a, b), ones);
+  if (op == Op::kNe || op == Op::kLogicalXor || op == Op::kBitwiseXor) return e.bit_xor(a, b);
+  if (op == Op::kLt) return e.bit_andnot(a, b);                   // !a & b
+  if (op == Op::kGt) return e.bit_andnot(b, a);                   // a & !b
+  if (op == Op::kLe) return e.bit_xor(e.bit_andnot(b, a), ones);  // !(a > b)
+  if (op == Op::kGe) return e.bit_xor(e.bit_andnot(a, b), ones);  // !(a < b)
+  if (op == Op::kLogicalAnd || op == Op::kBitwiseAnd || op == Op::kMinimum) return e.bit_and(a, b);
+  if (op == Op::kLogicalOr || op == Op::kBitwiseOr || op == Op::kMaximum) return e.bit_or(a, b);
+  if (op == Op::kLogicalNot || op == Op::kBitwiseNot) return e.bit_xor(a, ones);
+  if (op == Op::kWhere) {
+    // where(c, x, y) = c & x | ~c & y: ~c & y is y where c = 0, and y & 0xFE = 0 where c = 1.
+    const Vec& y = val[static_cast<size_t>(n.args[2])].lo;
+    return e.bit_or(e.bit_and(a, b), e.bit_andnot(a, y));
+  }
+  return a;  // cast bool -> bool
+}
+
+// A uniform bool (one byte at m) in every byte of a vector.
+Vec broadcast_byte(VecEmitter& e, const Mem& m) {
+  ax::Compiler& cc = e.cc();
+  Mem src = m;
+  src.setSize(1);
+  ax::Gp g = cc.newUInt32();
+  cc.movzx(g, src);
+  cc.imul(g, g, 0x01010101);
+  ax::Xmm x = cc.newXmm();
+  Vec d = e.new_vec();
+  if (e.isa() == Isa::kSse41) {
+    cc.movd(x, g);
+    cc.emit(ax::Inst::kIdPshufd, d, x, asmjit::Imm(0));
+  } else {
+    cc.vmovd(x, g);
+    cc.emit(ax::Inst::kIdVpbroadcastd, d, x);
+  }
+  return d;
+}
+
+}  // namespace
+
+bool is_byte_kernel(const ir::Kernel& k) {
+  for (const ir::Node& n : k.nodes()) {
+    if (n.dtype != ir::DType::kBool) return false;
+    if (n.kind == ir::NodeKind::kOp && !is_byte_op(k, n)) return false;
+  }
+  return true;
+}
+
+int kernel_lanes(const ir::Kernel& k, Isa isa) { return is_byte_kernel(k) ? isa_lanes(isa) * 4 : isa_lanes(isa); }
+
 Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label* entry) {
   FUZE_TRY(check_supported(k));
   VecEmitter e(cc, isa);
@@ -196,6 +268,10 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
   // Values of every dtype (dtype_emit.h); f32[id] is val[id].lo, emit_op's
   // view of float32-lane values.
   DtypeEmitter d(e);
+  // A byte kernel (bool in, bool out, comparisons / logical ops / where on
+  // bools) holds one bool per byte: 4x the lanes of 32-bit values.
+  const bool bytes = is_byte_kernel(k);
+  const Mem ones = e.pool_u32(0x01010101u);
   std::vector<Val> val(nodes.size());
   std::vector<Vec> f32(nodes.size());
   std::vector<Val> args;
@@ -215,7 +291,9 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
   auto emit_node = [&](size_t id) {
     const ir::Node& node = nodes[id];
     const bool is16 = ir::dtype_size(node.dtype) == 2;
-    if (uses_f32_path(node.op, node.dtype)) {
+    if (bytes) {
+      val[id] = Val{emit_byte_op(e, node, val, ones), Vec()};
+    } else if (uses_f32_path(node.op, node.dtype)) {
       // float32 arithmetic; f16/bf16 results rounded to their dtype.
       Val r{emit_op(e, k, node, f32), Vec()};
       val[id] = is16 && exact_operands(node) ? r : d.round_to(node.dtype, r);
@@ -250,7 +328,8 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
         hoisted[id] = 1;
       }
     } else if (node.kind == ir::NodeKind::kConst) {
-      val[id] = d.constant(node.dtype, node.constant);
+      val[id] = bytes ? Val{e.load_aligned(node.constant != 0.0 ? ones : e.pool_u32(0)), Vec()}
+                      : d.constant(node.dtype, node.constant);
       exact16[id] = ir::dtype_size(node.dtype) == 2;
       f32[id] = val[id].lo;
       hoisted[id] = 1;
@@ -259,7 +338,7 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
       cc.mov(p, ax::ptr(ptrs, node.input_index * 8));
       exact16[id] = ir::dtype_size(node.dtype) == 2;
       if (ir::is_uniform(node.layout)) {
-        val[id] = d.load_one(node.dtype, ax::ptr(p));
+        val[id] = bytes ? Val{broadcast_byte(e, ax::ptr(p)), Vec()} : d.load_one(node.dtype, ax::ptr(p));
         f32[id] = val[id].lo;
         hoisted[id] = 1;
       } else {
@@ -286,7 +365,8 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
     const ir::Node& node = nodes[id];
     if (!live[id]) continue;
     if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
-      val[id] = d.load(node.dtype, ax::ptr(in_base[static_cast<size_t>(node.input_index)], i, elem_shift(node.dtype)));
+      const Mem m = ax::ptr(in_base[static_cast<size_t>(node.input_index)], i, elem_shift(node.dtype));
+      val[id] = bytes ? Val{e.load(m), Vec()} : d.load(node.dtype, m);
       f32[id] = val[id].lo;
     } else if (node.kind == ir::NodeKind::kOp && !hoisted[id]) {
       emit_node(id);
@@ -295,10 +375,14 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
   for (int o = 0; o < k.num_outputs(); ++o) {
     const int v = k.outputs()[static_cast<size_t>(o)].value;
     const ir::DType t = nodes[static_cast<size_t>(v)].dtype;
-    d.store(t, ax::ptr(out_base[static_cast<size_t>(o)], i, elem_shift(t)), val[static_cast<size_t>(v)],
-            exact16[static_cast<size_t>(v)] != 0);
+    const Mem m = ax::ptr(out_base[static_cast<size_t>(o)], i, elem_shift(t));
+    if (bytes) {
+      e.store(m, val[static_cast<size_t>(v)].lo);
+    } else {
+      d.store(t, m, val[static_cast<size_t>(v)], exact16[static_cast<size_t>(v)] != 0);
+    }
   }
-  cc.add(i, e.lanes());
+  cc.add(i, bytes ? e.bytes() : e.lanes());
   cc.cmp(i, n);
   cc.jb(loop);
   cc.bind(done);

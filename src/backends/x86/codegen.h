@@ -7,8 +7,9 @@
 // its dtype (the caller gathers non-unit strides into buffers first); a
 // uniform input (broadcast or scalar) points at one element of its dtype,
 // read once before the loop (scalars converted by x86::scalar_to_storage).
-// Values of every dtype are laid out in registers as dtype_emit.h describes. n must be a multiple of isa_lanes(isa): the caller stages the remainder
-// through padded buffers. Private to the x86 backend.
+// Values of every dtype are laid out in registers as dtype_emit.h describes.
+// n must be a multiple of kernel_lanes(k, isa) (below): the caller stages the
+// remainder through padded buffers. Private to the x86 backend.
 #pragma once
 
 #include <asmjit/x86.h>
@@ -30,6 +31,13 @@ bool op_supported(ir::Op op);
 // at its dtypes ("x86: op gelu not supported yet", "x86: op exp on f64 not
 // supported (...)") and storable outputs.
 Status check_supported(const ir::Kernel& k);
+
+// A kernel whose every value is bool and whose ops are comparisons, logical
+// and bitwise ops, where and casts on bools: it computes on bytes, one bool
+// per byte, so its loop takes kernel_lanes = 4 * isa_lanes(isa) elements per
+// iteration (otherwise isa_lanes(isa)); n is a multiple of kernel_lanes.
+bool is_byte_kernel(const ir::Kernel& k);
+int kernel_lanes(const ir::Kernel& k, Isa isa);
 
 // Emits the function into `cc` (attached to a CodeHolder). Errors from asmjit
 // itself are reported through the CodeHolder's error handler.

@@ -77,7 +77,7 @@ class X86Kernel final : public CompiledKernel {
   using Fn = void (*)(void* const*, int64_t);
 
   X86Kernel(const ir::Kernel& k, Isa isa, Fn fn, void* mem, size_t mem_size)
-      : name_(k.name()), lanes_(x86::isa_lanes(isa)), num_in_(k.num_inputs()), num_out_(k.num_outputs()),
+      : name_(k.name()), lanes_(x86::kernel_lanes(k, isa)), num_in_(k.num_inputs()), num_out_(k.num_outputs()),
         fn_(fn), mem_(mem), mem_size_(mem_size) {
     for (int i = 0; i < num_in_; ++i) {
       const ir::Node& n = k.node(k.inputs()[static_cast<size_t>(i)]);
