@@ -407,6 +407,11 @@ Vec DtypeEmitter::bf16_bits(const Vec& f) {
 }
 
 Vec DtypeEmitter::i64_to_f64(const Vec& x) {
+  if (isa_ == Isa::kAvx512) {  // AVX512DQ
+    Vec d = e_.new_vec();
+    cc_.emit(Inst::kIdVcvtqq2pd, d, x);
+    return d;
+  }
   // x = h * 2^32 + l (h signed, l unsigned). With exponent bias tricks:
   //   L = bits(0x43300000_00000000 | l)               = 2^52 + l
   //   H = bits(0x45300000_00000000 | (h + 2^31))      = 2^84 + (h + 2^31) 2^32
@@ -418,6 +423,11 @@ Vec DtypeEmitter::i64_to_f64(const Vec& x) {
 }
 
 Vec DtypeEmitter::f64_to_i64(const Vec& d) {
+  if (isa_ == Isa::kAvx512) {  // AVX512DQ: NaN and out of range give 0x8000000000000000, as below
+    Vec r = e_.new_vec();
+    cc_.emit(Inst::kIdVcvttpd2qq, r, d);
+    return r;
+  }
   // trunc(d) = h * 2^32 + l with h = floor(t / 2^32) and l in [0, 2^32) both
   // exact in float64; their low 32 bits come out of the mantissa after adding
   // 2^52 + 2^51 (h, signed) and 2^52 (l). NaN and |d| >= 2^63 give INT64_MIN.
@@ -433,6 +443,14 @@ Vec DtypeEmitter::f64_to_i64(const Vec& d) {
 }
 
 Vec DtypeEmitter::i64_to_f32(const Vec& lo, const Vec& hi) {
+  if (isa_ == Isa::kAvx512) {  // AVX512DQ: vcvtqq2ps rounds to nearest even, as below
+    Vec d = e_.new_vec();
+    ax::Ymm t = cc_.newYmm();
+    cc_.emit(Inst::kIdVcvtqq2ps, d.ymm(), lo);
+    cc_.emit(Inst::kIdVcvtqq2ps, t, hi);
+    cc_.emit(Inst::kIdVinsertf32x8, d, d, t, Imm(1));
+    return d;
+  }
   // Through float64, which is exact for |x| < 2^53. Larger x are first rounded
   // to odd at bit 11 (truncate, then set bit 11 if any lower bit was set): the
   // result has at most 53 significant bits, converts exactly, and its sticky

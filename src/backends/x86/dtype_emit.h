@@ -16,14 +16,15 @@
 // In memory, elements have their dtype's size (bool 1 byte, f16/bf16 2, ...):
 // loads widen (pmovzx) and stores narrow (pack / vpmov*) to that layout.
 //
-// Everything is built from SSE4.1, AVX2 and AVX-512F instructions (no F16C,
-// no AVX-512DQ), so every dtype works at every level:
+// Everything is built from SSE4.1, AVX2 and AVX-512 (x86-64-v4) instructions
+// (no F16C), so every dtype works at every level:
 //   - f16 and bf16 conversions are integer arithmetic (round to nearest even,
 //     NaN -> the quiet NaN with the input's sign (f16) / 0x7FC0 (bf16), as
 //     the interpreter);
 //   - 64-bit multiply is three pmuludq; int64 <-> float64 use exact
 //     split-and-bias sequences; int64 -> float32 rounds to odd at bit 11 first
-//     (|x| >= 2^53) so the float64 -> float32 step rounds once, correctly;
+//     (|x| >= 2^53) so the float64 -> float32 step rounds once, correctly
+//     (AVX-512: DQ's vcvtqq2ps / vcvtqq2pd / vcvttpd2qq, the same results);
 //   - signed 64-bit compares at SSE4.1 (no pcmpgtq) combine 32-bit compares.
 // Bool storage is assumed to hold 0 or 1 (as PyTorch and the interpreter do).
 #pragma once

@@ -45,7 +45,11 @@ bool host_has_sse41() {
 
 Isa host_isa() {
   const auto& f = asmjit::CpuInfo::host().features().x86();
-  if (f.hasAVX512_F()) return Isa::kAvx512;
+  // The AVX-512 level is x86-64-v4 (F, BW, CD, DQ, VL): the code uses DQ's
+  // int64 <-> floating conversions.
+  if (f.hasAVX512_F() && f.hasAVX512_BW() && f.hasAVX512_CDI() && f.hasAVX512_DQ() && f.hasAVX512_VL()) {
+    return Isa::kAvx512;
+  }
   if (f.hasAVX2() && f.hasFMA()) return Isa::kAvx2;
   return Isa::kSse41;
 }

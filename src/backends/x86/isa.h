@@ -11,7 +11,7 @@ namespace fuze::x86 {
 enum class Isa : int {
   kSse41 = 0,   // SSE4.1, 4 floats per vector, no FMA (the floor)
   kAvx2 = 1,    // AVX2 + FMA, 8 floats per vector
-  kAvx512 = 2,  // AVX-512F, 16 floats per vector
+  kAvx512 = 2,  // x86-64-v4: AVX-512 F, BW, CD, DQ, VL; 16 floats per vector
 };
 
 const char* isa_name(Isa isa);               // "sse", "avx2", "avx512"

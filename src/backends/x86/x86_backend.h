@@ -1,6 +1,6 @@
 // The asmjit x86-64 backend: kernel IR -> machine code at run time.
 //
-// - ISA from CPUID (AVX-512F, AVX2+FMA, SSE4.1 floor); FUZE_X86_ISA caps it,
+// - ISA from CPUID (AVX-512 F/BW/CD/DQ/VL, AVX2+FMA, SSE4.1 floor); FUZE_X86_ISA caps it,
 //   X86Options::isa forces a level (tests iterate x86_supported_isas()).
 // - Each compiled function is a vectorised loop over full vectors; the
 //   CompiledKernel stages the remainder through padded buffers and walks
