@@ -260,6 +260,14 @@ constexpr float kErfLarge[kErfLargeLen] = {
 // everything small summed into lo, result hi + lo. Specials by selects:
 // x == -1 -> -inf, x < -1 -> NaN, +inf and NaN -> x, +-0 -> x.
 // `python3 tools/fit_erf_log1p.py log1p 8`. SSE4.1 keeps the float64 path.
+// log, log2, log10 at the FMA levels: the constants of their float32 scheme
+// (vec_math.cpp log_f; kLog1pQ is their polynomial).
+constexpr float kLog2eHiF = 0x1.715476p+0f;    // log2(e) rounded
+constexpr float kLog2eLoF = 0x1.4ae0cp-26f;    // log2(e) - kLog2eHiF rounded (residual 4.2e-16)
+constexpr float kLog10eHiF = 0x1.bcb7b2p-2f;   // log10(e) rounded
+constexpr float kLog10eLoF = -0x1.5b235ep-27f; // log10(e) - kLog10eHiF rounded (residual 1.0e-16)
+constexpr float kLog10Of2HiF = 0x1.3442p-2f;   // log10(2) to 16 significant bits: e*hi exact for |e| < 256
+constexpr float kLog10Of2LoF = -0x1.95ec1p-19f;// log10(2) - kLog10Of2HiF rounded (residual 8.5e-14)
 constexpr int kLog1pQLen = 9;
 constexpr float kLog1pQ[kLog1pQLen] = {
     -0x1.fffff8p-2f,  // -0.499999881

@@ -401,13 +401,69 @@ Vec log_specials(VecEmitter& e, const Vec& v, Vec r) {
 
 }  // namespace
 
+// log, log2 and log10 at the FMA levels in float32 lanes (scheme in
+// vec_math_coeffs.h, next to kLog1pQ): x = 2^e m, m in [sqrt(1/2), sqrt(2)),
+// f = m - 1 exact, log(m) = f + f^2 Q(f) (log1p's polynomial), the e term and
+// the leading product carried as a Fast2Sum pair hi + lo, rounded once.
+namespace {
+enum class LogBase { kE, k2, k10 };
+
+Vec log_f(VecEmitter& e, const Vec& x, LogBase base) {
+  // Denormal x (and garbage lanes <= 0, replaced below): x 2^23, exact, e - 23.
+  Mask sub = e.cmp(kS, x, e.pool_f32(0x1p-126f), Cmp::kLt);
+  Vec xs = e.select(kS, sub, x, e.mul(kS, x, e.pool_f32(0x1p23f)));
+  // k = e << 23 with xs = 2^e m (as log1p_f).
+  Vec k = e.bit_and(e.sub_d(xs, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
+  Vec m = e.sub_d(xs, k);
+  Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
+  ef = e.select(kS, sub, ef, e.sub(kS, ef, e.pool_f32(23.0f)));
+  Vec f = e.sub(kS, m, e.pool_f32(1.0f));
+  Vec f2 = e.mul(kS, f, f);
+  Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
+  for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
+  Vec t = e.mul(kS, f2, q);  // log(m) = f + t
+  Vec hi, lo;
+  if (base == LogBase::kE) {
+    // hi + err = e*ln2hi + f exactly (e*ln2hi exact; Fast2Sum: |e ln2hi| >= |f| unless e = 0).
+    hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
+    Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+    lo = e.fma(kS, ef, e.const_f32(math::kLn2LoF), err);
+    lo = e.add(kS, lo, t);
+  } else {
+    // base 2: eb = e (exact), c = log2(e); base 10: eb = e*log10(2)hi (exact:
+    // 16 and 8 significant bits), c = log10(e). ph = f*chi rounded, -pl =
+    // ph - f*chi exactly (FMA); hi + err = eb + ph (Fast2Sum: |eb| >= 0.3 >
+    // |ph| unless e = 0); lo = err + pl + e*log10(2)lo + f*clo + t*c.
+    const bool b2 = base == LogBase::k2;
+    const float chi = b2 ? math::kLog2eHiF : math::kLog10eHiF;
+    const float clo = b2 ? math::kLog2eLoF : math::kLog10eLoF;
+    Vec eb = b2 ? ef : e.mul(kS, ef, e.pool_f32(math::kLog10Of2HiF));
+    Vec ph = e.mul(kS, f, e.pool_f32(chi));
+    Vec npl = e.fnma(kS, f, e.pool_f32(chi), ph);
+    hi = e.add(kS, eb, ph);
+    Vec err = e.sub(kS, ph, e.sub(kS, hi, eb));
+    lo = e.sub(kS, err, npl);
+    if (!b2) lo = e.fma(kS, ef, e.const_f32(math::kLog10Of2LoF), lo);
+    lo = e.fma(kS, f, e.const_f32(clo), lo);
+    lo = e.fma(kS, t, e.const_f32(chi), lo);
+  }
+  Vec r = e.add(kS, hi, lo);
+  // +inf and NaN: x itself; +-0: -inf; below 0: NaN.
+  r = e.select(kS, e.cmp(kS, x, e.pool_f32(3.40282347e38f), Cmp::kNle), r, x);
+  r = e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq), r, e.const_f32(-std::numeric_limits<float>::infinity()));
+  return e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLt), r, e.const_f32(std::numeric_limits<float>::quiet_NaN()));
+}
+}  // namespace
+
 Vec emit_log(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return log_f(e, x, LogBase::kE);
   return per_half(e, x, [&](const Vec& xd) { return log_specials(e, xd, log_d(e, xd)); });
 }
 
-// log2(x) = ed + logm*log2e, log10(x) = ed*log10(2) + logm*log10(e): ed is
+// SSE4.1: log2(x) = ed + logm*log2e, log10(x) = ed*log10(2) + logm*log10(e): ed is
 // exact, so powers of two (ten) give exact integers after rounding.
 Vec emit_log2(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return log_f(e, x, LogBase::k2);
   return per_half(e, x, [&](const Vec& xd) {
     LogParts lp = log_parts(e, xd);
     return log_specials(e, xd, e.fma(kD, lp.logm, e.const_f64(math::kLog2e), lp.ed));
@@ -415,6 +471,7 @@ Vec emit_log2(VecEmitter& e, const Vec& x) {
 }
 
 Vec emit_log10(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return log_f(e, x, LogBase::k10);
   return per_half(e, x, [&](const Vec& xd) {
     LogParts lp = log_parts(e, xd);
     Vec r = e.fma(kD, lp.ed, e.const_f64(math::kLog10Of2), e.mul(kD, lp.logm, e.pool_f64(math::kLog10e)));
