@@ -281,4 +281,51 @@ constexpr float kLog1pQ[kLog1pQLen] = {
     -0x1.383b7ep-4f,  // -0.0762286112
 };
 
+// asin, acos, atan, atan2, FMA levels (avx2, avx512), float32 lanes
+// (src/backends/x86/vec_math_inv.cpp); SSE4.1 keeps the float64 code.
+// Every result is C + k (v + lo) rounded once: C = kPio2HiF + kPio2LoF times
+// 0, 1 or 2 per lane, k = +-1 or +-2 (k v exact), v the leading term, lo the
+// polynomial term plus v's rounding error (FMA residual); C + k v as a
+// Fast2Sum pair (|C| >= |k v| wherever C != 0).
+//   atan(x): a = |x|; a <= 1: v = a, atan = v + v w P(w), w = v^2 (kAtanP,
+//          fitted on [0, 1], relative error 2^-28.5 with these floats);
+//          a > 1: v = 1/a rounded (a clamped to 2^64), error (1 - v a) v,
+//          pi/2 - atan(v); sign of x OR-ed back.
+//   atan2(y, x): q = min/max of |x|, |y| (scaled by 2^64 when max < 2^-64),
+//          error (min - q max) / max (a second division), 0/0 -> 0,
+//          inf/inf -> 1; theta = atan(q) as above; (|y| > |x|, x's sign bit)
+//          pick 0 + theta, pi/2 - theta, pi - theta or pi/2 + theta; y's sign
+//          OR-ed in; NaN in either operand -> NaN.
+//   asin(x): a = |x|; a <= 1/2: v = a, asin = v + v z R(z), z = a^2 (kAsinR,
+//          fitted on [0, 1/2], relative error 2^-31.6 with these floats);
+//          a > 1/2: z = (1 - a)/2 (exact), v = sqrt(z) rounded, error
+//          (z - v^2) / (2v) (rcp: it scales a term 2^-24 of v), asin(a) =
+//          pi/2 - 2 (v + v z R(z) + error); sign of x OR-ed back.
+//   acos(x): the same pieces: |x| <= 1/2: pi/2 - asin(x); x > 1/2:
+//          2 asin(sqrt((1 - x)/2)); x < -1/2: pi - 2 asin(sqrt((1 + x)/2)).
+// `python3 tools/fit_log_atan.py atan 8` and `asin 5`.
+constexpr float kPio2HiF = 0x1.921fb6p+0f;     // pi/2 rounded
+constexpr float kPio2LoF = -0x1.777a5cp-25f;   // pi/2 - kPio2HiF rounded (residual 1.7e-15)
+constexpr int kAtanPLen = 9;
+constexpr float kAtanP[kAtanPLen] = {
+    -0x1.55553ep-2f,  // -0.333332986
+    0x1.9991eap-3f,   // 0.19998534
+    -0x1.2420fap-3f,  // -0.142641023
+    0x1.c092dep-4f,   // 0.109515063
+    -0x1.5820f8p-4f,  // -0.0840158165
+    0x1.da8a34p-5f,   // 0.0579272285
+    -0x1.fe581cp-6f,  // -0.0311489366
+    0x1.652948p-7f,   // 0.0108996965
+    -0x1.d5581ap-10f, // -0.00179040583
+};
+constexpr int kAsinRLen = 6;
+constexpr float kAsinR[kAsinRLen] = {
+    0x1.55554cp-3f,   // 0.166666597
+    0x1.3338acp-4f,   // 0.0750052184
+    0x1.6ca744p-5f,   // 0.0445133522
+    0x1.04d452p-5f,   // 0.0318395235
+    0x1.d4fb38p-7f,   // 0.0143121742
+    0x1.34da84p-5f,   // 0.0377018526
+};
+
 }  // namespace fuze::math

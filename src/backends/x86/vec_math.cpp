@@ -418,34 +418,35 @@ Vec log_f(VecEmitter& e, const Vec& x, LogBase base) {
   Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
   ef = e.select(kS, sub, ef, e.sub(kS, ef, e.pool_f32(23.0f)));
   Vec f = e.sub(kS, m, e.pool_f32(1.0f));
-  Vec f2 = e.mul(kS, f, f);
   Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
   for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
-  Vec t = e.mul(kS, f2, q);  // log(m) = f + t
+  // log(m) = f + f^2 Q(f): the f^2 Q term is folded into lo by the last FMA.
   Vec hi, lo;
   if (base == LogBase::kE) {
     // hi + err = e*ln2hi + f exactly (e*ln2hi exact; Fast2Sum: |e ln2hi| >= |f| unless e = 0).
     hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
     Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
     lo = e.fma(kS, ef, e.const_f32(math::kLn2LoF), err);
-    lo = e.add(kS, lo, t);
+    lo = e.fma(kS, e.mul(kS, f, f), q, lo);
   } else {
     // base 2: eb = e (exact), c = log2(e); base 10: eb = e*log10(2)hi (exact:
-    // 16 and 8 significant bits), c = log10(e). ph = f*chi rounded, -pl =
-    // ph - f*chi exactly (FMA); hi + err = eb + ph (Fast2Sum: |eb| >= 0.3 >
-    // |ph| unless e = 0); lo = err + pl + e*log10(2)lo + f*clo + t*c.
+    // 16 and 8 significant bits), c = log10(e). nph = -f*chi rounded,
+    // pl = f*chi - ph exactly (FMA); hi - errn = eb + ph exactly (Fast2Sum:
+    // |eb| >= 0.3 > |ph| unless e = 0); lo = pl - errn + e*log10(2)lo + f*clo
+    // + (f (f c)) Q, f (f c) = f ph + f pl rounded once.
     const bool b2 = base == LogBase::k2;
     const float chi = b2 ? math::kLog2eHiF : math::kLog10eHiF;
     const float clo = b2 ? math::kLog2eLoF : math::kLog10eLoF;
     Vec eb = b2 ? ef : e.mul(kS, ef, e.pool_f32(math::kLog10Of2HiF));
-    Vec ph = e.mul(kS, f, e.pool_f32(chi));
-    Vec npl = e.fnma(kS, f, e.pool_f32(chi), ph);
-    hi = e.add(kS, eb, ph);
-    Vec err = e.sub(kS, ph, e.sub(kS, hi, eb));
-    lo = e.sub(kS, err, npl);
+    Vec nph = e.mul(kS, f, e.pool_f32(-chi));
+    Vec pl = e.fma(kS, f, e.const_f32(chi), nph);
+    hi = e.sub(kS, eb, nph);
+    Vec errn = e.add(kS, nph, e.sub(kS, hi, eb));
+    lo = e.sub(kS, pl, errn);
     if (!b2) lo = e.fma(kS, ef, e.const_f32(math::kLog10Of2LoF), lo);
     lo = e.fma(kS, f, e.const_f32(clo), lo);
-    lo = e.fma(kS, t, e.const_f32(chi), lo);
+    Vec ffc = e.fnma(kS, f, nph, e.mul(kS, f, pl));
+    lo = e.fma(kS, ffc, q, lo);
   }
   Vec r = e.add(kS, hi, lo);
   // +inf and NaN: x itself; +-0: -inf; below 0: NaN.
