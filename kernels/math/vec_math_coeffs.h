@@ -5,7 +5,8 @@
 // ---- float32-domain functions (exp, tanh, sigmoid) ------------------------
 // Evaluated entirely in float32 lanes (no widening); every coefficient below
 // was fitted for fuze by tools/fit_coeffs.py (`exp 4`, `tanh 6 0.875`; erf and
-// log1p at the FMA levels, at the end of this file: tools/fit_erf_log1p.py) (weighted minimax via Lawson's
+// log1p at the FMA levels, at the end of this file: tools/fit_erf_log1p.py;
+// atan and asin/acos: tools/fit_log_atan.py; log, log2, log10 reuse log1p's) (weighted minimax via Lawson's
 // iteratively reweighted least squares against mpmath, coefficients rounded
 // to float32 one at a time with the rest refitted). Error budgets are in
 // float32 ULPs of the result; the measured full-range figures (all 2^32
@@ -48,6 +49,8 @@
 //          results (x in (-88.72, -87.33)) within a fraction of a denormal ULP.
 //
 // ---- float64-internal functions (log, pow) --------------------------------
+// (log, log2, log10: SSE4.1 only; the FMA levels use float32 lanes, see
+// kLog2eHiF below.)
 // Scheme (derived for fuze, see src/backends/x86/vec_math.cpp): a float32
 // input is widened to float64, the function is evaluated in float64 with a
 // relative error far below 2^-30, and the result is rounded once to float32.
@@ -77,6 +80,8 @@
 //          exponents (0, 1, 2, 3, -2, 0.5, -0.5, -1) are exact sequences.
 //
 // ---- float64-internal: trigonometric, inverse, hyperbolic, erfc -------------
+// (asin, acos, atan, atan2: SSE4.1 only; the FMA levels use float32 lanes,
+// see kAtanP at the end of this file.)
 // The same scheme (widen, evaluate in float64, round once); the polynomials
 // are Taylor series (coefficients computed in vec_math_trig.cpp) except erfc's
 // tail, a fitted Chebyshev expansion (kErfcTail, tools/fit_erfc_cheb.py).
@@ -260,8 +265,18 @@ constexpr float kErfLarge[kErfLargeLen] = {
 // everything small summed into lo, result hi + lo. Specials by selects:
 // x == -1 -> -inf, x < -1 -> NaN, +inf and NaN -> x, +-0 -> x.
 // `python3 tools/fit_erf_log1p.py log1p 8`. SSE4.1 keeps the float64 path.
-// log, log2, log10 at the FMA levels: the constants of their float32 scheme
-// (vec_math.cpp log_f; kLog1pQ is their polynomial).
+// log, log2, log10, FMA levels, float32 lanes (vec_math.cpp log_f): x < 2^-126
+// scaled by 2^23 (e - 23), x = 2^e m with m in [sqrt(1/2), sqrt(2)) by integer
+// operations, f = m - 1 (exact), log(m) = f + f^2 Q(f) with log1p's kLog1pQ
+// (below; relative error 2^-27.8).
+//   log:   hi = e*kLn2HiF + f (exact product, Fast2Sum error err),
+//          lo = e*kLn2LoF + err + f^2 Q(f) (the last by one FMA), hi + lo.
+//   log2/log10: c = log2(e) or log10(e) split hi/lo, eb = e or
+//          e*kLog10Of2HiF (exact), ph + pl = f*chi exactly (FMA), hi = eb + ph
+//          (Fast2Sum, |eb| >= 0.3 > |ph| unless e = 0), lo = pl + err +
+//          e*kLog10Of2LoF + f*clo + (f (f chi)) Q(f), hi + lo: powers of two
+//          give exact integers in log2.
+// Specials by selects: +-0 -> -inf, < 0 -> NaN, +inf and NaN -> x.
 constexpr float kLog2eHiF = 0x1.715476p+0f;    // log2(e) rounded
 constexpr float kLog2eLoF = 0x1.4ae0cp-26f;    // log2(e) - kLog2eHiF rounded (residual 4.2e-16)
 constexpr float kLog10eHiF = 0x1.bcb7b2p-2f;   // log10(e) rounded

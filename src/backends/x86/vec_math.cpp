@@ -1,6 +1,8 @@
 // Inline vector math (see kernels/math/vec_math_coeffs.h for the schemes and
 // error budgets): exp, tanh and sigmoid in float32 lanes with fitted
-// polynomials; log and pow widen each half of the vector to float64,
+// polynomials; at the FMA levels (avx2, avx512) also erf, log1p, log, log2
+// and log10 (<= 1.05 ULP); pow, exp2, expm1, softplus, mish (and the log
+// family, erf and log1p at SSE4.1) widen each half of the vector to float64,
 // evaluate with relative error < 2^-38, and narrow once.
 #include "backends/x86/vec_math.h"
 

@@ -1,4 +1,6 @@
-// Inline vector math, part 2: trigonometric, inverse, hyperbolic, erfc (float64 halves)
+// Inline vector math, part 2: trigonometric, inverse, hyperbolic, erfc (float64
+// halves); asin, acos, atan and atan2 only at SSE4.1: the FMA levels call
+// vec_math_inv.cpp's float32-lane versions.
 #include "backends/x86/vec_math.h"
 
 #include <array>
