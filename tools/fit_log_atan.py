@@ -9,8 +9,9 @@ Chebyshev grid, coefficients rounded to float32 one at a time, lowest order
 first, the rest refitted after each rounding. Weights make the error relative
 to the function's value.
 
-    python3 tools/fit_log_atan.py atan DEG   # atan(v) = v + v w P(w), w = v^2, v in [0, 1]
+    python3 tools/fit_log_atan.py atan DEG   # atan(v) = v + v w P(w), w = v^2, v in [0, 1] (not used: see atan_half)
     python3 tools/fit_log_atan.py asin DEG   # asin(v) = v + v z R(z), z = v^2, v in [0, 1/2]
+    python3 tools/fit_log_atan.py atan_half DEG  # atan(v) = v + v w P(w), v in [0, 1/2] (kAtanP: DEG 5)
 """
 import sys
 
@@ -39,6 +40,8 @@ def main():
     which, deg = sys.argv[1], int(sys.argv[2])
     if which == 'atan':
         fit_odd(mp.atan, 1, deg, 'atan', 'atan(v) = v + v w P(w) on [0, 1]')
+    elif which == 'atan_half':
+        fit_odd(mp.atan, 0.5, deg, 'atan', 'atan(v) = v + v w P(w) on [0, 1/2]')
     elif which == 'asin':
         fit_odd(mp.asin, 0.5, deg, 'asin', 'asin(v) = v + v z R(z) on [0, 1/2]')
     else:

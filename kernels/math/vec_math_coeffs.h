@@ -302,15 +302,20 @@ constexpr float kLog1pQ[kLog1pQLen] = {
 // 0, 1 or 2 per lane, k = +-1 or +-2 (k v exact), v the leading term, lo the
 // polynomial term plus v's rounding error (FMA residual); C + k v as a
 // Fast2Sum pair (|C| >= |k v| wherever C != 0).
-//   atan(x): a = |x|; a <= 1: v = a, atan = v + v w P(w), w = v^2 (kAtanP,
-//          fitted on [0, 1], relative error 2^-28.5 with these floats);
-//          a > 1: v = 1/a rounded (a clamped to 2^64), error (1 - v a) v,
-//          pi/2 - atan(v); sign of x OR-ed back.
-//   atan2(y, x): q = min/max of |x|, |y| (scaled by 2^64 when max < 2^-64),
-//          error (min - q max) / max (a second division), 0/0 -> 0,
-//          inf/inf -> 1; theta = atan(q) as above; (|y| > |x|, x's sign bit)
-//          pick 0 + theta, pi/2 - theta, pi - theta or pi/2 + theta; y's sign
-//          OR-ed in; NaN in either operand -> NaN.
+//   atan(x): a = |x| (clamped to 2^64), one division v = num / den:
+//          a <= 1/2: v = a; 1/2 < a <= 2: v = (a - 1) / (a + 1) (a - 1 exact,
+//          a + 1 with its rounding error), C = pi/4; a > 2: v = -1/a, C = pi/2;
+//          v's error (num - v den - v dl) rcp(den) (FMA residual);
+//          atan(v) = v + v w P(w), w = v^2, |v| <= 1/2 (kAtanP, fitted on
+//          [0, 1/2], relative error 2^-31.7 with these floats); sign of x
+//          OR-ed back.
+//   atan2(y, x): mn, mx = min, max of |x|, |y| (scaled by 2^64 when
+//          mx < 2^-64, by 2^-24 when mx > 2^100); mn <= mx/2: v = mn / mx,
+//          else v = (mn - mx) / (mn + mx) (+ pi/4), v's error as in atan;
+//          0/0 -> 0, inf/inf -> pi/4; (|y| > |x|, x's sign bit) pick
+//          0 + theta, pi/2 - theta, pi - theta or pi/2 + theta, the constant
+//          f pi/2 (f in {0, 1/2, 1, 3/2, 2}) as f kPio2Hi22F (exact) +
+//          f kPio2Lo22F; y's sign OR-ed in; NaN in either operand -> NaN.
 //   asin(x): a = |x|; a <= 1/2: v = a, asin = v + v z R(z), z = a^2 (kAsinR,
 //          fitted on [0, 1/2], relative error 2^-31.6 with these floats);
 //          a > 1/2: z = (1 - a)/2 (exact), v = sqrt(z) rounded, error
@@ -318,20 +323,19 @@ constexpr float kLog1pQ[kLog1pQLen] = {
 //          pi/2 - 2 (v + v z R(z) + error); sign of x OR-ed back.
 //   acos(x): the same pieces: |x| <= 1/2: pi/2 - asin(x); x > 1/2:
 //          2 asin(sqrt((1 - x)/2)); x < -1/2: pi - 2 asin(sqrt((1 + x)/2)).
-// `python3 tools/fit_log_atan.py atan 8` and `asin 5`.
+// `python3 tools/fit_log_atan.py atan_half 5` and `asin 5`.
 constexpr float kPio2HiF = 0x1.921fb6p+0f;     // pi/2 rounded
 constexpr float kPio2LoF = -0x1.777a5cp-25f;   // pi/2 - kPio2HiF rounded (residual 1.7e-15)
-constexpr int kAtanPLen = 9;
+constexpr float kPio2Hi22F = 0x1.921fb8p+0f;   // pi/2 to 22 significant bits: 3/2 times it is exact (atan2)
+constexpr float kPio2Lo22F = -0x1.5dde98p-23f; // pi/2 - kPio2Hi22F rounded (residual 5.4e-15)
+constexpr int kAtanPLen = 6;
 constexpr float kAtanP[kAtanPLen] = {
-    -0x1.55553ep-2f,  // -0.333332986
-    0x1.9991eap-3f,   // 0.19998534
-    -0x1.2420fap-3f,  // -0.142641023
-    0x1.c092dep-4f,   // 0.109515063
-    -0x1.5820f8p-4f,  // -0.0840158165
-    0x1.da8a34p-5f,   // 0.0579272285
-    -0x1.fe581cp-6f,  // -0.0311489366
-    0x1.652948p-7f,   // 0.0108996965
-    -0x1.d5581ap-10f, // -0.00179040583
+    -0x1.555552p-2f,  // -0.333333284
+    0x1.999744p-3f,   // 0.199995548
+    -0x1.24503p-3f,   // -0.142731071
+    0x1.c07268p-4f,   // 0.109484106
+    -0x1.480d4p-4f,   // -0.0800907612
+    0x1.3fd554p-5f,   // 0.0390421525
 };
 constexpr int kAsinRLen = 6;
 constexpr float kAsinR[kAsinRLen] = {

@@ -103,55 +103,87 @@ Vec acos_f(VecEmitter& e, const Vec& x) {
   return combine(e, ch, cl, e.mul(kS, p.v, k), e.mul(kS, p.vl, k), e.mul(kS, p.m, k), p.p);
 }
 
-// atan(x) = sign(x) atan(a): a <= 1: a + m p; a > 1: pi/2 - (v + vl + m p) with
-// v = 1/a rounded, its error vl = (1 - v a) v (FMA residual; a clamped to 2^64,
-// where atan is pi/2 in float32 anyway, so +inf works). NaN passes.
+// atan(x) = sign(x) atan(a), a = |x| (clamped to 2^64, where atan is pi/2 in
+// float32 anyway, so +inf works; NaN passes), one division v = num / den:
+//   a <= 1/2:      v = a / 1,              C = 0
+//   1/2 < a <= 2:  v = (a - 1) / (a + 1),  C = pi/4  (|v| <= 1/3)
+//   a > 2:         v = -1 / a,             C = pi/2  (|v| < 1/2)
+// a - 1 is exact there (Sterbenz); den = a + 1 rounded with its error dl (Fast2Sum on max/min); v's
+// error vl = (num - v den - v dl) / den, the residual by FMAs, the division
+// by rcp (it only scales a term 2^-24 of v; den in [1, 2^65]). atan(a) =
+// C + v + vl + m P(w), w = v^2, m = v w (kAtanP, fitted on [0, 1/2]).
 Vec atan_f(VecEmitter& e, const Vec& x) {
   Vec a = e.bit_and(x, e.pool_u32(kAbs));
-  Mask big = e.cmp(kS, e.const_f32(1.0f), a, Cmp::kLt);  // 1 < a: false for NaN
-  Vec ac = e.min(kS, e.const_f32(0x1p64f), a);             // NaN passes
-  Vec rv = e.div(kS, e.const_f32(1.0f), ac);
-  Vec rl = e.mul(kS, e.fnma(kS, rv, ac, e.pool_f32(1.0f)), rv);
-  Vec v = e.select(kS, big, a, rv);
+  Vec ac = e.min(kS, e.const_f32(0x1p64f), a);  // NaN passes
+  Mask mid = e.cmp(kS, e.const_f32(0.5f), ac, Cmp::kLt);  // 1/2 < a (false for NaN)
+  Mask big = e.cmp(kS, e.const_f32(2.0f), ac, Cmp::kLt);  // 2 < a
+  Vec one = e.const_f32(1.0f);
+  Vec s1 = e.add(kS, ac, one);
+  Vec dl = e.sub(kS, e.min(kS, ac, one), e.sub(kS, s1, e.max(kS, ac, one)));
+  Vec num = e.select(kS, mid, ac, e.sub(kS, ac, one));
+  num = e.select(kS, big, num, e.const_f32(-1.0f));
+  Vec den = e.select(kS, mid, one, s1);
+  den = e.select(kS, big, den, ac);
+  dl = e.zero_where(big, e.keep_where(mid, dl));
+  Vec v = e.div(kS, num, den);
+  Vec res = e.fnma(kS, v, dl, e.fnma(kS, v, den, num));
+  Vec vl = e.mul(kS, res, e.rcp(den));
+  Vec c = e.select(kS, mid, e.const_f32(0.0f), e.const_f32(0.5f));
+  c = e.select(kS, big, c, one);
+  Vec ch = e.mul(kS, c, e.pool_f32(math::kPio2HiF));  // exact: c is 0, 1/2 or 1
+  Vec cl = e.mul(kS, c, e.pool_f32(math::kPio2LoF));
   PolyTerm t = atan_poly(e, v);
-  Vec flip = e.keep_where(big, e.load_aligned(e.pool_u32(kSign)));
-  Vec ch = e.keep_where(big, e.const_f32(math::kPio2HiF));
-  Vec cl = e.keep_where(big, e.const_f32(math::kPio2LoF));
-  Vec r = combine(e, ch, cl, e.bit_xor(v, flip), e.bit_xor(e.keep_where(big, rl), flip), e.bit_xor(t.m, flip), t.p);
+  Vec r = combine(e, ch, cl, v, vl, t.m, t.p);
   return e.or_and(r, x, e.pool_u32(kSign));
 }
 
-// atan2(y, x) as std::atan2: q = min/max of |x|, |y| with its error
-// ql = (min - q max) / max (both scaled by 2^64 when max < 2^-64, so that the
-// residual does not underflow); 0/0 -> q = 0, inf/inf -> q = 1 (ql = 0 where
-// max is 0 or inf); theta = atan(q) = q + ql + m p; the result C + k theta with
-// (|y| > |x|, x negative): (no, no) 0 + theta, (yes, no) pi/2 - theta,
-// (no, yes) pi - theta, (yes, yes) pi/2 + theta (x's sign bit: -0 counts as
-// negative), then y's sign OR-ed in; NaN in either -> NaN.
+// atan2(y, x) as std::atan2. mn, mx = min, max of |x|, |y| (scaled by 2^64
+// when mx < 2^-64, exact, so that the residual does not underflow; by 2^-24
+// when mx > 2^100, so that mn + mx and rcp(den) stay in range: mn then
+// loses bits only below 2^-102, where the result is +0 anyway); theta = atan(mn / mx) with one
+// division v = num / den as in atan_f:
+//   mn <= mx/2: v = mn / mx,                  cth = 0
+//   else:       v = (mn - mx) / (mn + mx),    cth = pi/4  (mn - mx exact)
+// with den's rounding error dl (Fast2Sum) and v's error vl by the FMA
+// residual times rcp(den); 0/0 -> v = 0, inf/inf -> v = 0 with cth = pi/4
+// (vl = 0 where mx is 0 or inf). The result is C + k theta with (|y| > |x|, x's sign bit; -0
+// counts as negative): (no, no) 0 + theta, (yes, no) pi/2 - theta,
+// (no, yes) pi - theta, (yes, yes) pi/2 + theta; the constant
+// C + k cth = f pi/2, f in {0, 1/2, 1, 3/2, 2}, is f kPio2Hi22F (exact: 22
+// significant bits) plus f kPio2Lo22F; y's sign OR-ed in;
+// NaN in either operand -> NaN.
 Vec atan2_f(VecEmitter& e, const Vec& y, const Vec& x) {
   Vec ay = e.bit_and(y, e.pool_u32(kAbs)), axv = e.bit_and(x, e.pool_u32(kAbs));
   Vec mn = e.min(kS, axv, ay), mx = e.max(kS, axv, ay);
-  Mask tiny = e.cmp(kS, mx, e.pool_f32(0x1p-64f), Cmp::kLt);
-  Vec sc = e.select(kS, tiny, e.const_f32(1.0f), e.const_f32(0x1p64f));
+  Vec sc = e.select(kS, e.cmp(kS, e.const_f32(0x1p100f), mx, Cmp::kLt), e.const_f32(1.0f), e.const_f32(0x1p-24f));
+  sc = e.select(kS, e.cmp(kS, mx, e.pool_f32(0x1p-64f), Cmp::kLt), sc, e.const_f32(0x1p64f));
   mn = e.mul(kS, mn, sc);
   mx = e.mul(kS, mx, sc);
-  Vec q = e.div(kS, mn, mx);
-  Vec ql = e.div(kS, e.fnma(kS, q, mx, mn), mx);
+  // mx/2 < mn, or inf/inf (then v = 0 below: theta = pi/4).
   const float inf = std::numeric_limits<float>::infinity();
+  Mask mninf = e.cmp(kS, mn, e.pool_f32(inf), Cmp::kEq);
+  Mask mid = e.mask_or(e.cmp(kS, e.mul(kS, mx, e.pool_f32(0.5f)), mn, Cmp::kLt), mninf);
+  Vec s1 = e.add(kS, mn, mx);
+  Vec dl = e.keep_where(mid, e.sub(kS, mn, e.sub(kS, s1, mx)));
+  Vec num = e.select(kS, mid, mn, e.sub(kS, mn, mx));
+  Vec den = e.select(kS, mid, mx, s1);
+  Vec v = e.div(kS, num, den);
+  Vec res = e.fnma(kS, v, dl, e.fnma(kS, v, den, num));
+  Vec vl = e.mul(kS, res, e.rcp(den));
   Mask mx0 = e.cmp(kS, mx, e.pool_f32(0.0f), Cmp::kEq);
-  q = e.zero_where(mx0, q);
-  q = e.select(kS, e.cmp(kS, mn, e.pool_f32(inf), Cmp::kEq), q, e.const_f32(1.0f));
-  ql = e.zero_where(e.mask_or(mx0, e.cmp(kS, mx, e.pool_f32(inf), Cmp::kEq)), ql);
-  PolyTerm t = atan_poly(e, q);
+  v = e.zero_where(e.mask_or(mx0, mninf), v);
+  vl = e.zero_where(e.mask_or(mx0, e.cmp(kS, mx, e.pool_f32(inf), Cmp::kEq)), vl);
+  PolyTerm t = atan_poly(e, v);
   Mask swap = e.cmp(kS, axv, ay, Cmp::kLt);
   Vec xs = e.bit_and(x, e.pool_u32(kSign));
   Vec flip = e.bit_xor(xs, e.keep_where(swap, e.load_aligned(e.pool_u32(kSign))));
   Mask xneg = e.cmp(kS, e.bit_or(xs, e.pool_f32(1.0f)), e.pool_f32(0.0f), Cmp::kLt);
   Vec c = e.select(kS, xneg, e.const_f32(0.0f), e.const_f32(2.0f));
   c = e.select(kS, swap, c, e.const_f32(1.0f));
-  Vec ch = e.mul(kS, c, e.pool_f32(math::kPio2HiF));
-  Vec cl = e.mul(kS, c, e.pool_f32(math::kPio2LoF));
-  Vec r = combine(e, ch, cl, e.bit_xor(q, flip), e.bit_xor(ql, flip), e.bit_xor(t.m, flip), t.p);
+  c = e.add(kS, c, e.bit_xor(e.keep_where(mid, e.const_f32(0.5f)), flip));  // + k/2 where mid
+  Vec ch = e.mul(kS, c, e.pool_f32(math::kPio2Hi22F));  // exact
+  Vec cl = e.mul(kS, c, e.pool_f32(math::kPio2Lo22F));
+  Vec r = combine(e, ch, cl, e.bit_xor(v, flip), e.bit_xor(vl, flip), e.bit_xor(t.m, flip), t.p);
   r = e.or_and(r, y, e.pool_u32(kSign));
   return e.select(kS, e.cmp(kS, x, y, Cmp::kUnord), r, e.const_f32(std::numeric_limits<float>::quiet_NaN()));
 }
