@@ -5,10 +5,11 @@
 // kernels/math/ULP.md.
 //
 // Every function ends in the same step: C + k (v + lo), rounded once, where
-// C = ch + cl is 0, pi/2 or pi per lane (pi/2 split hi/lo), k a power-of-two
-// factor (+-1, +-2) so that nh = k v is exact, v the leading part (the
-// argument, a quotient or a square root, rounded) and lo everything small (the
-// polynomial term and v's rounding error, recovered by an FMA residual).
+// C = ch + cl is a multiple of pi/4 per lane (0 .. pi; pi/2 split hi/lo), k a
+// power-of-two factor (+-1, +-2) so that k v is exact, v the leading part
+// (the argument, a quotient or a square root, rounded) and lo everything
+// small: the polynomial term (m p, folded in by the last FMA) and v's
+// rounding error vl (an FMA residual).
 #include "backends/x86/vec_math_f32.h"
 
 #include <limits>
@@ -108,10 +109,11 @@ Vec acos_f(VecEmitter& e, const Vec& x) {
 //   a <= 1/2:      v = a / 1,              C = 0
 //   1/2 < a <= 2:  v = (a - 1) / (a + 1),  C = pi/4  (|v| <= 1/3)
 //   a > 2:         v = -1 / a,             C = pi/2  (|v| < 1/2)
-// a - 1 is exact there (Sterbenz); den = a + 1 rounded with its error dl (Fast2Sum on max/min); v's
-// error vl = (num - v den - v dl) / den, the residual by FMAs, the division
-// by rcp (it only scales a term 2^-24 of v; den in [1, 2^65]). atan(a) =
-// C + v + vl + m P(w), w = v^2, m = v w (kAtanP, fitted on [0, 1/2]).
+// a - 1 is exact there (Sterbenz); den = a + 1 rounded with its error dl
+// (Fast2Sum on max/min); v's error vl = (num - v den - v dl) / den, the
+// residual by FMAs, the division by rcp (it only scales a term 2^-24 of v;
+// den in [1, 2^64]). atan(a) = C + v + vl + m P(w), w = v^2, m = v w
+// (kAtanP, fitted on [0, 1/2]); |C| >= |v| wherever C != 0.
 Vec atan_f(VecEmitter& e, const Vec& x) {
   Vec a = e.bit_and(x, e.pool_u32(kAbs));
   Vec ac = e.min(kS, e.const_f32(0x1p64f), a);  // NaN passes
@@ -139,19 +141,19 @@ Vec atan_f(VecEmitter& e, const Vec& x) {
 
 // atan2(y, x) as std::atan2. mn, mx = min, max of |x|, |y| (scaled by 2^64
 // when mx < 2^-64, exact, so that the residual does not underflow; by 2^-24
-// when mx > 2^100, so that mn + mx and rcp(den) stay in range: mn then
-// loses bits only below 2^-102, where the result is +0 anyway); theta = atan(mn / mx) with one
-// division v = num / den as in atan_f:
+// when mx > 2^100, so that mn + mx and rcp(den) stay in range: mn then loses
+// bits only below 2^-102, where the result is +0 anyway); theta = atan(mn/mx)
+// with one division v = num / den as in atan_f:
 //   mn <= mx/2: v = mn / mx,                  cth = 0
 //   else:       v = (mn - mx) / (mn + mx),    cth = pi/4  (mn - mx exact)
 // with den's rounding error dl (Fast2Sum) and v's error vl by the FMA
 // residual times rcp(den); 0/0 -> v = 0, inf/inf -> v = 0 with cth = pi/4
-// (vl = 0 where mx is 0 or inf). The result is C + k theta with (|y| > |x|, x's sign bit; -0
-// counts as negative): (no, no) 0 + theta, (yes, no) pi/2 - theta,
-// (no, yes) pi - theta, (yes, yes) pi/2 + theta; the constant
+// (vl = 0 where mx is 0 or inf). The result is C + k theta with (|y| > |x|,
+// x's sign bit; -0 counts as negative): (no, no) 0 + theta, (yes, no)
+// pi/2 - theta, (no, yes) pi - theta, (yes, yes) pi/2 + theta; the constant
 // C + k cth = f pi/2, f in {0, 1/2, 1, 3/2, 2}, is f kPio2Hi22F (exact: 22
-// significant bits) plus f kPio2Lo22F; y's sign OR-ed in;
-// NaN in either operand -> NaN.
+// significant bits) plus f kPio2Lo22F; y's sign OR-ed in; NaN in either
+// operand -> NaN.
 Vec atan2_f(VecEmitter& e, const Vec& y, const Vec& x) {
   Vec ay = e.bit_and(y, e.pool_u32(kAbs)), axv = e.bit_and(x, e.pool_u32(kAbs));
   Vec mn = e.min(kS, axv, ay), mx = e.max(kS, axv, ay);
