@@ -2,7 +2,7 @@
 // out. exp, tanh and sigmoid run in float32 lanes (fitted polynomials, <= 1.8
 // ULP measured over all 2^32 inputs with FMA), and so do erf and log1p at the
 // FMA levels (<= 1.05 ULP; float64 at SSE4.1), and so do log, log2, log10,
-// asin, acos, atan and atan2 (<= 1.2 ULP); pow evaluates float64
+// asin, acos, atan and atan2 (<= 0.97 ULP measured); pow evaluates float64
 // halves and rounds once (kernels/math/vec_math_coeffs.h describes the schemes
 // and holds the coefficients shared with CUDA; kernels/math/ULP.md the sweeps).
 #pragma once
