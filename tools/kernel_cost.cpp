@@ -4,7 +4,9 @@
 // need a quiet machine. Per-element cost = difference of two runs with
 // different n divided by the difference in elements (compile time cancels).
 //
-//   kernel_cost exp|log|tanh|sigmoid|add_tanh|lstm|ten_op <n> [reps] [--isa sse|avx2|avx512]
+//   kernel_cost <op>|add_tanh|lstm|ten_op <n> [reps] [--isa sse|avx2|avx512]
+// <op>: any unary or binary op by its IR name (exp, log, atan2, ...), on
+// float32 inputs drawn from N(0, 2).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +56,9 @@ bool build_kernel(const std::string& what, fuze::ir::Kernel* k) {
     k->add_output(v, kC);
   } else if (fuze::ir::parse_op(what, &op) && fuze::ir::op_info(op).arity == 1) {
     k->add_output(k->add_op(op, kF, {k->add_input(kF, kC)}), kC);
+  } else if (fuze::ir::parse_op(what, &op) && fuze::ir::op_info(op).arity == 2) {
+    const int a = k->add_input(kF, kC), b = k->add_input(kF, kC);
+    k->add_output(k->add_op(op, kF, {a, b}), kC);
   } else {
     return false;
   }
@@ -65,7 +70,7 @@ bool build_kernel(const std::string& what, fuze::ir::Kernel* k) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s exp|log|tanh|sigmoid|add_tanh|lstm|ten_op <n> [reps] [--isa L]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <op>|add_tanh|lstm|ten_op <n> [reps] [--isa L]\n", argv[0]);
     return 2;
   }
   const std::string what = argv[1];

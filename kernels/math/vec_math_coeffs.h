@@ -5,7 +5,8 @@
 // ---- float32-domain functions (exp, tanh, sigmoid) ------------------------
 // Evaluated entirely in float32 lanes (no widening); every coefficient below
 // was fitted for fuze by tools/fit_coeffs.py (`exp 4`, `tanh 6 0.875`; erf and
-// log1p at the FMA levels, at the end of this file: tools/fit_erf_log1p.py) (weighted minimax via Lawson's
+// log1p at the FMA levels, at the end of this file: tools/fit_erf_log1p.py;
+// atan and asin/acos: tools/fit_log_atan.py; log, log2, log10 reuse log1p's) (weighted minimax via Lawson's
 // iteratively reweighted least squares against mpmath, coefficients rounded
 // to float32 one at a time with the rest refitted). Error budgets are in
 // float32 ULPs of the result; the measured full-range figures (all 2^32
@@ -48,6 +49,8 @@
 //          results (x in (-88.72, -87.33)) within a fraction of a denormal ULP.
 //
 // ---- float64-internal functions (log, pow) --------------------------------
+// (log, log2, log10: SSE4.1 only; the FMA levels use float32 lanes, see
+// kLog2eHiF below.)
 // Scheme (derived for fuze, see src/backends/x86/vec_math.cpp): a float32
 // input is widened to float64, the function is evaluated in float64 with a
 // relative error far below 2^-30, and the result is rounded once to float32.
@@ -77,6 +80,8 @@
 //          exponents (0, 1, 2, 3, -2, 0.5, -0.5, -1) are exact sequences.
 //
 // ---- float64-internal: trigonometric, inverse, hyperbolic, erfc -------------
+// (asin, acos, atan, atan2: SSE4.1 only; the FMA levels use float32 lanes,
+// see kAtanP at the end of this file.)
 // The same scheme (widen, evaluate in float64, round once); the polynomials
 // are Taylor series (coefficients computed in vec_math_trig.cpp) except erfc's
 // tail, a fitted Chebyshev expansion (kErfcTail, tools/fit_erfc_cheb.py).
@@ -260,6 +265,24 @@ constexpr float kErfLarge[kErfLargeLen] = {
 // everything small summed into lo, result hi + lo. Specials by selects:
 // x == -1 -> -inf, x < -1 -> NaN, +inf and NaN -> x, +-0 -> x.
 // `python3 tools/fit_erf_log1p.py log1p 8`. SSE4.1 keeps the float64 path.
+// log, log2, log10, FMA levels, float32 lanes (vec_math.cpp log_f): x < 2^-126
+// scaled by 2^23 (e - 23), x = 2^e m with m in [sqrt(1/2), sqrt(2)) by integer
+// operations, f = m - 1 (exact), log(m) = f + f^2 Q(f) with log1p's kLog1pQ
+// (below; relative error 2^-27.8).
+//   log:   hi = e*kLn2HiF + f (exact product, Fast2Sum error err),
+//          lo = e*kLn2LoF + err + f^2 Q(f) (the last by one FMA), hi + lo.
+//   log2/log10: c = log2(e) or log10(e) split hi/lo, eb = e or
+//          e*kLog10Of2HiF (exact), ph + pl = f*chi exactly (FMA), hi = eb + ph
+//          (Fast2Sum, |eb| >= 0.3 > |ph| unless e = 0), lo = pl + err +
+//          e*kLog10Of2LoF + f*clo + (f (f chi)) Q(f), hi + lo: powers of two
+//          give exact integers in log2.
+// Specials by selects: +-0 -> -inf, < 0 -> NaN, +inf and NaN -> x.
+constexpr float kLog2eHiF = 0x1.715476p+0f;    // log2(e) rounded
+constexpr float kLog2eLoF = 0x1.4ae0cp-26f;    // log2(e) - kLog2eHiF rounded (residual 4.2e-16)
+constexpr float kLog10eHiF = 0x1.bcb7b2p-2f;   // log10(e) rounded
+constexpr float kLog10eLoF = -0x1.5b235ep-27f; // log10(e) - kLog10eHiF rounded (residual 1.0e-16)
+constexpr float kLog10Of2HiF = 0x1.3442p-2f;   // log10(2) to 16 significant bits: e*hi exact for |e| < 256
+constexpr float kLog10Of2LoF = -0x1.95ec1p-19f;// log10(2) - kLog10Of2HiF rounded (residual 8.5e-14)
 constexpr int kLog1pQLen = 9;
 constexpr float kLog1pQ[kLog1pQLen] = {
     -0x1.fffff8p-2f,  // -0.499999881
@@ -271,6 +294,57 @@ constexpr float kLog1pQ[kLog1pQLen] = {
     -0x1.0f405p-3f,   // -0.132446885
     0x1.085db6p-3f,   // 0.129084989
     -0x1.383b7ep-4f,  // -0.0762286112
+};
+
+// asin, acos, atan, atan2, FMA levels (avx2, avx512), float32 lanes
+// (src/backends/x86/vec_math_inv.cpp); SSE4.1 keeps the float64 code.
+// Every result is C + k (v + lo) rounded once: C = kPio2HiF + kPio2LoF times
+// 0, 1 or 2 per lane, k = +-1 or +-2 (k v exact), v the leading term, lo the
+// polynomial term plus v's rounding error (FMA residual); C + k v as a
+// Fast2Sum pair (|C| >= |k v| wherever C != 0).
+//   atan(x): a = |x| (clamped to 2^64), one division v = num / den:
+//          a <= 1/2: v = a; 1/2 < a <= 2: v = (a - 1) / (a + 1) (a - 1 exact,
+//          a + 1 with its rounding error), C = pi/4; a > 2: v = -1/a, C = pi/2;
+//          v's error (num - v den - v dl) rcp(den) (FMA residual);
+//          atan(v) = v + v w P(w), w = v^2, |v| <= 1/2 (kAtanP, fitted on
+//          [0, 1/2], relative error 2^-31.7 with these floats); sign of x
+//          OR-ed back.
+//   atan2(y, x): mn, mx = min, max of |x|, |y| (scaled by 2^64 when
+//          mx < 2^-64, by 2^-24 when mx > 2^100); mn <= mx/2: v = mn / mx,
+//          else v = (mn - mx) / (mn + mx) (+ pi/4), v's error as in atan;
+//          0/0 -> 0, inf/inf -> pi/4; (|y| > |x|, x's sign bit) pick
+//          0 + theta, pi/2 - theta, pi - theta or pi/2 + theta, the constant
+//          f pi/2 (f in {0, 1/2, 1, 3/2, 2}) as f kPio2Hi22F (exact) +
+//          f kPio2Lo22F; y's sign OR-ed in; NaN in either operand -> NaN.
+//   asin(x): a = |x|; a <= 1/2: v = a, asin = v + v z R(z), z = a^2 (kAsinR,
+//          fitted on [0, 1/2], relative error 2^-31.6 with these floats);
+//          a > 1/2: z = (1 - a)/2 (exact), v = sqrt(z) rounded, error
+//          (z - v^2) / (2v) (rcp: it scales a term 2^-24 of v), asin(a) =
+//          pi/2 - 2 (v + v z R(z) + error); sign of x OR-ed back.
+//   acos(x): the same pieces: |x| <= 1/2: pi/2 - asin(x); x > 1/2:
+//          2 asin(sqrt((1 - x)/2)); x < -1/2: pi - 2 asin(sqrt((1 + x)/2)).
+// `python3 tools/fit_log_atan.py atan_half 5` and `asin 5`.
+constexpr float kPio2HiF = 0x1.921fb6p+0f;     // pi/2 rounded
+constexpr float kPio2LoF = -0x1.777a5cp-25f;   // pi/2 - kPio2HiF rounded (residual 1.7e-15)
+constexpr float kPio2Hi22F = 0x1.921fb8p+0f;   // pi/2 to 22 significant bits: 3/2 times it is exact (atan2)
+constexpr float kPio2Lo22F = -0x1.5dde98p-23f; // pi/2 - kPio2Hi22F rounded (residual 5.4e-15)
+constexpr int kAtanPLen = 6;
+constexpr float kAtanP[kAtanPLen] = {
+    -0x1.555552p-2f,  // -0.333333284
+    0x1.999744p-3f,   // 0.199995548
+    -0x1.24503p-3f,   // -0.142731071
+    0x1.c07268p-4f,   // 0.109484106
+    -0x1.480d4p-4f,   // -0.0800907612
+    0x1.3fd554p-5f,   // 0.0390421525
+};
+constexpr int kAsinRLen = 6;
+constexpr float kAsinR[kAsinRLen] = {
+    0x1.55554cp-3f,   // 0.166666597
+    0x1.3338acp-4f,   // 0.0750052184
+    0x1.6ca744p-5f,   // 0.0445133522
+    0x1.04d452p-5f,   // 0.0318395235
+    0x1.d4fb38p-7f,   // 0.0143121742
+    0x1.34da84p-5f,   // 0.0377018526
 };
 
 }  // namespace fuze::math

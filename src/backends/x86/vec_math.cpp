@@ -1,6 +1,8 @@
 // Inline vector math (see kernels/math/vec_math_coeffs.h for the schemes and
 // error budgets): exp, tanh and sigmoid in float32 lanes with fitted
-// polynomials; log and pow widen each half of the vector to float64,
+// polynomials; at the FMA levels (avx2, avx512) also erf, log1p, log, log2
+// and log10 (<= 1.05 ULP); pow, exp2, expm1, softplus, mish (and the log
+// family, erf and log1p at SSE4.1) widen each half of the vector to float64,
 // evaluate with relative error < 2^-38, and narrow once.
 #include "backends/x86/vec_math.h"
 
@@ -409,13 +411,70 @@ Vec log_specials(VecEmitter& e, const Vec& v, Vec r) {
 
 }  // namespace
 
+// log, log2 and log10 at the FMA levels in float32 lanes (scheme in
+// vec_math_coeffs.h, next to kLog1pQ): x = 2^e m, m in [sqrt(1/2), sqrt(2)),
+// f = m - 1 exact, log(m) = f + f^2 Q(f) (log1p's polynomial), the e term and
+// the leading product carried as a Fast2Sum pair hi + lo, rounded once.
+namespace {
+enum class LogBase { kE, k2, k10 };
+
+Vec log_f(VecEmitter& e, const Vec& x, LogBase base) {
+  // Denormal x (and garbage lanes <= 0, replaced below): x 2^23, exact, e - 23.
+  Mask sub = e.cmp(kS, x, e.pool_f32(0x1p-126f), Cmp::kLt);
+  Vec xs = e.select(kS, sub, x, e.mul(kS, x, e.pool_f32(0x1p23f)));
+  // k = e << 23 with xs = 2^e m (as log1p_f).
+  Vec k = e.bit_and(e.sub_d(xs, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
+  Vec m = e.sub_d(xs, k);
+  Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
+  ef = e.select(kS, sub, ef, e.sub(kS, ef, e.pool_f32(23.0f)));
+  Vec f = e.sub(kS, m, e.pool_f32(1.0f));
+  Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
+  for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
+  // log(m) = f + f^2 Q(f): the f^2 Q term is folded into lo by the last FMA.
+  Vec hi, lo;
+  if (base == LogBase::kE) {
+    // hi + err = e*ln2hi + f exactly (e*ln2hi exact; Fast2Sum: |e ln2hi| >= |f| unless e = 0).
+    hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
+    Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+    lo = e.fma(kS, ef, e.const_f32(math::kLn2LoF), err);
+    lo = e.fma(kS, e.mul(kS, f, f), q, lo);
+  } else {
+    // base 2: eb = e (exact), c = log2(e); base 10: eb = e*log10(2)hi (exact:
+    // 16 and 8 significant bits), c = log10(e). nph = -f*chi rounded,
+    // pl = f*chi - ph exactly (FMA); hi - errn = eb + ph exactly (Fast2Sum:
+    // |eb| >= 0.3 > |ph| unless e = 0); lo = pl - errn + e*log10(2)lo + f*clo
+    // + (f (f c)) Q, f (f c) = f ph + f pl rounded once.
+    const bool b2 = base == LogBase::k2;
+    const float chi = b2 ? math::kLog2eHiF : math::kLog10eHiF;
+    const float clo = b2 ? math::kLog2eLoF : math::kLog10eLoF;
+    Vec eb = b2 ? ef : e.mul(kS, ef, e.pool_f32(math::kLog10Of2HiF));
+    Vec nph = e.mul(kS, f, e.pool_f32(-chi));
+    Vec pl = e.fma(kS, f, e.const_f32(chi), nph);
+    hi = e.sub(kS, eb, nph);
+    Vec errn = e.add(kS, nph, e.sub(kS, hi, eb));
+    lo = e.sub(kS, pl, errn);
+    if (!b2) lo = e.fma(kS, ef, e.const_f32(math::kLog10Of2LoF), lo);
+    lo = e.fma(kS, f, e.const_f32(clo), lo);
+    Vec ffc = e.fnma(kS, f, nph, e.mul(kS, f, pl));
+    lo = e.fma(kS, ffc, q, lo);
+  }
+  Vec r = e.add(kS, hi, lo);
+  // +inf and NaN: x itself; +-0: -inf; below 0: NaN.
+  r = e.select(kS, e.cmp(kS, x, e.pool_f32(3.40282347e38f), Cmp::kNle), r, x);
+  r = e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq), r, e.const_f32(-std::numeric_limits<float>::infinity()));
+  return e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLt), r, e.const_f32(std::numeric_limits<float>::quiet_NaN()));
+}
+}  // namespace
+
 Vec emit_log(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return log_f(e, x, LogBase::kE);
   return per_half(e, x, [&](const Vec& xd) { return log_specials(e, xd, log_d(e, xd)); });
 }
 
-// log2(x) = ed + logm*log2e, log10(x) = ed*log10(2) + logm*log10(e): ed is
+// SSE4.1: log2(x) = ed + logm*log2e, log10(x) = ed*log10(2) + logm*log10(e): ed is
 // exact, so powers of two (ten) give exact integers after rounding.
 Vec emit_log2(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return log_f(e, x, LogBase::k2);
   return per_half(e, x, [&](const Vec& xd) {
     LogParts lp = log_parts(e, xd);
     return log_specials(e, xd, e.fma(kD, lp.logm, e.const_f64(math::kLog2e), lp.ed));
@@ -423,6 +482,7 @@ Vec emit_log2(VecEmitter& e, const Vec& x) {
 }
 
 Vec emit_log10(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return log_f(e, x, LogBase::k10);
   return per_half(e, x, [&](const Vec& xd) {
     LogParts lp = log_parts(e, xd);
     Vec r = e.fma(kD, lp.ed, e.const_f64(math::kLog10Of2), e.mul(kD, lp.logm, e.pool_f64(math::kLog10e)));

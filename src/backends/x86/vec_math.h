@@ -1,8 +1,9 @@
 // Inline vector math for the x86 backend: float32 vectors in, float32 vectors
 // out. exp, tanh and sigmoid run in float32 lanes (fitted polynomials, <= 1.8
 // ULP measured over all 2^32 inputs with FMA), and so do erf and log1p at the
-// FMA levels (<= 1.05 ULP; float64 at SSE4.1); log and pow evaluate float64
-// halves and round once (kernels/math/vec_math_coeffs.h describes the schemes
+// FMA levels (<= 1.05 ULP; float64 at SSE4.1), and so do log, log2, log10,
+// asin, acos, atan and atan2 (<= 0.97 ULP measured); pow evaluates float64
+// halves and rounds once (kernels/math/vec_math_coeffs.h describes the schemes
 // and holds the coefficients shared with CUDA; kernels/math/ULP.md the sweeps).
 #pragma once
 
@@ -31,7 +32,9 @@ Vec emit_gelu(VecEmitter& e, const Vec& x);
 // the special exponents are selected at run time (ex is uniform).
 Vec emit_pow(VecEmitter& e, const Vec& x, const Vec& ex, const float* const_exp);
 // Trigonometric, inverse trigonometric and hyperbolic functions and erfc, in
-// float64 halves rounded once (sin/cos/tan: |x| > 2^22 through a scalar call).
+// float64 halves rounded once (sin/cos/tan: |x| > 2^22 through a scalar call);
+// asin, acos, atan and atan2 in float32 lanes at the FMA levels
+// (vec_math_inv.cpp).
 Vec emit_sin(VecEmitter& e, const Vec& x);
 Vec emit_cos(VecEmitter& e, const Vec& x);
 Vec emit_tan(VecEmitter& e, const Vec& x);

@@ -1,6 +1,7 @@
 // The float64 helpers both halves of the x86 vector math share
 // (vec_math.cpp: exp, log, pow, erf...; vec_math_trig.cpp: trigonometric,
-// inverse, hyperbolic, erfc, the fmod family): constants, the per-half
+// inverse, hyperbolic, erfc, the fmod family; at the FMA levels log, erf,
+// log1p and the inverse trigonometric functions run in float32 lanes instead): constants, the per-half
 // widening, and the float64 exp, log1p and erf series. Private to the x86 backend.
 #pragma once
 

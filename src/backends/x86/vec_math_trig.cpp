@@ -1,4 +1,6 @@
-// Inline vector math, part 2: trigonometric, inverse, hyperbolic, erfc (float64 halves)
+// Inline vector math, part 2: trigonometric, inverse, hyperbolic, erfc (float64
+// halves); asin, acos, atan and atan2 only at SSE4.1: the FMA levels call
+// vec_math_inv.cpp's float32-lane versions.
 #include "backends/x86/vec_math.h"
 
 #include <array>
@@ -6,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "backends/x86/vec_math_f32.h"
 #include "backends/x86/vec_math_f64.h"
 #include "kernels/math/vec_math_coeffs.h"
 
@@ -179,12 +182,14 @@ Vec emit_cos(VecEmitter& e, const Vec& x) { return emit_trig(e, x, Trig::kCos); 
 Vec emit_tan(VecEmitter& e, const Vec& x) { return emit_trig(e, x, Trig::kTan); }
 
 Vec emit_atan(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return f32::atan_f(e, x);
   return per_half(e, x, [&](const Vec& xd) { return e.bit_or(atan_d(e, abs_d(e, xd)), sign_of_d(e, xd)); });
 }
 
 // asin(x) = atan(|x| / sqrt(1 - x^2)), sign of x: |x| = 1 -> atan(inf) = pi/2,
 // |x| > 1 -> sqrt of a negative: NaN.
 Vec emit_asin(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return f32::asin_f(e, x);
   return per_half(e, x, [&](const Vec& xd) {
     Vec a = abs_d(e, xd);
     Vec den = e.sqrt(kD, e.fnma(kD, a, a, e.pool_f64(1.0)));
@@ -195,6 +200,7 @@ Vec emit_asin(VecEmitter& e, const Vec& x) {
 // acos(x) = 2 atan(sqrt((1 - x) / (1 + x))): 1 -> +0, -1 -> pi, |x| > 1 and
 // +-inf -> NaN (a negative or NaN quotient).
 Vec emit_acos(VecEmitter& e, const Vec& x) {
+  if (e.has_fma()) return f32::acos_f(e, x);
   return per_half(e, x, [&](const Vec& xd) {
     Vec one = e.const_f64(1.0);
     Vec u = e.sqrt(kD, e.div(kD, e.sub(kD, one, xd), e.add(kD, xd, e.pool_f64(1.0))));
@@ -207,6 +213,7 @@ Vec emit_acos(VecEmitter& e, const Vec& x) {
 // pi/2 - theta where |y| > |x|, pi - theta where x has its sign bit set (-0
 // included), y's sign OR-ed in; NaN in either -> NaN.
 Vec emit_atan2(VecEmitter& e, const Vec& y, const Vec& x) {
+  if (e.has_fma()) return f32::atan2_f(e, y, x);
   return per_half2(e, y, x, [&](const Vec& yd, const Vec& xd) {
     Vec ay = abs_d(e, yd), axv = abs_d(e, xd);
     Vec mn = e.min(kD, axv, ay), mx = e.max(kD, axv, ay);
