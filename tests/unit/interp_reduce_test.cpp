@@ -357,6 +357,41 @@ TEST(InterpReduce, LayerNormWithPerRowOutputs) {
   }
 }
 
+// RMSNorm of bf16 rows in float32: x * rsqrt(mean(x^2) + eps), back to bf16, times w.
+TEST(InterpReduce, RmsNormBf16) {
+  const ir::Kernel k = parse_or_die(
+      "kernel rms_norm rank 2 reduce 1 {\n"
+      "  %0 = input 0 bf16 contiguous\n  %1 = input 1 bf16 strided\n"
+      "  %2 = const f32 9.9999999999999995e-07\n  %3 = cast f32 %0\n  %4 = mul f32 %3, %3\n"
+      "  %5 = sum f32 %4\n  %6 = row_size f32\n  %7 = div f32 %5, %6\n  %8 = add f32 %7, %2\n"
+      "  %9 = rsqrt f32 %8\n  %10 = mul f32 %3, %9\n  %11 = cast bf16 %10\n  %12 = mul bf16 %11, %1\n"
+      "  output %12 contiguous\n"
+      "}\n");
+  auto ck = compile_or_die(k);
+  const int64_t rows = 5, n = 4096;
+  std::vector<uint16_t> x(static_cast<size_t>(rows * n)), w(static_cast<size_t>(n)), y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = interp::float_to_bf16(std::sin(static_cast<float>(i) * 0.01f) * 30.0f);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = interp::float_to_bf16(1.0f + static_cast<float>(i % 10) * 0.1f);
+  ArgsBuilder b({rows, n});
+  b.add_contiguous(x.data());
+  b.add(w.data(), {0, 1});
+  b.add_contiguous(y.data());
+  ck->run(b.args(), 0, rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    double ms = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const double v = interp::bf16_to_float(x[static_cast<size_t>(r * n + j)]);
+      ms += v * v;
+    }
+    const double rs = 1.0 / std::sqrt(ms / n + 1e-6);
+    for (int64_t j = 0; j < n; ++j) {
+      const size_t i = static_cast<size_t>(r * n + j);
+      const double want = interp::bf16_to_float(x[i]) * rs * interp::bf16_to_float(w[static_cast<size_t>(j)]);
+      EXPECT_NEAR(interp::bf16_to_float(y[i]), want, std::fabs(want) * 0x1p-7 + 1e-30) << r << ", " << j;
+    }
+  }
+}
+
 TEST(InterpReduce, EmptyRows) {
   const ir::Kernel k = parse_or_die(
       "kernel e rank 2 reduce 1 {\n"
@@ -475,6 +510,30 @@ TEST(InterpReduce, OtherBackendsRejectReductions) {
   // Only the interpreter has the ops (ops.def's native column).
   EXPECT_EQ(ir::first_non_native_op(parse_or_die(kSoftmax), ir::kX86), 1);
   EXPECT_EQ(ir::first_non_native_op(parse_or_die(kSoftmax), ir::kCuda), 1);
+  // A row kernel without reduce ops still counts rows in run(): rejected too.
+  const ir::Kernel rows_only = parse_or_die(
+      "kernel n rank 2 reduce 1 {\n %0 = input 0 f32 contiguous\n %1 = neg f32 %0\n output %1 contiguous\n}\n");
+  for (BackendKind kind : {BackendKind::kX86, BackendKind::kCuda}) {
+    std::unique_ptr<Backend> be;
+    if (!make_backend(kind, &be)) continue;  // compiled out or no device here
+    for (const ir::Kernel* k : {&rows_only}) {
+      std::unique_ptr<CompiledKernel> ck;
+      const Status s = be->compile(*k, &ck);
+      EXPECT_FALSE(s) << backend_name(kind);
+      EXPECT_EQ(ck, nullptr);
+      EXPECT_NE(s.message().find("reduce"), std::string::npos) << s.message();
+    }
+    std::unique_ptr<CompiledKernel> ck;
+    EXPECT_FALSE(be->compile(parse_or_die(kSoftmax), &ck)) << backend_name(kind);
+  }
+  // The interpreter runs it, one row per position of the outer dim.
+  auto ck = compile_or_die(rows_only);
+  std::vector<float> x = {1, 2, 3, 4, 5, 6}, y(6, 0.0f);
+  ArgsBuilder b({2, 3});
+  b.add_contiguous(x.data());
+  b.add_contiguous(y.data());
+  ck->run(b.args(), 1, 2);
+  EXPECT_EQ(y, (std::vector<float>{0, 0, 0, -4, -5, -6}));
 }
 
 }  // namespace
