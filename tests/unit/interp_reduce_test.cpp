@@ -392,6 +392,39 @@ TEST(InterpReduce, RmsNormBf16) {
   }
 }
 
+// A reduction of a value that needs another pass's result (three passes), and
+// reductions of per-row operands (a scalar summed over the row).
+TEST(InterpReduce, ThreePassesAndPerRowOperands) {
+  const ir::Kernel k = parse_or_die(
+      "kernel p rank 2 reduce 1 {\n"
+      "  %0 = input 0 f64 contiguous\n  %1 = input 1 f64 scalar\n"
+      "  %2 = amax f64 %0\n  %3 = sub f64 %0, %2\n  %4 = exp f64 %3\n  %5 = sum f64 %4\n"
+      "  %6 = div f64 %4, %5\n  %7 = sum f64 %6\n  %8 = sum f64 %1\n  %9 = prod f64 %1\n"
+      "  %10 = sum f64 %5\n"
+      "  output %7 strided\n  output %8 strided\n  output %9 strided\n  output %10 strided\n"
+      "}\n");
+  auto ck = compile_or_die(k);
+  const int64_t rows = 3, n = 1000;
+  std::vector<double> x(static_cast<size_t>(rows * n));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::cos(static_cast<double>(i)) * 5.0;
+  std::vector<double> total(rows), ssum(rows), sprod(rows), s2(rows);
+  ArgsBuilder b({rows, n});
+  b.add_contiguous(x.data());
+  b.add_scalar(0.5);
+  for (std::vector<double>* o : {&total, &ssum, &sprod, &s2}) b.add(o->data(), {1, 0});
+  ck->run(b.args(), 0, rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    const size_t i = static_cast<size_t>(r);
+    EXPECT_NEAR(total[i], 1.0, 1e-13);
+    EXPECT_EQ(ssum[i], 500.0);
+    EXPECT_EQ(sprod[i], std::ldexp(1.0, -1000));
+    double m = -INFINITY, e = 0;
+    for (int64_t j = 0; j < n; ++j) m = std::max(m, x[static_cast<size_t>(r * n + j)]);
+    for (int64_t j = 0; j < n; ++j) e += std::exp(x[static_cast<size_t>(r * n + j)] - m);
+    EXPECT_NEAR(s2[i], e * n, e * n * 1e-13);  // a per-row value summed over the row
+  }
+}
+
 TEST(InterpReduce, EmptyRows) {
   const ir::Kernel k = parse_or_die(
       "kernel e rank 2 reduce 1 {\n"
