@@ -16,9 +16,16 @@ def snake(name):
 flag_words = {
     "kApprox": "ULP-bounded",
     "kUniformRhs": "uniform 2nd operand",
+    "kReduce": "row reduction ([Reductions](#reductions))",
 }
 
-def dtypes(flags):
+def dtypes(flags, name=""):
+    if "kReduce" in flags:
+        if name in ("sum", "prod"):
+            return "f16, bf16, f32, f64 keep theirs; bool, i32, i64 -> i64"
+        if name == "row_size":
+            return "f16, bf16, f32, f64 (no operand)"
+        return "any (the operand's)"
     if "kBoolOut" in flags:
         return "any -> bool"
     if "kSelect" in flags:
@@ -69,7 +76,7 @@ for line in text.splitlines():
         x86 = x86_dtypes(snake(name), flags) if "kX86" in native else "-"
         kernels = ", ".join(b + (" (%s)" % x86 if b == "x86" else "")
                             for b, bit in (("interp", "kInterp"), ("x86", "kX86"), ("cuda", "kCuda")) if bit in native)
-        rows.append((snake(name), arity, aten or "(kernel IR only)", dtypes(flags), notes, kernels or "none (decomposed)",
+        rows.append((snake(name), arity, aten or "(kernel IR only)", dtypes(flags, snake(name)), notes, kernels or "none (decomposed)",
                      "yes" if "kComposite" in flags else "-"))
         comment = []
     elif line.startswith("//") and not line.startswith("// THE") and rows:
@@ -104,6 +111,45 @@ for k, v in [
     ("aten::gelu(x, approximate='tanh')", "gelu_tanh(x)"),
 ]:
     out.write(f"| `{k}` | {v} |\n")
+
+out.write("""
+## Reductions
+
+A kernel with `reduce_rank` K > 0 (header `kernel NAME rank R reduce K {`) computes row reductions: the last K
+dims of its iteration space form a row of N elements (the product of their sizes), the first R - K dims index
+the rows (row-major; the number of rows is the product of the outer sizes, and a row may be empty). The
+reduce ops `sum`, `prod`, `amax`, `amin` reduce their operand over the row; `row_size` is N in its floating
+dtype (mean = sum / row_size; var = sum((x - mean)^2) / (row_size - correction)). A value is *per-row* when it
+is a reduce op, `row_size`, a constant, a uniform input or an op over per-row values only, else *row-level*;
+pointwise ops mix levels (a per-row operand is broadcast along the row). A row-level output has the iteration
+shape; a per-row output is stored once per row: its layout is `strided` and its run-time strides along the
+reduced dims are 0 (the keepdim shape viewed over the iteration space). The verifier rejects reduce ops in a
+kernel with K = 0, K > R, and a per-row output that is not `strided`. x86 and CUDA reject such kernels for
+now (later parts of issue 17); the interpreter (`src/backends/interp/interp_reduce.h`) is the spec they
+will match bit for bit:
+
+- `run(args, begin, end)` counts rows, not elements (`CompiledKernel::run`, `include/fuze/backend.h`).
+- Order: within a row, element j = 0..N-1 is the logical row-major position over the reduced dims, whatever
+  the strides (results never depend on layouts). A reduce op R runs in pass(R) = 1 + the largest pass of the
+  reduce ops its operand depends on (0 if none): softmax's `sum` of `exp(x - amax(x))` runs in pass 1. The
+  interpreter walks the row once per pass, then once for the row-level outputs, then stores the per-row
+  outputs. Pointwise ops keep their scalar semantics, f16/bf16 rounding after every op included.
+- `sum`/`prod` accumulation: floating operands (f16, bf16, f32, f64) are converted exactly to double and
+  accumulated in double; bool/i32/i64 in int64, wrapping. The row is cut into blocks of 256 consecutive j
+  (the last may be shorter). Inside a block, element j is combined into partial p[j % 16] in increasing j
+  (partials start at the identity, +0.0 or 1). A block's value: for w = 8, 4, 2, 1, p[i] = p[i] op p[i + w]
+  for i < w; then p[0]. Blocks combine by a binary counter: a stack of (value, level); each block pushes
+  (value, 0); while the two top entries have the same level, both are popped and (below op top, level + 1)
+  pushed. At the end, acc = the top value, then acc = entry op acc for each entry below, from the top down.
+  An empty row gives the identity. The result is rounded once to the node's dtype (double to f16/bf16
+  directly, with no intermediate float32 rounding).
+- `amax`/`amin`: NaN if any element is NaN (written as the dtype's default quiet NaN), else the largest /
+  smallest element, +0.0 counting as larger than -0.0 (ATen's CPU kernel keeps whichever zero its vector lanes
+  meet first, so the sign of a zero maximum is not portable in eager; fuze's rule does not depend on order).
+  On bool, `amax` is any and `amin` all. An empty row gives NaN (0 / false for integer and bool dtypes):
+  eager raises there, and the runtime must raise as eager does before launching such a kernel.
+- Softmax of a row of -inf gives NaN (amax = -inf, -inf - -inf = NaN), as eager.
+""")
 
 # Accuracy: the bounds the tests hold every backend to, read from
 # tests/eager_accuracy.h's accuracy() (one table for tests and docs).

@@ -42,6 +42,13 @@ class CompiledKernel {
   // row-major order. The order is a bijection fixed by the sizes and strides,
   // so disjoint ranges covering [0, numel) compute every element once. Safe to
   // call concurrently on disjoint ranges.
+  // A kernel with reduce_rank() = K > 0 (row reductions) counts ROWS instead:
+  // [begin, end) are positions of the first rank - K (outer) dims in row-major
+  // order, 0 <= begin <= end <= num_rows = the product of the outer sizes (1
+  // when K = rank; note that a row may be empty while num_rows > 0), and a
+  // call computes whole rows (ends past num_rows are clipped). The runtime
+  // partitions rows, not elements, for such kernels. Semantics and order:
+  // src/backends/interp/interp_reduce.h, docs/ops.md "Reductions".
   virtual void run(const KernelArgs& args, int64_t begin, int64_t end) const = 0;
   virtual const std::string& name() const = 0;
   // Generated code in human-readable form (assembly, CUDA source); may be empty.

@@ -70,6 +70,21 @@ bool node_is_uniform(const std::vector<Node>& nodes, int id) {
   return false;
 }
 
+bool node_is_per_row(const std::vector<Node>& nodes, int id) {
+  const Node& n = nodes[static_cast<size_t>(id)];
+  switch (n.kind) {
+    case NodeKind::kConst: return true;
+    case NodeKind::kInput: return is_uniform(n.layout);
+    case NodeKind::kOp:
+      if ((op_info(n.op).flags & kReduce) != 0) return true;
+      for (int a : n.args) {
+        if (a < 0 || a >= id || !node_is_per_row(nodes, a)) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 const char* dtype_name(DType t) { return kDTypeNames[static_cast<int>(t)]; }
@@ -117,6 +132,18 @@ std::string op_typing_error(Op op, DType result, const std::vector<DType>& opera
   if ((f & kFloat) != 0 && !is_floating(result)) return "needs a floating dtype, not " + name(result);
   if ((f & kNoBool) != 0 && result == DType::kBool) return "is not defined on bool";
   if ((f & kIntegral) != 0 && is_floating(result)) return "needs a bool or integer dtype, not " + name(result);
+  if ((f & kReduce) != 0) {
+    // amax/amin keep the operand's dtype; sum/prod: floats keep theirs, bool
+    // and integers accumulate and return in i64 (ATen); row_size: kFloat above.
+    for (size_t i = 0; i < operands.size(); ++i) {
+      const DType t = operands[i];
+      const bool widens = (op == Op::kSum || op == Op::kProd) && !is_floating(t);
+      const DType want = widens ? DType::kInt64 : t;
+      if (result != want)
+        return "result must be " + name(want) + " for an operand of dtype " + name(t) + ", not " + name(result);
+    }
+    return "";
+  }
   for (size_t i = 0; i < operands.size(); ++i) {
     const DType t = operands[i];
     DType want = result;
@@ -167,6 +194,11 @@ bool parse_layout(std::string_view text, Layout* out) {
 bool is_uniform_value(const Kernel& k, int id) {
   FUZE_CHECK(id >= 0 && id < static_cast<int>(k.nodes().size()), "value id out of range");
   return node_is_uniform(k.nodes(), id);
+}
+
+bool is_per_row_value(const Kernel& k, int id) {
+  FUZE_CHECK(id >= 0 && id < static_cast<int>(k.nodes().size()), "value id out of range");
+  return node_is_per_row(k.nodes(), id);
 }
 
 int first_non_native_op(const Kernel& k, unsigned native) {
@@ -252,7 +284,8 @@ std::string Kernel::chain_name() const {
 }
 
 bool same_kernel(const Kernel& a, const Kernel& b) {
-  if (a.name() != b.name() || a.rank() != b.rank() || a.inputs() != b.inputs()) return false;
+  if (a.name() != b.name() || a.rank() != b.rank() || a.reduce_rank() != b.reduce_rank() || a.inputs() != b.inputs())
+    return false;
   if (a.nodes().size() != b.nodes().size() || a.outputs().size() != b.outputs().size()) return false;
   for (size_t i = 0; i < a.nodes().size(); ++i) {
     const Node& x = a.nodes()[i];

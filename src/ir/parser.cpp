@@ -110,7 +110,7 @@ class Parser {
     return fail("bad state");
   }
 
-  // kernel [name] rank N {
+  // kernel [name] rank N [reduce K] {
   Status header(const std::vector<std::string>& t) {
     if (t[0] != "kernel") return fail("expected 'kernel', got '" + t[0] + "'");
     size_t i = 1;
@@ -126,9 +126,17 @@ class Parser {
     if (i >= t.size() || !parse_int(t[i], &rank)) return fail("expected an integer rank");
     if (rank < 0 || rank > 64) return fail("rank " + t[i] + " out of range [0, 64]");
     ++i;
+    long long reduce = 0;
+    if (i < t.size() && t[i] == "reduce") {
+      ++i;
+      if (i >= t.size() || !parse_int(t[i], &reduce)) return fail("expected an integer after 'reduce'");
+      // 0 <= K <= rank is verify()'s rule; the parser only keeps it in int range.
+      if (reduce < -64 || reduce > 64) return fail("reduce " + t[i] + " out of range [0, 64]");
+      ++i;
+    }
     if (i >= t.size() || t[i] != "{") return fail("expected '{' at the end of the kernel header");
     if (++i < t.size()) return fail("unexpected '" + t[i] + "' after '{'");
-    *k_ = Kernel(name, static_cast<int>(rank));
+    *k_ = Kernel(name, static_cast<int>(rank), static_cast<int>(reduce));
     state_ = State::kBody;
     return Status::ok();
   }

@@ -20,7 +20,9 @@ std::string format_constant(double v) {
 std::string print(const Kernel& k) {
   std::string out = "kernel ";
   if (!k.name().empty()) out += k.name() + " ";
-  out += "rank " + std::to_string(k.rank()) + " {\n";
+  out += "rank " + std::to_string(k.rank());
+  if (k.reduce_rank() != 0) out += " reduce " + std::to_string(k.reduce_rank());
+  out += " {\n";
   const auto& nodes = k.nodes();
   for (size_t id = 0; id < nodes.size(); ++id) {
     const Node& n = nodes[id];

@@ -6,6 +6,10 @@
 //   5. consts of an integer/bool dtype hold an integral value; no NaN/inf there
 //   6. inputs: indices 0..n-1, each exactly once; kernel.inputs() maps index -> node
 //   7. outputs: at least one; each refers to a defined value; layout storable
+//   8. reductions: 0 <= reduce_rank <= rank; reduce ops (kReduce: sum, prod,
+//      amax, amin, row_size) only when reduce_rank > 0; when it is, an output
+//      of a per-row value (is_per_row_value) is kStrided (stored once per row
+//      through stride-0 reduced dims)
 // Messages name the value: "%4 = add: operand %7 is not defined before it".
 #include <cmath>
 #include <string>
@@ -32,10 +36,12 @@ Status verify_op(const Kernel& k, int id, const Node& n) {
   for (size_t i = 0; i < n.args.size(); ++i) {
     // Keep the historical message form for the common "same dtype" rule.
     const unsigned f = info.flags;
-    if ((f & (kAnyIn | kBoolOut | kSelect)) == 0 && types[i] != n.dtype)
+    if ((f & (kAnyIn | kBoolOut | kSelect | kReduce)) == 0 && types[i] != n.dtype)
       return Status::invalid_ir(where + "operand " + val(n.args[i]) + " has dtype " + dtype_name(types[i]) +
                            ", expected " + dtype_name(n.dtype));
   }
+  if ((info.flags & kReduce) != 0 && k.reduce_rank() == 0)
+    return Status::invalid_ir(where + "a reduction needs a kernel with reduce_rank > 0 (header 'rank R reduce K')");
   if (std::string e = op_typing_error(n.op, n.dtype, types); !e.empty()) return Status::invalid_ir(where + e);
   if ((info.flags & kUniformRhs) != 0 && !is_uniform_value(k, n.args[1]))
     return Status::invalid_ir(where + "second operand " + val(n.args[1]) +
@@ -47,6 +53,9 @@ Status verify_op(const Kernel& k, int id, const Node& n) {
 
 Status verify(const Kernel& k) {
   if (k.rank() < 0 || k.rank() > 64) return Status::invalid_ir("rank " + std::to_string(k.rank()) + " out of range [0, 64]");
+  if (k.reduce_rank() < 0 || k.reduce_rank() > k.rank())
+    return Status::invalid_ir("reduce " + std::to_string(k.reduce_rank()) + " out of range [0, rank " +
+                              std::to_string(k.rank()) + "]");
   const int num_nodes = static_cast<int>(k.nodes().size());
   int num_input_nodes = 0;
   for (int id = 0; id < num_nodes; ++id) {
@@ -93,6 +102,9 @@ Status verify(const Kernel& k) {
     if (!is_storable_layout(o.layout))
       return Status::invalid_ir("output " + val(o.value) + ": layout " + layout_name(o.layout) +
                            " cannot be stored to (use contiguous or strided)");
+    if (k.reduce_rank() > 0 && is_per_row_value(k, o.value) && o.layout != Layout::kStrided)
+      return Status::invalid_ir("output " + val(o.value) + ": a per-row value is stored once per row: its layout must be " +
+                                "strided (stride 0 along the reduced dims), not " + layout_name(o.layout));
   }
   return Status::ok();
 }

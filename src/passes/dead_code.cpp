@@ -10,7 +10,7 @@ namespace fuze::passes {
 ir::Kernel rebuild_kernel(const ir::Kernel& k, const std::vector<bool>& keep, const std::vector<int>& replace) {
   const int n = static_cast<int>(k.nodes().size());
   std::vector<int> new_id(static_cast<size_t>(n), -1);
-  ir::Kernel out(k.name(), k.rank());
+  ir::Kernel out(k.name(), k.rank(), k.reduce_rank());
   auto& nodes = out.mutable_nodes();
   for (int id = 0; id < n; ++id) {
     if (!keep[static_cast<size_t>(id)]) continue;

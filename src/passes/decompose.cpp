@@ -92,6 +92,9 @@ int expand(Emit& e, Op op, int a, int b, int c) {
     case Op::kSinh: case Op::kCosh: case Op::kAsinh: case Op::kAcosh: case Op::kAtanh: case Op::kAtan2:
     case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kNanToNum:
       return -1;
+    // Reductions: no pointwise decomposition (kReduce; x86/CUDA reject them).
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize:
+      return -1;
   }
   return -1;
 }
@@ -123,7 +126,7 @@ Status decompose(ir::Kernel* k, const std::function<bool(ir::Op)>& has_kernel, i
     if (rewritten != nullptr) *rewritten = 0;
     return Status::ok();
   }
-  ir::Kernel out(k->name(), k->rank());
+  ir::Kernel out(k->name(), k->rank(), k->reduce_rank());
   std::vector<int> map(k->nodes().size(), -1);
   out.mutable_inputs().assign(k->inputs().size(), -1);
   for (size_t id = 0; id < k->nodes().size(); ++id) {

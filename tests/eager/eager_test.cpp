@@ -132,6 +132,10 @@ std::optional<at::Tensor> eager(Op op, const at::Tensor& a, const Rhs& rhs) {
     case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot: case Op::kCast:
     case Op::kThreshold: case Op::kLerp: case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite:
       return std::nullopt;
+    // Reductions (kReduce): not pointwise; the interpreter's are checked in
+    // tests/unit/interp_reduce_test.cpp.
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -302,7 +306,7 @@ bool is_plain_float_op(Op op) {
   // tests/frontend against eager.
   if (op == Op::kLogaddexp) return false;
 #endif
-  return info.arity <= 2 && (info.flags & (ir::kBoolOut | ir::kAnyIn | ir::kSelect | ir::kIntegral)) == 0;
+  return info.arity <= 2 && (info.flags & (ir::kBoolOut | ir::kAnyIn | ir::kSelect | ir::kIntegral | ir::kReduce)) == 0;
 }
 
 template <class T>

@@ -30,7 +30,9 @@ TEST(OpTable, EveryOpABackendLacksHasARule) {
   for (int i = 0; i < ir::num_ops(); ++i) {
     const Op op = ir::op_at(i);
     const ir::OpInfo& info = ir::op_info(op);
-    if ((info.native & kAllBackends) != kAllBackends) {
+    // x86/CUDA reductions: later parts of issue 17 (kReduce ops are interp-only
+    // for now and have no pointwise decomposition; x86/CUDA reject them).
+    if ((info.native & kAllBackends) != kAllBackends && (info.flags & ir::kReduce) == 0) {
       EXPECT_TRUE(info.flags & ir::kComposite) << info.name << " lacks a kernel somewhere but is not kComposite";
     }
     EXPECT_EQ(passes::has_decomposition(op), (info.flags & ir::kComposite) != 0) << info.name;

@@ -33,7 +33,8 @@ constexpr DType dtype_of() {
 // bitwise, lerp...) are covered by interp_dtype_test.cpp and tests/eager.
 bool is_plain_float_op(Op op) {
   const auto& info = ir::op_info(op);
-  return info.arity <= 2 && (info.flags & (ir::kBoolOut | ir::kAnyIn | ir::kSelect | ir::kIntegral)) == 0 &&
+  // Reductions (kReduce) are not pointwise: interp_reduce_test.cpp.
+  return info.arity <= 2 && (info.flags & (ir::kBoolOut | ir::kAnyIn | ir::kSelect | ir::kIntegral | ir::kReduce)) == 0 &&
          (info.native & ir::kInterp) != 0;  // logaddexp: decomposed (decompose_test.cpp)
 }
 

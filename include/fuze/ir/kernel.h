@@ -1,4 +1,4 @@
-// Kernel IR: fuze's own small SSA of elementwise ops.
+// Kernel IR: fuze's own small SSA of elementwise ops and row reductions.
 //
 // A Kernel computes, for every point of an iteration space of `rank`
 // dimensions (the broadcast output shape, sizes given at run time), a chain of
@@ -20,6 +20,32 @@
 //     %6 = tanh f32 %5
 //     output %6 contiguous
 //   }
+//
+// Reductions. A kernel with reduce_rank() = K > 0 (header
+// `kernel NAME rank R reduce K {`; K = 0 prints the header above) splits its
+// iteration space: the last K dims form the ROW that the reduce ops (kReduce
+// in ops.def: sum, amax, amin, prod; and row_size, the number of elements of
+// a row) run over, the first R - K dims index the rows. A value is PER-ROW
+// (is_per_row_value) when it is a reduce op, row_size, a constant, a uniform
+// input or an op over per-row values only; otherwise it is ROW-level (varies
+// along the row). Pointwise ops may mix levels: a per-row operand is read
+// broadcast along the row. A row-level output has the iteration shape; a
+// per-row output is stored once per row: it is kStrided with run-time stride 0
+// along the reduced dims (the keepdim shape viewed over the iteration space).
+// Softmax over the last dim:
+//
+//   kernel softmax rank 2 reduce 1 {
+//     %0 = input 0 f32 contiguous
+//     %1 = amax f32 %0
+//     %2 = sub f32 %0, %1
+//     %3 = exp f32 %2
+//     %4 = sum f32 %3
+//     %5 = div f32 %3, %4
+//     output %5 contiguous
+//   }
+//
+// The interpreter (src/backends/interp/interp_reduce.h) is the spec of the
+// order of evaluation and accumulation (docs/ops.md, "Reductions").
 #pragma once
 
 #include <cstdint>
@@ -70,6 +96,11 @@ enum OpFlags : unsigned {
   // float format its float operands are exact in, so a backend computing in
   // float32 needs no rounding to f16/bf16 after it.
   kExactResult = 1u << 14,
+  // A reduction over the kernel's row (Kernel::reduce_rank): the result is a
+  // per-row value. Typing: amax/amin: result dtype = operand dtype; sum/prod:
+  // a floating operand keeps its dtype, bool/i32/i64 give i64 (ATen);
+  // row_size (no operand): a floating dtype. Kernel IR only (no symbol).
+  kReduce = 1u << 15,
 };
 
 // The backends with a native kernel for an op (the last column of ops.def).
@@ -138,7 +169,8 @@ struct Output {
 class Kernel {
  public:
   Kernel() = default;
-  Kernel(std::string name, int rank) : name_(std::move(name)), rank_(rank) {}
+  Kernel(std::string name, int rank, int reduce_rank = 0)
+      : name_(std::move(name)), rank_(rank), reduce_rank_(reduce_rank) {}
 
   // Validating factories (bugs assert; a well-formed front end never trips them).
   // Inputs must be added in index order: the i-th add_input gets index i.
@@ -150,6 +182,10 @@ class Kernel {
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
   int rank() const { return rank_; }
+  // The last reduce_rank() dims of the iteration space form the row that the
+  // reduce ops run over (0: a pointwise kernel, no reduce ops allowed).
+  int reduce_rank() const { return reduce_rank_; }
+  void set_reduce_rank(int reduce_rank) { reduce_rank_ = reduce_rank; }
   const std::vector<Node>& nodes() const { return nodes_; }
   const Node& node(int id) const { return nodes_[static_cast<size_t>(id)]; }
   const std::vector<int>& inputs() const { return inputs_; }  // node ids, by input index
@@ -169,6 +205,7 @@ class Kernel {
  private:
   std::string name_;
   int rank_ = 0;
+  int reduce_rank_ = 0;
   std::vector<Node> nodes_;
   std::vector<int> inputs_;
   std::vector<Output> outputs_;
@@ -182,19 +219,25 @@ Status parse(std::string_view text, Kernel* out);
 
 // Checks SSA order, arities, dtypes (the per-op typing rules of the flags in
 // ops.def), uniform operands where kUniformRhs demands,
-// input indices 0..n-1 each once, outputs in range with a storable layout.
+// input indices 0..n-1 each once, outputs in range with a storable layout;
+// reductions: 0 <= reduce_rank <= rank, reduce ops and row_size only when
+// reduce_rank > 0, per-row outputs kStrided.
 Status verify(const Kernel& k);
 
 // Added helpers (src/ir/kernel.cpp).
 // True when value `id` is the same at every point: a const, a kBroadcast or
 // kScalar input, or an op over such values only.
 bool is_uniform_value(const Kernel& k, int id);
+// True when value `id` is the same along the kernel's row (Kernel::reduce_rank):
+// a reduce op (kReduce: sum, amax, amin, prod, row_size), a const, a kBroadcast
+// or kScalar input, or an op over such values only. Other values are row-level.
+bool is_per_row_value(const Kernel& k, int id);
 // The id of the first op node whose op has no kernel on the backend `native`
 // names (a NativeOn bit, ops.def's last column), or -1 when there is none.
 int first_non_native_op(const Kernel& k, unsigned native);
 // Output layouts a backend can store to: kContiguous and kStrided.
 bool is_storable_layout(Layout l);
-// Structural equality (name, rank, nodes, inputs, outputs); constants compare
+// Structural equality (name, rank, reduce_rank, nodes, inputs, outputs); constants compare
 // bitwise (-0.0 != 0.0), NaNs of the same sign compare equal.
 bool same_kernel(const Kernel& a, const Kernel& b);
 

@@ -172,6 +172,7 @@ std::string op_expr(ir::Op op, ir::DType t, ir::DType src, const std::string& a,
     case ir::Op::kLogicalNot: case ir::Op::kBitwiseAnd: case ir::Op::kBitwiseOr: case ir::Op::kBitwiseXor:
     case ir::Op::kBitwiseNot: case ir::Op::kCast: case ir::Op::kIsnan: case ir::Op::kIsinf:
     case ir::Op::kIsfinite: case ir::Op::kLogaddexp:
+    case ir::Op::kSum: case ir::Op::kProd: case ir::Op::kAmax: case ir::Op::kAmin: case ir::Op::kRowSize:
       return {};  // no floating result, or decomposed before the backend (ops.def)
   }
   return {};
@@ -222,6 +223,7 @@ std::string integral_op_expr(ir::Op op, ir::DType t, const std::string& a, const
     case ir::Op::kTan: case ir::Op::kAsin: case ir::Op::kAcos: case ir::Op::kAtan: case ir::Op::kSinh:
     case ir::Op::kCosh: case ir::Op::kAsinh: case ir::Op::kAcosh: case ir::Op::kAtanh: case ir::Op::kAtan2:
     case ir::Op::kLogit: case ir::Op::kXlogy: case ir::Op::kNanToNum: case ir::Op::kLogaddexp:
+    case ir::Op::kSum: case ir::Op::kProd: case ir::Op::kAmax: case ir::Op::kAmin: case ir::Op::kRowSize:
       break;  // floating-only, where/cast (op_expr), or decomposed before the backend (ops.def)
   }
   return {};
@@ -444,6 +446,7 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
   if (k.rank() < 0 || k.rank() > kMaxRank)
     return Status::unsupported("cuda: rank " + std::to_string(k.rank()) + " exceeds the maximum of " + std::to_string(kMaxRank));
   if (k.num_outputs() == 0) return Status::invalid_ir("cuda: kernel has no outputs");
+  if (k.reduce_rank() > 0) return Status::unsupported("cuda: row reductions (reduce_rank > 0) not implemented yet");
   if (int id = ir::first_non_native_op(k, ir::kCuda); id >= 0) {
     return Status::unsupported(std::string("cuda: op ") + ir::op_info(k.node(id).op).name + " has no kernel (ops.def)");
   }

@@ -379,6 +379,7 @@ inline T apply_op(ir::Op op, T a, T b, T c = T(0)) {
     case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: case Op::kWhere:
     case Op::kLogicalAnd: case Op::kLogicalOr: case Op::kLogicalXor: case Op::kLogicalNot: case Op::kCast:
     case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kLogaddexp:
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize:
       return a;
   }
 #undef FUZE_FP
@@ -417,6 +418,7 @@ inline bool apply_predicate(ir::Op op, T a, T b) {
     case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
     case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kNanToNum:
     case Op::kLogaddexp:
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize:
       return false;
   }
   return false;

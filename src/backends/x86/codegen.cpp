@@ -141,6 +141,7 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
     case ir::Op::kLogicalNot: case ir::Op::kBitwiseAnd: case ir::Op::kBitwiseOr: case ir::Op::kBitwiseXor:
     case ir::Op::kBitwiseNot: case ir::Op::kCast: case ir::Op::kIsnan: case ir::Op::kIsinf:
     case ir::Op::kIsfinite: case ir::Op::kLogaddexp:
+    case ir::Op::kSum: case ir::Op::kProd: case ir::Op::kAmax: case ir::Op::kAmin: case ir::Op::kRowSize:
       break;  // dtype_emit's (casts, predicates, where, logical, bitwise), or decomposed before the backend
   }
   return a;

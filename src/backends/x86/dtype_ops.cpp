@@ -70,7 +70,8 @@ Val DtypeEmitter::predicate(Op op, DType t, const Val& a, const Val& b) {
     case Op::kSign: case Op::kFrac: case Op::kSin: case Op::kCos: case Op::kTan: case Op::kAsin:
     case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh: case Op::kAcosh:
     case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kNanToNum:
-    case Op::kLogaddexp: break;
+    case Op::kLogaddexp:
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize: break;
   }
   switch (t) {
     case DType::kFloat64: return Val{masks64_to_bool(fcmp(Fp::kF64, a.lo, b.lo, p), fcmp(Fp::kF64, a.hi, b.hi, p)), Vec()};
@@ -153,6 +154,7 @@ Val DtypeEmitter::int_op(Op op, DType t, const Val& a, const Val& b) {
     case Op::kTan: case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh:
     case Op::kAsinh: case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy:
     case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp:
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize:
       break;  // rejected by typed_op_supported
   }
   return a;
@@ -217,7 +219,8 @@ Vec DtypeEmitter::f64_op(Op op, const Vec& a, const Vec& b, const Vec& c) {
     case Op::kLog2: case Op::kLog10: case Op::kExp2: case Op::kSin: case Op::kCos: case Op::kTan:
     case Op::kAsin: case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh:
     case Op::kAcosh: case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kIsnan:
-    case Op::kIsinf: case Op::kIsfinite: case Op::kLogaddexp: break;  // rejected by typed_op_supported
+    case Op::kIsinf: case Op::kIsfinite: case Op::kLogaddexp:
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize: break;  // rejected by typed_op_supported
   }
   return a;
 }
@@ -268,7 +271,8 @@ Val DtypeEmitter::op(const ir::Node& n, const std::vector<Val>& args, const std:
       case Op::kSign: case Op::kFrac: case Op::kSin: case Op::kCos: case Op::kTan: case Op::kAsin:
       case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh: case Op::kAcosh:
       case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kIsnan: case Op::kIsinf:
-      case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp: break;
+      case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp:
+    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize: break;
     }
   }
   if ((info.flags & ir::kBoolOut) != 0) return predicate(n.op, types[0], a, b);

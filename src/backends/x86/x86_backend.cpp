@@ -263,6 +263,7 @@ class X86Backend final : public Backend {
 Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) {
   const auto t0 = std::chrono::steady_clock::now();
   FUZE_TRY(x86::check_supported(k));
+  if (k.reduce_rank() > 0) return Status::unsupported("x86 backend: row reductions (reduce_rank > 0) not implemented yet");
   if (k.num_inputs() + k.num_outputs() > kMaxOperands) {
     return Status::unsupported("x86 backend: more than " + std::to_string(kMaxOperands) + " operands");
   }
