@@ -37,7 +37,9 @@ TEST(OpTable, EveryOpABackendLacksHasARule) {
     }
     EXPECT_EQ(passes::has_decomposition(op), (info.flags & ir::kComposite) != 0) << info.name;
     // The fusion pass reads the overload pattern: one letter per TorchScript operand, at least the arity.
-    if (info.aten[0] != '\0') EXPECT_GE(std::strlen(info.pattern), static_cast<size_t>(info.arity)) << info.name;
+    if (info.aten[0] != '\0') {
+      EXPECT_GE(std::strlen(info.pattern), static_cast<size_t>(info.arity)) << info.name;
+    }
   }
 }
 
