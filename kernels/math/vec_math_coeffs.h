@@ -70,7 +70,8 @@
 // log1p(x): (SSE4.1 only; the FMA levels use float32 lanes, see kLog1pQ)
 //          log(w) * (x / (w - 1)), w = 1 + x rounded (w - 1 exact), x where
 //          w == 1. exp2(x) = exp_d(x * ln2). expm1 = 2^k*expm1(r) + (2^k - 1).
-//          softplus = log1p(exp(x)); mish = x * n/(n + 2), n = u(u + 2),
+//          softplus = log1p(exp(x)) (SSE4.1 only; FMA levels: float32
+//          lanes, see kLog1pQ); mish = x * n/(n + 2), n = u(u + 2),
 //          u = exp(x) rounded to float32 (as the interpreter's expf).
 // pow(x,e): exp(e * log|x|) with C99 pow's special cases (zeros, infinities,
 //          NaN, negative bases with integer / odd exponents); ATen's special
@@ -260,6 +261,16 @@ constexpr float kErfLarge[kErfLargeLen] = {
 // everything small summed into lo, result hi + lo. Specials by selects:
 // x == -1 -> -inf, x < -1 -> NaN, +inf and NaN -> x, +-0 -> x.
 // `python3 tools/fit_erf_log1p.py log1p 8`. SSE4.1 keeps the float64 path.
+//
+// softplus(x), FMA levels, float32 lanes (no new coefficients): x > 20 -> x;
+// otherwise max(x, 0) + log(1 + u), u = e^a, a = max(-|x|, -87) = k ln2 + r,
+// u = 2^k (1 + p) by the shared exp core (Estrin). 1 + u is held as w + lo:
+// w = fma(2^k, p, 1 + 2^k) rounded, lo = its rounding error plus that of
+// 1 + 2^k (both exact by Sterbenz / Fast2Sum, sc p added by an FMA).
+// log(w) for w in [1, 2] as in log1p (w = 2^e m, f = m - 1, kLog1pQ, e ln2hi +
+// f a Fast2Sum pair), plus lo/w = lo - lo (w - 1) rcp(w). max(x, 0) + hi by
+// Fast2Sum (both >= 0), every small term added last. x < -87 (and -inf):
+// e^x in float64 halves, rounded once (vectors with no such lane skip it).
 constexpr int kLog1pQLen = 9;
 constexpr float kLog1pQ[kLog1pQLen] = {
     -0x1.fffff8p-2f,  // -0.499999881
