@@ -155,6 +155,30 @@ constexpr double kPiQuarterD = 0x1.921fb54442d18p-1;
 constexpr double kTanPi8 = 0.41421356237309503;       // sqrt(2) - 1
 constexpr float kTrigVectorMax = 0x1p22f;             // |x| above: the scalar path
 
+// sin/cos/tan, FMA levels, float32 lanes, for vectors whose every lane has
+// |x| < kTrigFastMax (any other vector: the float64 code above, unchanged):
+//   k = rint(x * 2/pi) (shifter), pi/2 = kPio2F1 + kPio2F2 + kPio2F3 (24
+//   significant bits each, the rest ~2^-76). r1 = x - k*F1 (one FMA, exact:
+//   |r1| < 1 is a multiple of 2^-24), then r1 - k*F2 as the pair r_a + c:
+//   k*F2 = p_hi + p_lo exactly (FMA), r_a = r1 - p_hi with its error by
+//   TwoSum, c = err + p_lo' - k*F3 (|c| ~ ulp(r_a)); r = r_a + c stays
+//   accurate to ~2^-48 relative for every float32 |x| < 2^13.
+//   sin(r) = r_a + (r_a^3 S(r^2) + c (1 - r^2/2)), cos(r) = (1 - r^2/2) + (r^4
+//   C(r^2) + rounding errors of r^2 and 1 - r^2/2 - c r_a), each a pair (hi,
+//   tail) summed once; S, C Taylor (to r^9, r^10: truncation < 2^-28 relative
+//   on |r| <= pi/4, no fit needed). Quadrant from k's low bits as in float64;
+//   tan = sin/cos or -cos/sin by one quotient with a residual correction on
+//   the pairs (rcp14 at avx512, a division at avx2). SSE4.1: float64 only.
+constexpr float kTrigFastMax = 0x1p13f;
+constexpr float kTwoOverPiF = 0x1.45f306p-1f;
+constexpr float kPio2F1 = 0x1.921fb6p+0f;
+constexpr float kPio2F2 = -0x1.777a5cp-25f;
+constexpr float kPio2F3 = -0x1.ee59dap-50f;
+constexpr int kSinFLen = 4;  // sin(r) = r + r^3 * sum_i kSinF[i] r^(2i)
+constexpr float kSinF[kSinFLen] = {-1.0f / 6.0f, 1.0f / 120.0f, -1.0f / 5040.0f, 1.0f / 362880.0f};
+constexpr int kCosFLen = 4;  // cos(r) = 1 - r^2/2 + r^4 * sum_i kCosF[i] r^(2i)
+constexpr float kCosF[kCosFLen] = {1.0f / 24.0f, -1.0f / 720.0f, 1.0f / 40320.0f, -1.0f / 3628800.0f};
+
 // erfc(x) = exp(-x^2) * g(t) / x for x in [kErfcTailLo, kErfcTailHi], t = 1/x,
 // g(t) = sum_j kErfcTail[j] T_j(s) (Chebyshev, Clenshaw), s = (t - kErfcTailMid)
 // / kErfcTailHalf; `python3 tools/fit_erfc_cheb.py 12` (the first 13 coefficients of a
