@@ -557,23 +557,18 @@ Vec emit_expm1(VecEmitter& e, const Vec& x) {
   return e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq), r, x);
 }
 
-// Lanes x < kSoftTailF (u = e^x below 2^-125.5, and -inf): where the
-// float32 lane schemes below would need a denormal 2^k, softplus(x) =
-// log1p(e^x) = e^x and mish(x) = x e^x (n / (n + 2) = u to float32
-// precision), in float64. A vector with no such lane skips it.
+// softplus's lanes x < kSoftTailF (u = e^x below 2^-125.5, and -inf), where
+// the float32 lane scheme below would need a denormal 2^k: softplus(x) =
+// log1p(e^x) = e^x, in float64 halves (rare lanes: cost does not matter),
+// rounded once. A vector with no such lane skips it.
 namespace {
 constexpr float kSoftTailF = -87.0f;
-Vec soft_tail(VecEmitter& e, const Vec& x, const Vec& r, bool times_x) {
+Vec softplus_tail(VecEmitter& e, const Vec& x, const Vec& r) {
   Mask tail = e.cmp(kS, x, e.pool_f32(kSoftTailF), Cmp::kLt);  // false for NaN
   Vec out = e.copy(r);
   asmjit::Label done = e.cc().newLabel();
   e.jump_if_none(tail, done);
-  // In float64 as the SSE4.1 code (rare lanes: cost does not matter), u
-  // rounded to float32 (denormal) as the interpreter's expf(x).
-  Vec t = per_half(e, x, [&](const Vec& xd) {
-    Vec u = exp_d(e, xd);
-    return times_x ? e.mul(kD, xd, e.f64_round_f32(u)) : u;
-  });
+  Vec t = per_half(e, x, [&](const Vec& xd) { return exp_d(e, xd); });
   e.assign(out, e.select(kS, tail, r, t));
   e.cc().bind(done);
   return out;
@@ -623,7 +618,7 @@ Vec emit_softplus(VecEmitter& e, const Vec& x) {
   Vec s_err = e.sub(kS, little, e.sub(kS, s, big));
   Vec r = e.add(kS, s, e.add(kS, small, s_err));
   r = e.select(kS, e.cmp(kS, e.const_f32(20.0f), x, Cmp::kLt), r, x);
-  return soft_tail(e, x, r, false);
+  return softplus_tail(e, x, r);
 }
 
 // mish(x) = x * tanh(log1p(u)), u = e^x, = x * n / (n + 2) with n = u (u + 2),
