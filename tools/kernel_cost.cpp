@@ -4,7 +4,7 @@
 // need a quiet machine. Per-element cost = difference of two runs with
 // different n divided by the difference in elements (compile time cancels).
 //
-//   kernel_cost exp|log|tanh|sigmoid|add_tanh|lstm|ten_op <n> [reps] [--isa sse|avx2|avx512]
+//   kernel_cost exp|log|tanh|sigmoid|add_tanh|lstm|ten_op|<any unary op> <n> [reps] [--isa sse|avx2|avx512]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

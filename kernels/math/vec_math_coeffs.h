@@ -162,7 +162,7 @@ constexpr float kTrigVectorMax = 0x1p22f;             // |x| above: the scalar p
 //   |r1| < 1 is a multiple of 2^-24), then r1 - k*F2 as the pair r_a + c:
 //   k*F2 = p_hi + p_lo exactly (FMA), r_a = r1 - p_hi with its error by
 //   TwoSum, c = err + p_lo' - k*F3 (|c| ~ ulp(r_a)); r = r_a + c stays
-//   accurate to ~2^-48 relative for every float32 |x| < 2^13.
+//   accurate to ~2^-47 relative for every float32 |x| < 2^13.
 //   sin(r) = r_a + (r_a^3 S(r^2) + c (1 - r^2/2)), cos(r) = (1 - r^2/2) + (r^4
 //   C(r^2) + rounding errors of r^2 and 1 - r^2/2 - c r_a), each a pair (hi,
 //   tail) summed once; S, C Taylor (to r^9, r^10: truncation < 2^-28 relative

@@ -577,7 +577,7 @@ Vec softplus_tail(VecEmitter& e, const Vec& x, const Vec& r) {
 
 // softplus(x) = x > 20 ? x : log1p(exp(x)). SSE4.1: all in float64 (one
 // rounding). FMA levels, float32 lanes (scheme in vec_math_coeffs.h):
-// max(x, 0) + log(w + c), w + c = 1 + e^-|x| held exactly enough as a pair.
+// max(x, 0) + log(w + lo), w + lo = 1 + e^-|x| held exactly enough as a pair.
 Vec emit_softplus(VecEmitter& e, const Vec& x) {
   if (!e.has_fma()) {
     Vec r = per_half(e, x, [&](const Vec& xd) { return log1p_d(e, exp_d(e, xd)); });
