@@ -73,7 +73,8 @@
 // log1p(x): (SSE4.1 only; the FMA levels use float32 lanes, see kLog1pQ)
 //          log(w) * (x / (w - 1)), w = 1 + x rounded (w - 1 exact), x where
 //          w == 1. exp2(x) = exp_d(x * ln2). expm1 = 2^k*expm1(r) + (2^k - 1).
-//          softplus = log1p(exp(x)); mish = x * n/(n + 2), n = u(u + 2),
+//          softplus = log1p(exp(x)) (SSE4.1 only; FMA levels: float32
+//          lanes, see kLog1pQ); mish = x * n/(n + 2), n = u(u + 2),
 //          u = exp(x) rounded to float32 (as the interpreter's expf).
 // pow(x,e): exp(e * log|x|) with C99 pow's special cases (zeros, infinities,
 //          NaN, negative bases with integer / odd exponents); ATen's special
@@ -158,6 +159,30 @@ constexpr double kPiHalfD = 0x1.921fb54442d18p+0;
 constexpr double kPiQuarterD = 0x1.921fb54442d18p-1;
 constexpr double kTanPi8 = 0.41421356237309503;       // sqrt(2) - 1
 constexpr float kTrigVectorMax = 0x1p22f;             // |x| above: the scalar path
+
+// sin/cos/tan, FMA levels, float32 lanes, for vectors whose every lane has
+// |x| < kTrigFastMax (any other vector: the float64 code above, unchanged):
+//   k = rint(x * 2/pi) (shifter), pi/2 = kPio2F1 + kPio2F2 + kPio2F3 (24
+//   significant bits each, the rest ~2^-76). r1 = x - k*F1 (one FMA, exact:
+//   |r1| < 1 is a multiple of 2^-24), then r1 - k*F2 as the pair r_a + c:
+//   k*F2 = p_hi + p_lo exactly (FMA), r_a = r1 - p_hi with its error by
+//   TwoSum, c = err + p_lo' - k*F3 (|c| ~ ulp(r_a)); r = r_a + c stays
+//   accurate to ~2^-47 relative for every float32 |x| < 2^13.
+//   sin(r) = r_a + (r_a^3 S(r^2) + c (1 - r^2/2)), cos(r) = (1 - r^2/2) + (r^4
+//   C(r^2) + rounding errors of r^2 and 1 - r^2/2 - c r_a), each a pair (hi,
+//   tail) summed once; S, C Taylor (to r^9, r^10: truncation < 2^-28 relative
+//   on |r| <= pi/4, no fit needed). Quadrant from k's low bits as in float64;
+//   tan = sin/cos or -cos/sin by one quotient with a residual correction on
+//   the pairs (rcp14 at avx512, a division at avx2). SSE4.1: float64 only.
+constexpr float kTrigFastMax = 0x1p13f;
+constexpr float kTwoOverPiF = 0x1.45f306p-1f;
+constexpr float kPio2F1 = 0x1.921fb6p+0f;
+constexpr float kPio2F2 = -0x1.777a5cp-25f;
+constexpr float kPio2F3 = -0x1.ee59dap-50f;
+constexpr int kSinFLen = 4;  // sin(r) = r + r^3 * sum_i kSinF[i] r^(2i)
+constexpr float kSinF[kSinFLen] = {-1.0f / 6.0f, 1.0f / 120.0f, -1.0f / 5040.0f, 1.0f / 362880.0f};
+constexpr int kCosFLen = 4;  // cos(r) = 1 - r^2/2 + r^4 * sum_i kCosF[i] r^(2i)
+constexpr float kCosF[kCosFLen] = {1.0f / 24.0f, -1.0f / 720.0f, 1.0f / 40320.0f, -1.0f / 3628800.0f};
 
 // erfc(x) = exp(-x^2) * g(t) / x for x in [kErfcTailLo, kErfcTailHi], t = 1/x,
 // g(t) = sum_j kErfcTail[j] T_j(s) (Chebyshev, Clenshaw), s = (t - kErfcTailMid)
@@ -283,6 +308,16 @@ constexpr float kLog10eHiF = 0x1.bcb7b2p-2f;   // log10(e) rounded
 constexpr float kLog10eLoF = -0x1.5b235ep-27f; // log10(e) - kLog10eHiF rounded (residual 1.0e-16)
 constexpr float kLog10Of2HiF = 0x1.3442p-2f;   // log10(2) to 16 significant bits: e*hi exact for |e| < 256
 constexpr float kLog10Of2LoF = -0x1.95ec1p-19f;// log10(2) - kLog10Of2HiF rounded (residual 8.5e-14)
+//
+// softplus(x), FMA levels, float32 lanes (no new coefficients): x > 20 -> x;
+// otherwise max(x, 0) + log(1 + u), u = e^a, a = max(-|x|, -87) = k ln2 + r,
+// u = 2^k (1 + p) by the shared exp core (Estrin). 1 + u is held as w + lo:
+// w = fma(2^k, p, 1 + 2^k) rounded, lo = its rounding error plus that of
+// 1 + 2^k (both exact by Sterbenz / Fast2Sum, sc p added by an FMA).
+// log(w) for w in [1, 2] as in log1p (w = 2^e m, f = m - 1, kLog1pQ, e ln2hi +
+// f a Fast2Sum pair), plus lo/w = lo - lo (w - 1) rcp(w). max(x, 0) + hi by
+// Fast2Sum (both >= 0), every small term added last. x < -87 (and -inf):
+// e^x in float64 halves, rounded once (vectors with no such lane skip it).
 constexpr int kLog1pQLen = 9;
 constexpr float kLog1pQ[kLog1pQLen] = {
     -0x1.fffff8p-2f,  // -0.499999881

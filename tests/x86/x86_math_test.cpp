@@ -268,6 +268,34 @@ TEST_P(MathTest, DivisionOpsRandomQuotients) {
   }
 }
 
+// sin/cos/tan at the FMA levels take a float32 path for vectors whose lanes
+// are all below kTrigFastMax (2^13) and the float64 path otherwise: one
+// kernel call over 64-element blocks (whole vectors at every level) that
+// alternate between all-small blocks (NaN and +-0 among them, values just
+// below the bound) and blocks with one lane at or above it (the bound itself,
+// larger values, +-inf), each block's other lanes small.
+TEST_P(MathTest, TrigFastAndFallbackVectors) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float big[] = {8192.0f, -8192.0f, 8192.001f, 1e5f, -3.0e9f, 1e30f, inf, -inf};
+  const float small_specials[] = {8191.999f, -8191.999f, 0.0f, -0.0f, nan, 1.5707964f, 3.1415927f, -4712.389f};
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-8191.0f, 8191.0f);
+  std::vector<std::pair<float, float>> pairs;
+  for (int block = 0; block < 32; ++block) {
+    for (int i = 0; i < 64; ++i) {
+      float v = (i % 4 == 0) ? u(rng) * 1e-3f : u(rng);
+      if (block % 2 == 0 && i == 7) v = small_specials[(block / 2) % 8];
+      if (block % 2 == 1 && i == (block * 5) % 64) v = big[(block / 2) % 8];
+      pairs.emplace_back(v, 0.0f);
+    }
+  }
+  for (Op op : {Op::kSin, Op::kCos, Op::kTan}) {
+    SCOPED_TRACE(ir::op_info(op).name);
+    run_pairs(op, pairs, GetParam());
+  }
+}
+
 // The scalar-call slow paths inside fused kernels: values computed before the
 // call (x * y + y, hoisted uniforms) are live across it and must survive; huge
 // arguments (sin) and huge quotients (fmod) in every vector.

@@ -1,9 +1,9 @@
 // Inline vector math (see kernels/math/vec_math_coeffs.h for the schemes and
 // error budgets): exp, tanh and sigmoid in float32 lanes with fitted
-// polynomials; at the FMA levels (avx2, avx512) also erf, log1p, log, log2
-// and log10 (<= 1.05 ULP); pow, exp2, expm1, softplus, mish (and the log
-// family, erf and log1p at SSE4.1) widen each half of the vector to float64,
-// evaluate with relative error < 2^-38, and narrow once.
+// polynomials; at the FMA levels (avx2, avx512) also erf, log1p, log, log2,
+// log10 and softplus (<= 1.07 ULP); pow, exp2, expm1, mish (and the log
+// family, erf, log1p and softplus at SSE4.1) widen each half of the vector to
+// float64, evaluate with relative error < 2^-38, and narrow once.
 #include "backends/x86/vec_math.h"
 
 #include <array>
@@ -616,10 +616,68 @@ Vec emit_expm1(VecEmitter& e, const Vec& x) {
   return e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq), r, x);
 }
 
-// softplus(x) = x > 20 ? x : log1p(exp(x)), all in float64 (one rounding).
+// softplus's lanes x < kSoftTailF (u = e^x below 2^-125.5, and -inf), where
+// the float32 lane scheme below would need a denormal 2^k: softplus(x) =
+// log1p(e^x) = e^x, in float64 halves (rare lanes: cost does not matter),
+// rounded once. A vector with no such lane skips it.
+namespace {
+constexpr float kSoftTailF = -87.0f;
+Vec softplus_tail(VecEmitter& e, const Vec& x, const Vec& r) {
+  Mask tail = e.cmp(kS, x, e.pool_f32(kSoftTailF), Cmp::kLt);  // false for NaN
+  Vec out = e.copy(r);
+  asmjit::Label done = e.cc().newLabel();
+  e.jump_if_none(tail, done);
+  Vec t = per_half(e, x, [&](const Vec& xd) { return exp_d(e, xd); });
+  e.assign(out, e.select(kS, tail, r, t));
+  e.cc().bind(done);
+  return out;
+}
+}  // namespace
+
+// softplus(x) = x > 20 ? x : log1p(exp(x)). SSE4.1: all in float64 (one
+// rounding). FMA levels, float32 lanes (scheme in vec_math_coeffs.h):
+// max(x, 0) + log(w + lo), w + lo = 1 + e^-|x| held exactly enough as a pair.
 Vec emit_softplus(VecEmitter& e, const Vec& x) {
-  Vec r = per_half(e, x, [&](const Vec& xd) { return log1p_d(e, exp_d(e, xd)); });
-  return e.select(kS, e.cmp(kS, e.const_f32(20.0f), x, Cmp::kLt), r, x);
+  if (!e.has_fma()) {
+    Vec r = per_half(e, x, [&](const Vec& xd) { return log1p_d(e, exp_d(e, xd)); });
+    return e.select(kS, e.cmp(kS, e.const_f32(20.0f), x, Cmp::kLt), r, x);
+  }
+  // a = -|x| clamped at kSoftTailF (k >= -126: 2^k normal); NaN passes.
+  Vec a = e.bit_or(x, e.pool_u32(0x80000000u));
+  a = e.max(kS, e.const_f32(kSoftTailF), a);
+  ExpCoreF c = exp_core_fast(e, a, ExpArg::kPlain);
+  Vec sc = pow2_from_t(e, c.t, 0);  // u = sc (1 + p), sc <= 1
+  // w + lo = 1 + sc + sc p: w rounded, one_sc's and w's errors exact.
+  Vec one_sc = e.add(kS, sc, e.pool_f32(1.0f));
+  Vec w = e.fma(kS, sc, c.p, one_sc);
+  Vec lo = e.add(kS, e.sub(kS, one_sc, w), e.sub(kS, sc, e.sub(kS, one_sc, e.pool_f32(1.0f))));
+  lo = e.fma(kS, sc, c.p, lo);
+  // w = 2^ex m, m in [sqrt(1/2), sqrt(2)), ex in {0, 1}; f = m - 1 exact.
+  Vec k = e.bit_and(e.sub_d(w, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
+  Vec m = e.sub_d(w, k);
+  Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
+  Vec f = e.sub(kS, m, e.pool_f32(1.0f));
+  Vec f2 = e.mul(kS, f, f);
+  Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
+  for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
+  // hi + err = ex*ln2hi + f exactly (Fast2Sum), hi >= 0.
+  Vec hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
+  Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+  // log(w + lo) = log(w) + lo/w (|lo/w| < 2^-24), lo/w = lo - lo (w - 1) / w
+  // (w - 1 exact): rcp's 2^-12 only scales lo (w - 1) / w.
+  Vec lo_w = e.fnma(kS, e.mul(kS, lo, e.sub(kS, w, e.pool_f32(1.0f))), e.rcp(w), lo);
+  Vec small = e.add(kS, lo_w, err);
+  small = e.fma(kS, ef, e.const_f32(math::kLn2LoF), small);
+  small = e.fma(kS, f2, q, small);
+  // max(x, 0) + hi by Fast2Sum (both >= 0: larger first), then the small terms.
+  Vec xp = e.max(kS, e.const_f32(0.0f), x);  // NaN passes
+  Vec s = e.add(kS, xp, hi);
+  Vec big = e.max(kS, xp, hi);
+  Vec little = e.min(kS, xp, hi);
+  Vec s_err = e.sub(kS, little, e.sub(kS, s, big));
+  Vec r = e.add(kS, s, e.add(kS, small, s_err));
+  r = e.select(kS, e.cmp(kS, e.const_f32(20.0f), x, Cmp::kLt), r, x);
+  return softplus_tail(e, x, r);
 }
 
 // mish(x) = x * tanh(log1p(u)), u = e^x, = x * n / (n + 2) with n = u (u + 2),

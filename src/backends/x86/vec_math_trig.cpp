@@ -1,6 +1,7 @@
 // Inline vector math, part 2: trigonometric, inverse, hyperbolic, erfc (float64
-// halves); asin, acos, atan and atan2 only at SSE4.1: the FMA levels call
-// vec_math_inv.cpp's float32-lane versions.
+// halves); at the FMA levels sin, cos and tan run in float32 lanes for
+// vectors whose arguments are all below kTrigFastMax (others: float64), and
+// asin, acos, atan and atan2 call vec_math_inv.cpp's float32-lane versions.
 #include "backends/x86/vec_math.h"
 
 #include <array>
@@ -153,7 +154,7 @@ Vec trig_d(VecEmitter& e, const Vec& x, Trig fn) {
   return e.bit_xor(e.select(kD, odd, s, c), sign);
 }
 
-Vec emit_trig(VecEmitter& e, const Vec& x, Trig fn) {
+Vec emit_trig_d(VecEmitter& e, const Vec& x, Trig fn) {
   Vec r = per_half(e, x, [&](const Vec& xd) { return trig_d(e, xd, fn); });
   // sin(+-0) = tan(+-0) = +-0 (the reduction's sums give +0).
   if (fn != Trig::kCos) r = e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq), r, x);
@@ -161,6 +162,84 @@ Vec emit_trig(VecEmitter& e, const Vec& x, Trig fn) {
   Mask huge = e.cmp(kS, e.const_f32(math::kTrigVectorMax), ax_, Cmp::kLt);  // includes +-inf, not NaN
   LaneFn f = fn == Trig::kSin ? &lanes_sin : fn == Trig::kCos ? &lanes_cos : &lanes_tan;
   return lanes_fallback(e, huge, r, x, x, f);
+}
+
+// sin/cos/tan in float32 lanes for |x| < kTrigFastMax (FMA levels; scheme in
+// vec_math_coeffs.h). NaN gives NaN; other lanes are the caller's.
+Vec trig_f(VecEmitter& e, const Vec& x, Trig fn) {
+  Vec t = e.fma(kS, e.const_f32(math::kTwoOverPiF), x, e.pool_f32(math::kShifterF));
+  Vec k = e.sub(kS, t, e.pool_f32(math::kShifterF));
+  Vec r1 = e.fnma(kS, k, e.pool_f32(math::kPio2F1), x);  // exact
+  Vec f2 = e.const_f32(math::kPio2F2);
+  Vec p_hi = e.mul(kS, k, f2);
+  Vec p_nlo = e.fnma(kS, k, f2, p_hi);  // p_hi - k*F2, exact
+  // TwoSum: r_a + err = r1 - p_hi exactly.
+  Vec r_a = e.sub(kS, r1, p_hi);
+  Vec bb = e.sub(kS, r_a, r1);
+  Vec err = e.sub(kS, e.sub(kS, r1, e.sub(kS, r_a, bb)), e.add(kS, p_hi, bb));
+  Vec c = e.fnma(kS, k, e.pool_f32(math::kPio2F3), e.add(kS, err, p_nlo));  // r = r_a + c
+  Vec r2 = e.mul(kS, r_a, r_a);
+  Vec hr2 = e.mul(kS, r2, e.pool_f32(0.5f));
+  // sin: r_a + tail.
+  Vec sp = e.const_f32(math::kSinF[math::kSinFLen - 1]);
+  for (int i = math::kSinFLen - 2; i >= 0; --i) sp = e.fma(kS, sp, r2, e.pool_f32(math::kSinF[i]));
+  Vec s_lo = e.fnma(kS, c, hr2, c);                    // c cos(r) ~ c (1 - r^2/2)
+  s_lo = e.fma(kS, e.mul(kS, r_a, r2), sp, s_lo);
+  // cos: w + tail, w = 1 - r2/2 (its error by Fast2Sum), r2's error, - c r_a.
+  Vec cp = e.const_f32(math::kCosF[math::kCosFLen - 1]);
+  for (int i = math::kCosFLen - 2; i >= 0; --i) cp = e.fma(kS, cp, r2, e.pool_f32(math::kCosF[i]));
+  Vec one = e.const_f32(1.0f);
+  Vec w = e.sub(kS, one, hr2);
+  Vec w_err = e.sub(kS, e.sub(kS, one, w), hr2);
+  Vec r2_nlo = e.fnma(kS, r_a, r_a, r2);                // r2 - r_a^2, exact
+  Vec c_lo = e.fma(kS, r2_nlo, e.const_f32(0.5f), w_err);
+  c_lo = e.fnma(kS, c, r_a, c_lo);
+  c_lo = e.fma(kS, e.mul(kS, r2, r2), cp, c_lo);
+  Vec q = fn == Trig::kCos ? e.add_d(t, e.pool_u32(1)) : t;
+  // odd: q's bit 0 moved to the sign of 1.0f.
+  Mask odd = e.cmp(kS, e.bit_or(e.shl_d(q, 31), e.pool_u32(0x3F800000u)), e.pool_f32(0.0f), Cmp::kLt);
+  if (fn == Trig::kTan) {
+    // even k: sin / cos, odd k: -cos / sin, on the pairs: r0 = n / d rounded,
+    // then r0 + (n_hi + n_lo - r0 d_hi - r0 d_lo) / d.
+    Vec sgn = e.const_f32(-0.0f);
+    Vec n_hi = e.select(kS, odd, r_a, e.bit_xor(w, sgn));
+    Vec n_lo = e.select(kS, odd, s_lo, e.bit_xor(c_lo, sgn));
+    Vec d_hi = e.select(kS, odd, w, r_a);
+    Vec d_lo = e.select(kS, odd, c_lo, s_lo);
+    Vec den = e.add(kS, d_hi, d_lo);
+    Vec num = e.add(kS, n_hi, n_lo);
+    Vec rq = e.isa() == Isa::kAvx512 ? e.rcp(den) : e.div(kS, one, den);
+    Vec r0 = e.mul(kS, num, rq);
+    Vec res = e.fnma(kS, r0, d_hi, n_hi);
+    res = e.add(kS, res, n_lo);
+    res = e.fnma(kS, r0, d_lo, res);
+    return e.fma(kS, res, rq, r0);
+  }
+  Vec hi = e.select(kS, odd, r_a, w);
+  Vec lo = e.select(kS, odd, s_lo, c_lo);
+  Vec sign = e.bit_and(e.shl_d(q, 30), e.pool_u32(0x80000000u));  // q's bit 1
+  return e.bit_xor(e.add(kS, hi, lo), sign);
+}
+
+// FMA levels: a vector whose every lane has |x| < kTrigFastMax (NaN too)
+// takes trig_f; any other the float64 code, so large arguments give what
+// they gave before.
+Vec emit_trig(VecEmitter& e, const Vec& x, Trig fn) {
+  if (!e.has_fma()) return emit_trig_d(e, x, fn);
+  Vec ax_ = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
+  Mask slow = e.cmp(kS, e.const_f32(math::kTrigFastMax), ax_, Cmp::kLe);  // includes +-inf, not NaN
+  Vec out = e.copy(x);
+  asmjit::Label fast = e.cc().newLabel(), done = e.cc().newLabel();
+  e.jump_if_none(slow, fast);
+  e.assign(out, emit_trig_d(e, x, fn));
+  e.cc().jmp(done);
+  e.cc().bind(fast);
+  Vec r = trig_f(e, x, fn);
+  // sin(+-0) = tan(+-0) = +-0.
+  if (fn != Trig::kCos) r = e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kEq), r, x);
+  e.assign(out, r);
+  e.cc().bind(done);
+  return out;
 }
 
 // atan(u) for u >= 0 in float64 (+inf -> pi/2; NaN passes).
