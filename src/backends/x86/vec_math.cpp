@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include "backends/x86/vec_math_f64.h"
 #include "kernels/math/vec_math_coeffs.h"
@@ -418,24 +420,44 @@ Vec log_specials(VecEmitter& e, const Vec& v, Vec r) {
 namespace {
 enum class LogBase { kE, k2, k10 };
 
+// u = 2^e m with m in [sqrt(1/2), sqrt(2)) for a positive normal u (other
+// lanes: garbage the callers replace): k = e << 23, m, e as a float, f = m - 1
+// (exact) and Q(f) of log1p's polynomial, log(m) = f + f^2 Q(f).
+struct LogSplitF {
+  Vec k, m, ef, f, q;
+};
+LogSplitF log_split_f(VecEmitter& e, const Vec& u) {
+  LogSplitF s;
+  s.k = e.bit_and(e.sub_d(u, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
+  s.m = e.sub_d(u, s.k);
+  s.ef = e.sub(kS, e.add_d(e.sra_d(s.k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
+  s.f = e.sub(kS, s.m, e.pool_f32(1.0f));
+  s.q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
+  for (int i = math::kLog1pQLen - 2; i >= 0; --i) s.q = e.fma(kS, s.q, s.f, e.pool_f32(math::kLog1pQ[i]));
+  return s;
+}
+
+// hi + err = ef*ln2hi + f exactly (ef*ln2hi is exact; Fast2Sum: |ef ln2hi| >=
+// |f| unless ef = 0).
+std::pair<Vec, Vec> ln2_f_pair(VecEmitter& e, const Vec& ef, const Vec& f) {
+  Vec hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
+  Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+  return {hi, err};
+}
+
 Vec log_f(VecEmitter& e, const Vec& x, LogBase base) {
   // Denormal x (and garbage lanes <= 0, replaced below): x 2^23, exact, e - 23.
   Mask sub = e.cmp(kS, x, e.pool_f32(0x1p-126f), Cmp::kLt);
   Vec xs = e.select(kS, sub, x, e.mul(kS, x, e.pool_f32(0x1p23f)));
-  // k = e << 23 with xs = 2^e m (as log1p_f).
-  Vec k = e.bit_and(e.sub_d(xs, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
-  Vec m = e.sub_d(xs, k);
-  Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
-  ef = e.select(kS, sub, ef, e.sub(kS, ef, e.pool_f32(23.0f)));
-  Vec f = e.sub(kS, m, e.pool_f32(1.0f));
-  Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
-  for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
+  LogSplitF ls = log_split_f(e, xs);
+  const Vec ef = e.select(kS, sub, ls.ef, e.sub(kS, ls.ef, e.pool_f32(23.0f)));
+  const Vec& f = ls.f;
+  const Vec& q = ls.q;
   // log(m) = f + f^2 Q(f): the f^2 Q term is folded into lo by the last FMA.
   Vec hi, lo;
   if (base == LogBase::kE) {
-    // hi + err = e*ln2hi + f exactly (e*ln2hi exact; Fast2Sum: |e ln2hi| >= |f| unless e = 0).
-    hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
-    Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+    Vec err;
+    std::tie(hi, err) = ln2_f_pair(e, ef, f);
     lo = e.fma(kS, ef, e.const_f32(math::kLn2LoF), err);
     lo = e.fma(kS, e.mul(kS, f, f), q, lo);
   } else {
@@ -496,17 +518,10 @@ namespace {
 Vec log1p_f(VecEmitter& e, const Vec& x) {
   Vec u = e.add(kS, x, e.pool_f32(1.0f));
   Vec c = e.sub(kS, x, e.sub(kS, u, e.pool_f32(1.0f)));  // 1 + x = u + c
-  // k = e << 23 with u = 2^e m, m in [sqrt(1/2), sqrt(2)).
-  Vec k = e.bit_and(e.sub_d(u, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
-  Vec m = e.sub_d(u, k);
-  Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
-  Vec f = e.sub(kS, m, e.pool_f32(1.0f));
+  const LogSplitF ls = log_split_f(e, u);  // u = 2^e m
+  const Vec &k = ls.k, &m = ls.m, &ef = ls.ef, &f = ls.f, &q = ls.q;
   Vec f2 = e.mul(kS, f, f);
-  Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
-  for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
-  // hi + err = e*ln2hi + f exactly (Fast2Sum; e*ln2hi is exact).
-  Vec hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
-  Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+  auto [hi, err] = ln2_f_pair(e, ef, f);
   // c/u = c'/m = c' - c' f / m with c' = c 2^-e (2^-e from k; max turns the
   // -inf of e = 128, where c = 0, into 0), the quotient from rcp: its 2^-12
   // only scales c' f / m.
@@ -652,17 +667,12 @@ Vec emit_softplus(VecEmitter& e, const Vec& x) {
   Vec w = e.fma(kS, sc, c.p, one_sc);
   Vec lo = e.add(kS, e.sub(kS, one_sc, w), e.sub(kS, sc, e.sub(kS, one_sc, e.pool_f32(1.0f))));
   lo = e.fma(kS, sc, c.p, lo);
-  // w = 2^ex m, m in [sqrt(1/2), sqrt(2)), ex in {0, 1}; f = m - 1 exact.
-  Vec k = e.bit_and(e.sub_d(w, e.pool_u32(0x3F3504F3u)), e.pool_u32(0xFF800000u));
-  Vec m = e.sub_d(w, k);
-  Vec ef = e.sub(kS, e.add_d(e.sra_d(k, 23), e.pool_u32(math::kShifterBits)), e.pool_f32(math::kShifterF));
-  Vec f = e.sub(kS, m, e.pool_f32(1.0f));
+  // w = 2^ex m, m in [sqrt(1/2), sqrt(2)), ex in {0, 1}; f = m - 1 exact;
+  // hi + err = ex*ln2hi + f exactly, hi >= 0.
+  const LogSplitF ls = log_split_f(e, w);
+  const Vec &ef = ls.ef, &f = ls.f, &q = ls.q;
   Vec f2 = e.mul(kS, f, f);
-  Vec q = e.const_f32(math::kLog1pQ[math::kLog1pQLen - 1]);
-  for (int i = math::kLog1pQLen - 2; i >= 0; --i) q = e.fma(kS, q, f, e.pool_f32(math::kLog1pQ[i]));
-  // hi + err = ex*ln2hi + f exactly (Fast2Sum), hi >= 0.
-  Vec hi = e.fma(kS, ef, e.const_f32(math::kLn2HiF), f);
-  Vec err = e.sub(kS, f, e.fnma(kS, ef, e.pool_f32(math::kLn2HiF), hi));
+  auto [hi, err] = ln2_f_pair(e, ef, f);
   // log(w + lo) = log(w) + lo/w (|lo/w| < 2^-24), lo/w = lo - lo (w - 1) / w
   // (w - 1 exact): rcp's 2^-12 only scales lo (w - 1) / w.
   Vec lo_w = e.fnma(kS, e.mul(kS, lo, e.sub(kS, w, e.pool_f32(1.0f))), e.rcp(w), lo);
