@@ -122,6 +122,7 @@ class DtypeEmitter {
   Vec half_bits(const Vec& f);    // float32 lanes -> f16 bits (0..0xFFFF per lane)
   Vec half_value(const Vec& h);   // f16 bits -> float32 lanes
   Vec bf16_bits(const Vec& f);
+  Vec bf16_round(const Vec& f);  // f rounded to bf16, as a float32 (bf16_bits << 16)
   Vec i64_to_f64(const Vec& x);
   Vec f64_to_i64(const Vec& d);
   Vec i64_to_f32(const Vec& lo, const Vec& hi);
