@@ -110,7 +110,8 @@
 //          exp(-x^2) * g(1/|x|) / |x| (|x| clamped to kErfcTailHi: erfc rounds
 //          to 0 beyond 10.06), g(t) = x exp(x^2) erfc(x) by Clenshaw from
 //          kErfcTail (relative error 7.5e-14), and erfc(x) = 2 - tail(|x|)
-//          for x <= -kErfcTailLo.
+//          for x <= -kErfcTailLo. (SSE4.1 only; the FMA levels use float32
+//          lanes, see kErfcQ after erf's coefficients.)
 #pragma once
 
 #include <cstdint>
@@ -276,6 +277,46 @@ constexpr float kErfLarge[kErfLargeLen] = {
     0x1.506p-9f,      // 0.00256633759
     -0x1.f457a8p-11f, // -0.000954327406
     0x1.3a557ap-13f,  // 0.00014988608
+};
+
+// erfc(x), FMA levels (avx2, avx512), float32 lanes; a = |x|:
+//   a < kErfcSplit: erfc(x) = 1 + y + y P(y^2), y = -x, P = kErfSmall
+//          (erf's small-|x| polynomial, fitted on [0, 0.875]): h = 1 + y
+//          with its exact rounding error (Fast2Sum), result
+//          h + fma(y, P, error), one final rounding.
+//   a >= kErfcSplit: erfc(a) = exp(-a^2) Q(t - kErfcTm) / (a + kErfcC),
+//          t = 1/(a + kErfcC), a clamped to kErfcTailHiF. Every rounding but
+//          the last carried as a low part: a^2 = hi + lo (FMA); exp(-hi) =
+//          2^k (1 + p), p = r + r^2 kExpQ(r) (exp's reduction) with p's
+//          rounding error; a + kErfcC = d + d_lo (TwoSum); t and the
+//          quotient by residual-corrected divisions by d + d_lo; Q's last
+//          Horner step as an exact pair qq + qq_lo, t's and u's errors du
+//          added as Q'(u) du (Q' from kErfcQ[1..4]); 2^k applied last as
+//          2^(k+64) * 2^-64 (one rounding into the denormals). Q = kErfcQ
+//          (Horner in u = t - kErfcTm), fitted by `python3 tools/fit_erfc.py
+//          9 0.47 3`: relative error 2^-29.16 with these floats.
+//          a >= kErfcZeroF -> 0 (glibc's erfcf, the interpreter, is 0 from
+//          there; the rounded value is the smallest denormal up to 10.0541945).
+//   x <= -kErfcSplit: 2 - erfc(a). NaN -> NaN, +inf -> 0, -inf -> 2.
+//   Measured: 1.3131 ULP over all 2^32 inputs (ULP.md). The SSE4.1 level
+//   keeps the float64 code (kErfcTail above).
+constexpr float kErfcC = 3.0f;
+constexpr float kErfcSplit = 0.47f;            // erfc(0.47) = 0.506: small-path results >= 1/2
+constexpr float kErfcTm = 0x1.753d1ap-3f;      // 0.182244301
+constexpr float kErfcTailHiF = 0x1.41eb86p+3f;  // 10.06
+constexpr float kErfcZeroF = 0x1.419d74p+3f;    // 10.0504704: erfcf is 0 from here
+constexpr int kErfcQLen = 10;
+constexpr float kErfcQ[kErfcQLen] = {
+    0x1.2978d4p+0f,   // 1.16199994
+    0x1.80df7ap+2f,   // 6.01363993
+    0x1.89da5p+4f,    // 24.615799
+    0x1.34db94p+6f,   // 77.2144318
+    0x1.55acc4p+7f,   // 170.837433
+    0x1.8d835ap+7f,   // 198.756546
+    -0x1.36648ap+7f,  // -155.196365
+    -0x1.cfbf54p+9f,  // -927.494751
+    -0x1.76dc82p+8f,  // -374.861359
+    0x1.750d1ep+11f,  // 2984.40991
 };
 
 // log1p(x), FMA levels, float32 lanes: u = 1 + x rounded, c = x - (u - 1)

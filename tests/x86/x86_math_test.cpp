@@ -56,8 +56,10 @@ std::vector<float> edge_values() {
   // sinh/cosh overflow (float32 std::sinh overflows from 89.41599 on), exp's range.
   for (float s : {89.41599f, 89.0f, 88.72284f, 90.0f, 100.0f, 710.0f}) around(&v, s, 3);
   // erfc: the series / tail switch at 2.5, the denormal range (9.19 .. 10.06),
-  // the last nonzero value, 4 (the series' clamp) and 10.5 (the tail's clamp).
+  // the last nonzero value, 4 (the series' clamp) and 10.5 (the tail's clamp);
+  // the FMA levels' float32 switch at +-0.47 and their zero from 10.0504704.
   for (float s : {2.5f, 4.0f, 9.19f, 9.5f, 10.0f, 10.0546875f, 10.06f, 10.5f, 26.5f}) around(&v, s, 2);
+  for (float s : {0.47f, -0.47f, 0x1.419d74p+3f}) around(&v, s, 2);
   v.push_back(inf);
   v.push_back(-inf);
   std::mt19937 rng(2026);

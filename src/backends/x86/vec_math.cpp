@@ -13,6 +13,7 @@
 #include <tuple>
 #include <utility>
 
+#include "backends/x86/vec_math_f32.h"
 #include "backends/x86/vec_math_f64.h"
 #include "kernels/math/vec_math_coeffs.h"
 
@@ -607,6 +608,80 @@ Vec emit_erf(VecEmitter& e, const Vec& x) {
   Mask m = e.cmp(kS, e.const_f32(math::kErfSplit), a, Cmp::kLe);
   Vec r = e.select(kS, m, small, large);
   return e.or_and(r, x, e.pool_u32(0x80000000u));
+}
+
+// erfc(x) at the FMA levels in float32 lanes (scheme and coefficients in
+// vec_math_coeffs.h): 1 - erf(x) by erf's small polynomial with an exact
+// 1 + y below kErfcSplit, exp(-a^2) Q(t) / (a + kErfcC) above, 2 - erfc(a)
+// for x <= -kErfcSplit.
+Vec f32::erfc_f(VecEmitter& e, const Vec& x) {
+  Vec a = e.bit_and(x, e.pool_u32(0x7FFFFFFFu));
+  // Small: y = -x, h = 1 + y and err its rounding error (|y| < 1: Fast2Sum).
+  Vec y = e.bit_xor(x, e.pool_u32(0x80000000u));
+  Vec s = e.mul(kS, y, y);
+  Vec p = e.const_f32(math::kErfSmall[math::kErfSmallLen - 1]);
+  for (int i = math::kErfSmallLen - 2; i >= 0; --i) p = e.fma(kS, p, s, e.pool_f32(math::kErfSmall[i]));
+  Vec h = e.add(kS, y, e.pool_f32(1.0f));
+  Vec err = e.sub(kS, y, e.sub(kS, h, e.pool_f32(1.0f)));
+  Vec small = e.add(kS, h, e.fma(kS, y, p, err));
+  // Tail on at = a clamped to [kErfcSplit, kErfcTailHiF] (max gives kErfcSplit for NaN).
+  Vec at = e.max(kS, a, e.pool_f32(math::kErfcSplit));
+  at = e.min(kS, at, e.pool_f32(math::kErfcTailHiF));
+  Vec sq = e.mul(kS, at, at);
+  Vec nlo = e.fnma(kS, at, at, sq);  // sq - at^2 = -lo, exact
+  // e^-sq = 2^k (1 + p), p = r + r^2 Q(r) as p + p_lo (p_lo: p's rounding
+  // error, exact: p / r in [0.84, 1.19]).
+  Vec tk = e.fnma(kS, e.const_f32(math::kLog2eF), sq, e.pool_f32(math::kShifterF));
+  Vec k = e.sub(kS, tk, e.pool_f32(math::kShifterF));
+  Vec rr = e.fnma(kS, k, e.pool_f32(math::kLn2HiF), e.bit_xor(sq, e.pool_u32(0x80000000u)));
+  rr = e.fnma(kS, k, e.pool_f32(math::kLn2LoF), rr);
+  Vec r2 = e.mul(kS, rr, rr);
+  Vec eq = e.const_f32(math::kExpQ[math::kExpQLen - 1]);
+  for (int i = math::kExpQLen - 2; i >= 0; --i) eq = e.fma(kS, eq, rr, e.pool_f32(math::kExpQ[i]));
+  Vec p1 = e.fma(kS, r2, eq, rr);
+  Vec p1_lo = e.fma(kS, r2, eq, e.sub(kS, rr, p1));
+  // d + d_lo = at + kErfcC exactly (TwoSum).
+  Vec d = e.add(kS, at, e.pool_f32(math::kErfcC));
+  Vec bb = e.sub(kS, d, at);
+  Vec d_lo = e.add(kS, e.sub(kS, at, e.sub(kS, d, bb)), e.sub(kS, e.const_f32(math::kErfcC), bb));
+  Vec q = recip_f(e, d);
+  Vec t = div_corrected(e, e.const_f32(1.0f), d, d_lo, q);
+  Vec u = e.sub(kS, t, e.pool_f32(math::kErfcTm));
+  // du: t's error (the residual of 1 - t (d + d_lo), times q) plus u's rounding
+  // error (Fast2Sum of -kErfcTm + t; u is exact for t >= kErfcTm / 2).
+  Vec tres = e.fnma(kS, t, d, e.pool_f32(1.0f));
+  tres = e.fnma(kS, t, d_lo, tres);
+  Vec du = e.sub(kS, t, e.add(kS, u, e.pool_f32(math::kErfcTm)));
+  du = e.fma(kS, tres, q, du);
+  // Q'(u) to ~1% from kErfcQ[1..4] (it only scales du, <= 2^-24 t).
+  Vec dq = e.const_f32(4.0f * math::kErfcQ[4]);
+  for (int i = 3; i >= 1; --i) dq = e.fma(kS, dq, u, e.pool_f32(static_cast<float>(i) * math::kErfcQ[i]));
+  // Q = c0 + u H as qq + qq_lo (qq_lo exact: qq / c0 in [0.63, 1.9]).
+  Vec hh = e.const_f32(math::kErfcQ[math::kErfcQLen - 1]);
+  for (int i = math::kErfcQLen - 2; i >= 1; --i) hh = e.fma(kS, hh, u, e.pool_f32(math::kErfcQ[i]));
+  Vec qq = e.fma(kS, hh, u, e.pool_f32(math::kErfcQ[0]));
+  Vec qq_lo = e.fma(kS, hh, u, e.sub(kS, e.const_f32(math::kErfcQ[0]), qq));
+  qq_lo = e.fma(kS, dq, du, qq_lo);
+  // N = (qq + qq_lo)(1 + p1 + p1_lo)(1 - lo) = m + n_lo: m = qq (1 + p1)
+  // rounded, n_lo its exact error (qq - m exact) plus the small products.
+  Vec m = e.fma(kS, qq, p1, qq);
+  Vec n_lo = e.fma(kS, qq, p1, e.sub(kS, qq, m));
+  n_lo = e.fma(kS, qq, p1_lo, n_lo);
+  n_lo = e.fma(kS, m, nlo, n_lo);
+  n_lo = e.fma(kS, qq_lo, p1, e.add(kS, n_lo, qq_lo));
+  // r = N / (d + d_lo): r0 = m q, r0 + (m - r0 d - r0 d_lo + n_lo) q.
+  Vec r = e.mul(kS, m, q);
+  Vec res = e.fnma(kS, r, d, m);
+  res = e.fnma(kS, r, d_lo, res);
+  res = e.add(kS, res, n_lo);
+  r = e.fma(kS, res, q, r);
+  r = e.mul(kS, r, pow2_from_t(e, tk, 64));
+  r = e.mul(kS, r, e.pool_f32(0x1p-64f));
+  // a >= kErfcZeroF (+inf included, NaN not) -> 0; x < 0 -> 2 - tail.
+  r = e.select(kS, e.cmp(kS, e.const_f32(math::kErfcZeroF), a, Cmp::kLe), r, e.const_f32(0.0f));
+  r = e.select(kS, e.cmp(kS, x, e.pool_f32(0.0f), Cmp::kLt), r, e.sub(kS, e.const_f32(2.0f), r));
+  // kErfcSplit <= a: false for NaN (the small path's NaN is kept).
+  return e.select(kS, e.cmp(kS, e.const_f32(math::kErfcSplit), a, Cmp::kLe), small, r);
 }
 
 // gelu(x) = x * 0.5 * (1 + erf(x * sqrt(1/2))): the interpreter's float32

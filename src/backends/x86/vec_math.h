@@ -34,7 +34,7 @@ Vec emit_pow(VecEmitter& e, const Vec& x, const Vec& ex, const float* const_exp)
 // Trigonometric, inverse trigonometric and hyperbolic functions and erfc, in
 // float64 halves rounded once (sin/cos/tan: |x| > 2^22 through a scalar call);
 // asin, acos, atan and atan2 in float32 lanes at the FMA levels
-// (vec_math_inv.cpp).
+// (vec_math_inv.cpp), and erfc (vec_math.cpp, <= 1.32 ULP measured).
 Vec emit_sin(VecEmitter& e, const Vec& x);
 Vec emit_cos(VecEmitter& e, const Vec& x);
 Vec emit_tan(VecEmitter& e, const Vec& x);

@@ -12,5 +12,7 @@ Vec asin_f(VecEmitter& e, const Vec& x);
 Vec acos_f(VecEmitter& e, const Vec& x);
 Vec atan_f(VecEmitter& e, const Vec& x);
 Vec atan2_f(VecEmitter& e, const Vec& y, const Vec& x);
+// erfc in float32 lanes (vec_math.cpp, next to erf and the float32 exp core).
+Vec erfc_f(VecEmitter& e, const Vec& x);
 
 }  // namespace fuze::x86::f32

@@ -374,6 +374,8 @@ constexpr int kErfcSeriesTerms = 40;
 static_assert(kErfcSeriesTerms <= kErfTerms, "erfc's head is a prefix of erf's series");
 
 Vec emit_erfc(VecEmitter& e, const Vec& x) {
+  // FMA levels: float32 lanes (vec_math.cpp); SSE4.1: the float64 code below.
+  if (e.has_fma()) return f32::erfc_f(e, x);
   const auto& c = erf_coefficients();
   return per_half(e, x, [&](const Vec& xd) {
     // |x| < kErfcTailLo: 1 - erf(x), the series on x clamped to +-kErfcTailLo.
