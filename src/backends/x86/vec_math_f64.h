@@ -37,6 +37,8 @@ struct ExpParts {
 // y -> (expm1(r), 2^k) with y = k*ln2 + r, y clamped to [lo_clamp, hi_clamp].
 ExpParts exp_parts(VecEmitter& e, const Vec& y_in, double lo_clamp, double hi_clamp);
 Vec exp_d(VecEmitter& e, const Vec& y);
+// log(x) for positive finite x (other lanes: garbage the callers replace).
+Vec log_d(VecEmitter& e, const Vec& x);
 // log1p(u) for u > -1 in float64.
 Vec log1p_d(VecEmitter& e, const Vec& u);
 
