@@ -399,15 +399,10 @@ Vec DtypeEmitter::half_value(const Vec& h) {
   return e_.bit_or(f, e_.shl_d(e_.bit_and(h, e_.pool_u32(0x8000u)), 16));
 }
 
-Vec DtypeEmitter::bf16_bits(const Vec& f) {
-  // (u + ((u >> 16) & 1) + 0x7FFF) >> 16; NaN -> 0x7FC0.
-  Vec lsb = e_.bit_and(shr_d(f, 16), e_.pool_u32(1));
-  Vec r = shr_d(e_.add_d(e_.add_d(f, lsb), e_.pool_u32(0x7FFFu)), 16);
-  return e_.select(Fp::kF32, e_.cmp(Fp::kF32, f, f, Cmp::kUnord), r, e_.load_aligned(e_.pool_u32(0x7FC0u)));
-}
+Vec DtypeEmitter::bf16_bits(const Vec& f) { return shr_d(bf16_round(f), 16); }
 
 Vec DtypeEmitter::bf16_round(const Vec& f) {
-  // bf16_bits(f) << 16, with a mask instead of the two shifts.
+  // (u + ((u >> 16) & 1) + 0x7FFF) & 0xFFFF0000; NaN -> 0x7FC00000.
   Vec lsb = e_.bit_and(shr_d(f, 16), e_.pool_u32(1));
   Vec r = e_.bit_and(e_.add_d(e_.add_d(f, lsb), e_.pool_u32(0x7FFFu)), e_.pool_u32(0xFFFF0000u));
   return e_.select(Fp::kF32, e_.cmp(Fp::kF32, f, f, Cmp::kUnord), r, e_.load_aligned(e_.pool_u32(0x7FC00000u)));

@@ -253,27 +253,11 @@ Val DtypeEmitter::op(const ir::Node& n, const std::vector<Val>& args, const std:
   }
   if ((info.flags & ir::kAnyIn) != 0) {  // logical ops: operands to 0/1 first
     Vec x = nonzero(types[0], a);
-    switch (n.op) {
-      case Op::kLogicalNot: return Val{e_.bit_xor(x, e_.pool_u32(1)), Vec()};
-      case Op::kLogicalAnd: return Val{e_.bit_and(x, nonzero(types[1], b)), Vec()};
-      case Op::kLogicalOr: return Val{e_.bit_or(x, nonzero(types[1], b)), Vec()};
-      case Op::kLogicalXor: return Val{e_.bit_xor(x, nonzero(types[1], b)), Vec()};
-      case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kNeg: case Op::kAbs:
-      case Op::kReciprocal: case Op::kSqrt: case Op::kRsqrt: case Op::kMaximum: case Op::kMinimum:
-      case Op::kClampMin: case Op::kClampMax: case Op::kRelu: case Op::kExp: case Op::kLog: case Op::kTanh:
-      case Op::kSigmoid: case Op::kPow: case Op::kFloorDivide: case Op::kRemainder: case Op::kFmod:
-      case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: case Op::kWhere:
-      case Op::kBitwiseAnd: case Op::kBitwiseOr: case Op::kBitwiseXor: case Op::kBitwiseNot: case Op::kCast:
-      case Op::kGelu: case Op::kGeluTanh: case Op::kSilu: case Op::kHardswish: case Op::kHardsigmoid:
-      case Op::kLeakyRelu: case Op::kElu: case Op::kSoftplus: case Op::kMish: case Op::kThreshold:
-      case Op::kLerp: case Op::kErf: case Op::kErfc: case Op::kExpm1: case Op::kLog1p: case Op::kLog2:
-      case Op::kLog10: case Op::kExp2: case Op::kFloor: case Op::kCeil: case Op::kRound: case Op::kTrunc:
-      case Op::kSign: case Op::kFrac: case Op::kSin: case Op::kCos: case Op::kTan: case Op::kAsin:
-      case Op::kAcos: case Op::kAtan: case Op::kSinh: case Op::kCosh: case Op::kAsinh: case Op::kAcosh:
-      case Op::kAtanh: case Op::kAtan2: case Op::kLogit: case Op::kXlogy: case Op::kIsnan: case Op::kIsinf:
-      case Op::kIsfinite: case Op::kNanToNum: case Op::kLogaddexp:
-    case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize: break;
-    }
+    if (n.op == Op::kLogicalNot) return Val{e_.bit_xor(x, e_.pool_u32(1)), Vec()};
+    Vec y = nonzero(types[1], b);
+    if (n.op == Op::kLogicalAnd) return Val{e_.bit_and(x, y), Vec()};
+    if (n.op == Op::kLogicalOr) return Val{e_.bit_or(x, y), Vec()};
+    if (n.op == Op::kLogicalXor) return Val{e_.bit_xor(x, y), Vec()};
   }
   if ((info.flags & ir::kBoolOut) != 0) return predicate(n.op, types[0], a, b);
   if (n.op == Op::kNanToNum && computes_in_f32(n.dtype)) {  // f16, bf16 (f32 takes emit_op)
