@@ -53,6 +53,31 @@ std::string fusibility(const torch::jit::Node* node, const ProfiledDtypes* profi
 // list report on.
 bool is_elementwise_kind(c10::Symbol kind);
 
+// Reductions the fusion pass takes into groups (reduce_nodes.cpp): aten::sum,
+// mean, amax, amin, logsumexp over constant dims, softmax and log_softmax
+// over a constant dim, layer_norm over its normalized_shape. In a group they
+// reduce the group's trailing dims (the kernel's row, ir::Kernel::reduce_rank).
+struct ReduceSpec {
+  std::vector<int64_t> dims;  // as written (negative: from the end); ignored when `all`
+  bool all = false;           // every dim (sum(x), mean(x), amax(x, []))
+  bool keepdim = true;        // false: the result drops the reduced dims
+  bool full_output = false;   // softmax, log_softmax, layer_norm: the result has the input's shape
+  std::vector<int64_t> normalized_shape;  // layer_norm: the sizes of the reduced dims (checked per call)
+};
+bool is_reduction_kind(c10::Symbol kind);
+// "" when `node` is a reduction of a supported overload with constant dims
+// (and *spec filled in when spec is not null); else why not.
+std::string reduction_fusibility(const torch::jit::Node* node, const ProfiledDtypes* profiled, ReduceSpec* spec);
+// Gives reductions whose dims are a prim::ListConstruct of constant ints (what
+// scripting and tracing record for `x.mean(-1, keepdim=True)`) a constant
+// list instead, so that the dims are known to the fusion pass.
+void constant_reduce_dims(torch::jit::Block* block);
+// The reduced dims of `spec` at iteration rank `rank` when they are the
+// trailing K dims, each once (K > 0); else 0.
+int trailing_reduce_rank(const ReduceSpec& spec, int rank);
+// The dtype / device check of one tensor value, as fusibility() makes it ("" when fine).
+std::string check_tensor_value(const torch::jit::Value* v, const ProfiledDtypes* profiled, const char* what);
+
 // The value of a prim::Constant int/float/bool as a double; false otherwise.
 bool constant_number(const torch::jit::Value* v, double* out);
 

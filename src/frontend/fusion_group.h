@@ -109,6 +109,10 @@ struct GroupKernel {
   bool check_eager = false;
   std::string key;  // the KernelCache key: group identity + signature
   mutable std::atomic<uint8_t> eager{kUnknown};
+  // Row reductions (ir::Kernel::reduce_rank): K, and per output whether the
+  // kernel writes it once per row (a reduction's keepdim shape).
+  int reduce_rank = 0;
+  std::vector<uint8_t> output_per_row;
 };
 
 // What the guard works out for one call; lives on the caller's stack.
@@ -136,9 +140,46 @@ struct GroupCall {
   bool cuda() const { return device == kCuda; }
   void* data[kMaxGroupInputs + kMaxGroupOutputs];
   int64_t strides[(kMaxGroupInputs + kMaxGroupOutputs) * kMaxGroupRank];
+  // Groups with reductions (ShapeProgram): each output's shape, as an
+  // OutputShape, and the number of trailing dims reduced.
+  uint8_t out_shape[kMaxGroupOutputs] = {};
+  int reduce_dims = 0;
   // Why the guard refused: a static text (no allocation) or a built one.
   const char* why_static = nullptr;
   std::string why;
+};
+
+// The shapes of a group with reductions (group_shapes.cpp). Eager gives each
+// node its own shape (a keepdim sum is [..., 1], a sum without keepdim drops
+// the dim); the kernel runs over the reductions' input shape, the iteration
+// shape, with per-row values for the reduced ones. Per call the program
+// follows the subgraph's nodes over the inputs' sizes and says whether the
+// kernel computes what eager would.
+enum OutputShape : uint8_t {
+  kFullShape,     // the iteration shape
+  kRowKeepdim,    // the iteration shape with the reduced dims of size 1
+  kRowDropped,    // the iteration shape without the reduced dims
+};
+class ShapeProgram {
+ public:
+  // Empty (no reductions) or the program of `g`; an error for reductions it
+  // cannot follow (the group then always runs its fallback).
+  Status build(const torch::jit::Graph& g);
+  bool empty() const { return steps_.empty(); }
+  // For one call (the inputs' sizes in `call`, the iteration shape computed):
+  // each output's OutputShape and the reduced dims into `call`; nullptr, or
+  // why the kernel cannot run this call (eager raises or shapes disagree).
+  const char* check(GroupCall* call, size_t num_inputs) const;
+
+ private:
+  struct Step {
+    std::vector<int> operands;  // group inputs (>= 0) or earlier steps (~index) that shape the result
+    bool reduce = false;
+    ReduceSpec spec;
+    std::vector<int> affine;    // layer_norm's weight and bias: shaped as normalized_shape
+  };
+  std::vector<Step> steps_;
+  std::vector<int> outputs_;  // per output: its step (~index) or input (>= 0)
 };
 
 class FusionGroupRunner {
@@ -170,6 +211,7 @@ class FusionGroupRunner {
   // The first call of a check_eager kernel (see GroupKernel): true when the
   // fallback has run (its outputs are on the stack) or must run.
   bool check_eager_first(const GroupKernel& k, torch::jit::Stack& stack, GroupCall* call);
+  bool rows_match(const GroupKernel& gk, const GroupCall& call) const;
 
   // The chunk pieces of this call (GroupCall's sizes/base for chunked kernel
   // inputs); false with call->why_static when the shapes do not chunk evenly.
@@ -197,6 +239,7 @@ class FusionGroupRunner {
   };
   std::vector<LayoutStep> layout_steps_;
   std::vector<int> output_step_;
+  ShapeProgram shapes_;  // groups with reductions
 
   std::once_flag code_once_;
   std::unique_ptr<torch::jit::Code> fallback_;

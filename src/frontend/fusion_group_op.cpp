@@ -60,6 +60,7 @@ FusionGroupRunner::FusionGroupRunner(const Node* node) {
     for (size_t i = 0; i < num_inputs_; ++i) kernel_.inputs.push_back(KernelInput{static_cast<int>(i), -1, 0});
   }
   num_kernel_inputs_ = kernel_.inputs.size();
+  if (Status st = shapes_.build(*kernel_.graph); !st && kernel_error_.empty()) kernel_error_ = st.message();
   identity_ = canonical_text(*kernel_.graph) + kernel_.text();
   std::unordered_map<const Value*, uint64_t> deps;
   const auto& ins = kernel_.graph->inputs();
@@ -162,6 +163,10 @@ const GroupKernel* FusionGroupRunner::find_kernel(const Signature& sig, int max_
     }
     for (const ir::Node& node : lowered.nodes()) {
       if (node.dtype == ir::DType::kFloat16 || node.dtype == ir::DType::kBFloat16) gk->check_eager = true;
+    }
+    gk->reduce_rank = lowered.reduce_rank();
+    for (const ir::Output& o : lowered.outputs()) {
+      gk->output_per_row.push_back(gk->reduce_rank > 0 && ir::is_per_row_value(lowered, o.value) ? 1 : 0);
     }
     const std::string& key = gk->key = identity_ + "|" + signature_text(sig);
     gk->kernel = runtime::KernelCache::global().lookup_or_compile(
@@ -352,8 +357,14 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
     }
   }
   // Every output must cover the iteration space (an output computed from
-  // fewer inputs can be smaller: eager would give it its own shape).
-  if (!every_output_covers_) {
+  // fewer inputs can be smaller: eager would give it its own shape); with
+  // reductions, the shape program says which outputs are per row.
+  if (!shapes_.empty()) {
+    if (const char* why = shapes_.check(call, n)) {
+      call->why_static = why;
+      return nullptr;
+    }
+  } else if (!every_output_covers_) {
     for (uint64_t deps : output_deps_) {
       if ((deps & used_inputs_) == used_inputs_) continue;
       int64_t shape[kMaxGroupRank];
@@ -406,7 +417,7 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
   }
   // The outputs' layouts as eager would allocate them (contiguous when every
   // input is dense).
-  const bool contiguous = unpermuted || output_layouts(call);
+  const bool contiguous = !shapes_.empty() || unpermuted || output_layouts(call);
   call->contiguous_outputs = contiguous;
   sig.rank = static_cast<uint8_t>(rank);
   // CUDA tensors take the cuda backend whatever the option says; CPU tensors
@@ -427,7 +438,26 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
     call->why = gk->why;
     return nullptr;
   }
+  if (gk->reduce_rank > 0 && !rows_match(*gk, *call)) {
+    call->why_static = "a per-row value that eager broadcasts along the row (or the reverse): shapes differ from the kernel's";
+    return nullptr;
+  }
   return gk;
+}
+
+// Whether the kernel's per-row outputs are the ones the shape program found
+// reduced (ShapeProgram): a per-row value eager broadcasts to the full shape
+// (through an expanded input), or the reverse, cannot run.
+bool FusionGroupRunner::rows_match(const GroupKernel& gk, const GroupCall& call) const {
+  if (gk.reduce_rank != call.reduce_dims) return false;
+  int64_t row = 1;
+  for (int d = call.rank - gk.reduce_rank; d < call.rank; ++d) row *= call.iter[d];
+  for (size_t o = 0; o < num_outputs_; ++o) {
+    const bool per_row = gk.output_per_row[o] != 0;
+    const bool full = call.out_shape[o] == kFullShape;
+    if ((per_row && full && row > 1) || (!per_row && !full)) return false;
+  }
+  return true;
 }
 
 // ---- launch and fallback ---------------------------------------------------
@@ -436,10 +466,16 @@ namespace {
 const c10::Device kCuda0(c10::DeviceType::CUDA, 0);  // the only device the guard lets through
 
 // runtime::Options::num_threads threads, or torch's (at::get_num_threads()) when 0.
-void launch_on_host(const CompiledKernel& kernel, const KernelArgs& args, int64_t grain, int num_threads) {
+// Row kernels (reduce_rank > 0) split their rows, not elements.
+void launch_on_host(const CompiledKernel& kernel, const KernelArgs& args, int64_t grain, int num_threads,
+                    int reduce_rank) {
   int threads = 1;
   if (args.numel >= 2 * grain) threads = num_threads > 0 ? num_threads : at::get_num_threads();
-  runtime::launch(kernel, args, threads, grain);
+  if (reduce_rank > 0) {
+    runtime::launch_rows(kernel, args, reduce_rank, threads, grain);
+  } else {
+    runtime::launch(kernel, args, threads, grain);
+  }
 }
 
 // Enqueues on PyTorch's current stream of the device, as an eager CUDA op
@@ -479,10 +515,18 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
   // Outputs: the iteration shape, the promoted dtype, TensorIterator's strides.
   // Allocated by ATen's CPU allocation helpers directly (what at::empty would
   // dispatch to for these CPU tensors, without the dispatcher's ~100 ns).
-  const c10::IntArrayRef shape(call.iter, r);
+  const c10::IntArrayRef iter_shape(call.iter, r);
+  const size_t outer = r - static_cast<size_t>(gk.reduce_rank);  // row kernels: the dims that index rows
+  c10::SmallVector<int64_t, kMaxGroupRank> kept(call.iter, call.iter + r);
+  std::fill(kept.begin() + static_cast<long>(outer), kept.end(), 1);
   c10::SmallVector<at::Tensor, 2> outputs;
   for (size_t o = 0; o < num_outputs_; ++o) {
     const c10::ScalarType dtype = scalar_type_of(gk.output_dtypes[o]);
+    // A reduction's result: the keepdim shape, or without the reduced dims.
+    const bool row_kernel = gk.reduce_rank > 0;
+    const c10::IntArrayRef shape = !row_kernel || call.out_shape[o] == kFullShape ? iter_shape
+                                   : call.out_shape[o] == kRowKeepdim             ? c10::IntArrayRef(kept)
+                                                                                  : c10::IntArrayRef(call.iter, outer);
     TORCH_CHECK(!support::fault(support::Fault::kOutputAlloc), "DefaultCPUAllocator: injected fault output_alloc");
     if (call.cuda()) {
       // On the inputs' device, from PyTorch's caching allocator (through the dispatcher).
@@ -495,7 +539,7 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
       // before it writes the same one), else from fuze's output allocator
       // (output_buffers.h: large outputs without the page-fault tax).
       const int64_t* strides = call.contiguous_outputs ? nullptr : call.out_strides + o * r;
-      const int reuse = num_outputs_ == 1 && kernel_.chunks.empty() && gk.output_alias[o] < 0
+      const int reuse = num_outputs_ == 1 && kernel_.chunks.empty() && gk.output_alias[o] < 0 && !row_kernel
                             ? dying_input(call, shape, strides, dtype)
                             : -1;
       if (reuse >= 0) {
@@ -507,7 +551,13 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     }
     const at::Tensor& t = outputs.back();
     const c10::IntArrayRef ts = t.strides();
-    std::copy(ts.begin(), ts.end(), call.strides + (kn + o) * r);
+    int64_t* os = call.strides + (kn + o) * r;
+    if (row_kernel && gk.output_per_row[o] != 0) {  // written once per row: stride 0 along it
+      std::fill(os, os + r, 0);
+      for (size_t d = 0; d < outer; ++d) os[d] = ts[d];
+    } else {
+      std::copy(ts.begin(), ts.end(), os);
+    }
     call.data[kn + o] = t.data_ptr();
   }
   int64_t numel = 1;
@@ -524,7 +574,7 @@ void FusionGroupRunner::launch(const GroupKernel& gk, GroupCall& call, Stack& st
     if (call.cuda()) {
       launch_on_stream(*gk.kernel, args, kCuda0);
     } else {
-      launch_on_host(*gk.kernel, args, call.grain, call.num_threads);
+      launch_on_host(*gk.kernel, args, call.grain, call.num_threads, gk.reduce_rank);
     }
   }
   runtime::count_kernel_call();

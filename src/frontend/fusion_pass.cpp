@@ -105,6 +105,8 @@ bool fusible_device(const c10::Device& d) {
   return d.is_cpu();
 }
 
+}  // namespace
+
 std::string check_tensor_value(const Value* v, const ProfiledDtypes* profiled, const char* what) {
   auto tt = v->type()->cast<c10::TensorType>();
   if (tt->scalarType() && !fusible_dtype(*tt->scalarType())) {
@@ -121,6 +123,8 @@ std::string check_tensor_value(const Value* v, const ProfiledDtypes* profiled, c
   }
   return "";
 }
+
+namespace {
 
 // Operand kinds per overload: 'T' tensor, 'N' number, 'E' either, 'C' constant
 // number, 'O' None or number, 'S' constant string, 'Z' None.
@@ -242,6 +246,7 @@ std::string backend_fusibility(ir::Op op, const Value* out, const ProfiledDtypes
 
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
+  if (is_reduction_kind(kind)) return reduction_fusibility(node, profiled, nullptr);
   if (is_cast_kind(kind)) return cast_fusibility(node, profiled);
   if (kind == prim::ConstantChunk || kind == constant_split_symbol()) {  // joins groups: the guard makes the pieces
     if (node->inputs().size() != 1 || !is_tensor(node->input(0))) return "a chunk of a non-tensor";
@@ -319,6 +324,49 @@ bool constant_number(const Value* v, double* out) {
 
 namespace {
 
+// The reductions of a node, or of a group's nodes.
+void reduce_specs(const Node* n, std::vector<ReduceSpec>* out) {
+  if (n->kind() == fusion_group_symbol()) {
+    for (const Node* m : n->g(attr::Subgraph)->nodes()) reduce_specs(m, out);
+    return;
+  }
+  ReduceSpec s;
+  if (is_reduction_kind(n->kind()) && reduction_fusibility(n, nullptr, &s).empty()) out->push_back(std::move(s));
+}
+
+bool same_rows(ReduceSpec a, ReduceSpec b) {
+  std::sort(a.dims.begin(), a.dims.end());
+  std::sort(b.dims.begin(), b.dims.end());
+  return a.all == b.all && (a.all || a.dims == b.dims);
+}
+
+// Why producer `p` (a node or a group) and its consumer `g` cannot share a
+// group because of their reductions ("" when they can): one kernel reduces
+// one set of trailing dims (written alike: dim=-1 and dim=2 differ here), and
+// a result without its reduced dims (keepdim=False) broadcasts otherwise than
+// the kernel's per-row values, so it may only leave the group.
+std::string reduction_conflict(const Node* p, const Node* g) {
+  std::vector<ReduceSpec> a, b;
+  reduce_specs(p, &a);
+  reduce_specs(g, &b);
+  for (const ReduceSpec& x : a) {
+    for (const ReduceSpec& y : b) {
+      if (!same_rows(x, y)) return "it reduces other dims than its fusible neighbour's reduction";
+    }
+  }
+  for (size_t i = 0; i < p->outputs().size(); ++i) {
+    const auto& uses = p->output(i)->uses();
+    if (std::none_of(uses.begin(), uses.end(), [&](const torch::jit::Use& u) { return u.user == g; })) continue;
+    const Node* src = p->kind() == fusion_group_symbol() ? p->g(attr::Subgraph)->outputs()[i]->node() : p;
+    ReduceSpec s;
+    if (is_reduction_kind(src->kind()) && reduction_fusibility(src, nullptr, &s).empty() && !s.full_output &&
+        !s.keepdim) {
+      return "its result drops the reduced dims (keepdim=False) before a fusible consumer";
+    }
+  }
+  return "";
+}
+
 class Fuser {
  public:
   Fuser(std::shared_ptr<Graph> graph, const ProfiledDtypes* profiled)
@@ -343,8 +391,10 @@ class Fuser {
   }
 
   // Merges producer `p` into consumer `g` (a node or a group) when both can be
-  // made adjacent; returns the group, or nullptr when they cannot.
+  // made adjacent and their reductions agree (reduction_conflict); returns the
+  // group, or nullptr when they cannot.
   Node* try_merge(Node* g, Node* p) {
+    if (!reduction_conflict(p, g).empty()) return nullptr;
     if (p->next() != g) {
       const bool moved = db_.moveBeforeTopologicallyValid(p, g) && p->next() == g;
       if (!moved && !(db_.moveAfterTopologicallyValid(g, p) && p->next() == g)) return nullptr;
@@ -455,7 +505,7 @@ class Fuser {
 void collect_unfused(Block* block, const ProfiledDtypes* profiled, std::vector<UnfusedNode>* out) {
   for (Node* n : block->nodes()) {
     for (Block* sub : n->blocks()) collect_unfused(sub, profiled, out);
-    if (!is_elementwise_kind(n->kind())) continue;
+    if (!is_elementwise_kind(n->kind()) && !is_reduction_kind(n->kind())) continue;
     UnfusedNode u;
     u.kind = n->kind().toQualString();
     u.value = n->outputs().empty() ? "" : "%" + n->output(0)->debugName();
@@ -497,7 +547,18 @@ void collect_unfused(Block* block, const ProfiledDtypes* profiled, std::vector<U
           }
         }
       }
-      if (between != nullptr) {
+      std::string conflict;
+      for (const Value* v : n->inputs()) {
+        if (conflict.empty() && member(v->node())) conflict = reduction_conflict(v->node(), n);
+      }
+      for (const Value* v : n->outputs()) {
+        for (const auto& use : v->uses()) {
+          if (conflict.empty() && member(use.user)) conflict = reduction_conflict(n, use.user);
+        }
+      }
+      if (!conflict.empty()) {
+        u.reason = conflict;
+      } else if (between != nullptr) {
         u.reason = std::string("its other user ") + between->kind().toQualString() +
                    " runs between it and its fusible consumer";
       } else if (producer_user != nullptr) {
@@ -505,7 +566,8 @@ void collect_unfused(Block* block, const ProfiledDtypes* profiled, std::vector<U
                    " runs between them";
       } else {
         u.reason = neighbour ? "aliasing or mutation order keeps it apart from its fusible neighbours"
-                             : "group of one node";
+                   : is_reduction_kind(n->kind()) ? "a reduction with no fusible neighbour (ATen's own kernel runs it)"
+                                                  : "group of one node";
       }
     }
     out->push_back(std::move(u));
@@ -657,6 +719,7 @@ int fuse_graph_with_report(std::shared_ptr<Graph>& graph, const ProfiledDtypes* 
                            std::vector<UnfusedNode>* unfused) {
   register_operators();
   remove_elementwise_mutation(graph);
+  constant_reduce_dims(graph->block());
   make_piece_nodes(graph->block());
   int groups = Fuser(graph, profiled).run();
   settle_piece_nodes(graph->block());

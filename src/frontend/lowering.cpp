@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "frontend/frontend.h"
+#include "frontend/lowering.h"
 #include "fuze/ir/promotion.h"
 
 namespace fuze::frontend {
@@ -90,12 +91,7 @@ namespace {
 
 using Cat = ir::Category;
 
-// A value while lowering: its IR id and ATen's view of it (dtype, category).
-struct Val : ir::Typed {
-  int id = -1;          // IR value (-1 for a constant not yet materialised)
-  bool is_const = false;
-  double constant = 0.0;
-};
+using Val = LowerVal;
 
 std::vector<ir::Typed> typed(const std::vector<const Val*>& vals) {
   std::vector<ir::Typed> out;
@@ -117,7 +113,7 @@ bool zero_dim_constant(const at::Tensor& t, DType* dtype, double* value) {
 
 namespace {
 
-class Lowerer {
+class Lowerer final : public LowerContext {
  public:
   Lowerer(const Graph& g, const std::vector<InputSig>& sig, int rank, ir::Layout output_layout,
           const std::map<int, DType>& scalar_node_dtype)
@@ -141,7 +137,7 @@ class Lowerer {
       if (n->kind() == prim::Constant) continue;  // materialised where used
       if (n->outputs().size() != 1) return Status::error("lowering: node with several outputs");
       Val result;
-      FUZE_TRY(lower_node(n, &result));
+      FUZE_TRY(is_reduction_kind(n->kind()) ? lower_reduction(n, *this, &result) : lower_node(n, &result));
       if (std::string why = eager_mismatch(n, result.is_const ? result.dtype : k_.node(result.id).dtype); !why.empty()) {
         return unsupported(n, why);
       }
@@ -151,7 +147,9 @@ class Lowerer {
       Val val;
       FUZE_TRY(get(v, &val));
       if (val.id < 0 || val.is_const) return Status::error("lowering: output %" + v->debugName() + " is a constant");
-      k_.add_output(val.id, output_layout_);
+      // A per-row output (a reduction's keepdim shape) is strided: stride 0 along the row.
+      const bool per_row = k_.reduce_rank() > 0 && ir::is_per_row_value(k_, val.id);
+      k_.add_output(val.id, per_row ? ir::Layout::kStrided : output_layout_);
     }
     k_.set_name(k_.chain_name());
     *out = std::move(k_);
@@ -167,8 +165,18 @@ class Lowerer {
     return out;
   }
 
- private:
-  Status get(const Value* v, Val* out) {
+  // LowerContext
+  Val constant(double c) override {
+    Val v;
+    v.is_const = true;
+    v.constant = c;
+    v.dtype = DType::kFloat64;
+    v.category = Cat::kWrapped;
+    return v;
+  }
+  ir::Kernel& kernel() override { return k_; }
+
+  Status get(const Value* v, Val* out) override {
     auto it = vals_.find(v);
     if (it != vals_.end()) {
       *out = it->second;
@@ -200,7 +208,7 @@ class Lowerer {
   }
 
   // `v` as an IR value of dtype t (a cast or a constant in t when needed).
-  int as(const Val& v, DType t) {
+  int as(const Val& v, DType t) override {
     if (v.is_const) {
       auto key = std::make_pair(v.constant, t);
       for (const auto& [ck, id] : consts_) {
@@ -227,6 +235,7 @@ class Lowerer {
     return id;
   }
 
+ private:
   Val make(int id, DType t, Cat c) {
     Val v;
     v.id = id;
@@ -275,7 +284,7 @@ class Lowerer {
   }
 
   // Same-dtype op over `ops` computed in dtype t.
-  Val emit(Op op, DType t, const std::vector<Val>& ops) {
+  Val emit(Op op, DType t, const std::vector<Val>& ops) override {
     std::vector<int> args;
     std::vector<const Val*> ptrs;
     for (const Val& v : ops) {
@@ -305,14 +314,7 @@ class Lowerer {
       if (!constant_number(n->input(i), v)) return unsupported(n, "argument " + std::to_string(i) + " is not a constant");
       return Status::ok();
     };
-    auto cval = [&](double c) {
-      Val v;
-      v.is_const = true;
-      v.constant = c;
-      v.dtype = DType::kFloat64;
-      v.category = Cat::kWrapped;
-      return v;
-    };
+    auto cval = [&](double c) { return constant(c); };
 
     // Casts: aten::to(x, dtype, ...) and aten::type_as(x, other).
     if (is_cast_kind(kind)) {

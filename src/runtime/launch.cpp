@@ -82,8 +82,10 @@ int ThreadPool::size() const {
 
 bool ThreadPool::on_worker() { return t_on_worker; }
 
-void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_threads, int64_t grain) {
-  const int64_t numel = args.numel;
+namespace {
+// Runs `kernel` over [0, numel) of its own unit (elements, or rows).
+void launch_units(const CompiledKernel& kernel, const KernelArgs& args, int64_t numel, int num_threads,
+                  int64_t grain) {
   if (numel <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   if (num_threads <= 1 || numel < 2 * grain || ThreadPool::on_worker()) {
@@ -116,6 +118,18 @@ void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_thread
   kernel.run(args, 0, std::min(numel, chunk));
   std::unique_lock<std::mutex> lock(mu);
   done_cv.wait(lock, [&] { return pending == 0; });
+}
+}  // namespace
+
+void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_threads, int64_t grain) {
+  launch_units(kernel, args, args.numel, num_threads, grain);
+}
+
+void launch_rows(const CompiledKernel& kernel, const KernelArgs& args, int reduce_rank, int num_threads,
+                 int64_t grain) {
+  int64_t rows = 1, row = 1;
+  for (int d = 0; d < args.rank; ++d) (d < args.rank - reduce_rank ? rows : row) *= args.sizes[d];
+  launch_units(kernel, args, rows, num_threads, std::max<int64_t>(1, grain / std::max<int64_t>(row, 1)));
 }
 
 }  // namespace fuze::runtime

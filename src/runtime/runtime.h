@@ -149,6 +149,11 @@ class KernelCache {
 // `num_threads` threads when numel >= 2 * grain: on the host's pool if one was
 // installed with set_parallel_for, else on fuze's own process-wide pool.
 void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_threads, int64_t grain);
+// The same for a row kernel (ir::Kernel::reduce_rank = reduce_rank > 0): its
+// rows, the product of the first rank - reduce_rank sizes, are split instead,
+// at least grain elements' worth of whole rows per thread.
+void launch_rows(const CompiledKernel& kernel, const KernelArgs& args, int reduce_rank, int num_threads,
+                 int64_t grain);
 
 // A host's intra-op pool for launch(). A process that also runs ATen's
 // parallel ops must run fused kernels on the same threads: two pools on the
