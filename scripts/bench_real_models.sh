@@ -7,7 +7,8 @@
 #
 # --fuze picks another build's binary (e.g. one from before a change) run on
 # the same models. Benchmark shapes: the CNNs at 1x3x224x224, the RNN layers
-# in their _b1_h64 and _b64_h256 configurations (32 steps), the rest as in
+# in their _b1_h64 and _b64_h256 configurations (32 steps), the encoder block
+# at batch 8 x 128 tokens, the rest as in
 # models.txt. Run on a quiet machine; say which allocator setting it ran under.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -31,6 +32,7 @@ while read -r name file shapes; do
   case "$name" in
     lstm_layer_scripted|gru_layer_scripted|milstm_layer_scripted) continue ;;  # test sizes
     resnet18_*|mobilenet_*) shapes="1x3x224x224" ;;
+    encoder_block_*) shapes="8x128x64 128x128" ;;  # batch 8, 128 tokens, an additive 128x128 mask
   esac
   args=()
   for s in $shapes; do args+=(--input "$s"); done

@@ -67,6 +67,35 @@ class RMSNormResidual(nn.Module):
         return h * torch.rsqrt(var + self.eps) * self.weight, h
 
 
+class EncoderBlock(nn.Module):
+    """A post-norm transformer encoder block as users write it (the layout of
+    nn.TransformerEncoderLayer with norm_first=False): multi-head attention
+    with an additive mask, residual + LayerNorm, a GELU MLP, residual +
+    LayerNorm."""
+
+    def __init__(self, d, heads, hidden):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln1 = nn.LayerNorm(d)
+        self.fc1 = nn.Linear(d, hidden)
+        self.fc2 = nn.Linear(hidden, d)
+        self.ln2 = nn.LayerNorm(d)
+
+    def forward(self, x, mask):
+        b, t, d = x.size()
+        hd = d // self.heads
+        q, k, v = self.qkv(x).split(d, dim=2)
+        q = q.view(b, t, self.heads, hd).transpose(1, 2)
+        k = k.view(b, t, self.heads, hd).transpose(1, 2)
+        v = v.view(b, t, self.heads, hd).transpose(1, 2)
+        att = torch.softmax(q @ k.transpose(-2, -1) * (1.0 / hd ** 0.5) + mask, dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(b, t, d)
+        x = self.ln1(x + self.proj(y))
+        return self.ln2(x + self.fc2(F.gelu(self.fc1(x))))
+
+
 # fastrnns-style layers (PyTorch's own fuser benchmark, benchmarks/fastrnns):
 # the matmuls, then the cell's pointwise ops, a Python loop over the steps.
 
@@ -182,6 +211,10 @@ def main():
         save("gelu_tanh_traced", torch.jit.trace(TanhGelu(), (torch.randn(128, 3072),)), [[128, 3072]])
         save("llama_swiglu_traced", torch.jit.trace(SwiGLU(64, 172).eval(), (torch.randn(8, 64),)), [[8, 64]])
         save("rmsnorm_residual_scripted", torch.jit.script(RMSNormResidual(256)), [[16, 256], [16, 256]])
+        enc_shapes = [[2, 16, 64], [16, 16]]
+        save("encoder_block_scripted", torch.jit.script(EncoderBlock(64, 4, 256).eval()), enc_shapes)
+        save("encoder_block_traced", torch.jit.trace(EncoderBlock(64, 4, 256).eval(),
+                                                     tuple(torch.randn(s) for s in enc_shapes)), enc_shapes)
     for suffix, batch, hidden in [("", 3, 16), ("_b1_h64", 1, 64), ("_b64_h256", 64, 256)]:
         steps = 32 if suffix else 8
         save("lstm_layer_scripted" + suffix, torch.jit.script(LSTMLayer(hidden, hidden)),

@@ -74,6 +74,10 @@ bool is_fusion_group(const torch::jit::Node* node);
 // Whether fuze counts `kind` as elementwise: an op it fuses or one of ATen's
 // pointwise ops (the ones fuze has no kernel op for too).
 bool is_elementwise_kind(c10::Symbol kind);
+// Whether `kind` is a reduction fuze fuses with its neighbours (softmax,
+// log_softmax, layer_norm, sum, mean, amax, amin, logsumexp); the coverage
+// figures count these with the elementwise nodes.
+bool is_reduction_kind(c10::Symbol kind);
 
 // An elementwise node fuse_graph leaves out, and why.
 struct UnfusedNode {

@@ -256,7 +256,7 @@ int count_fused(const torch::jit::Block* block) {
   for (const torch::jit::Node* node : block->nodes()) {
     if (is_fusion_group(node)) {
       for (const torch::jit::Node* inner : node->g(c10::attr::Subgraph)->nodes()) {
-        n += is_elementwise_kind(inner->kind());
+        n += is_elementwise_kind(inner->kind()) || is_reduction_kind(inner->kind());
       }
     }
     for (const torch::jit::Block* sub : node->blocks()) n += count_fused(sub);

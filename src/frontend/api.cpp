@@ -35,6 +35,7 @@ std::string first_line(const std::string& s) {
 
 bool is_fusion_group(const torch::jit::Node* node) { return node->kind() == frontend::fusion_group_symbol(); }
 bool is_elementwise_kind(c10::Symbol kind) { return frontend::is_elementwise_kind(kind); }
+bool is_reduction_kind(c10::Symbol kind) { return frontend::is_reduction_kind(kind); }
 std::vector<UnfusedNode> unfused_nodes(const torch::jit::Graph& graph) { return frontend::unfused_nodes(graph); }
 
 // ---- Module ------------------------------------------------------------------
