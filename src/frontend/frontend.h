@@ -68,6 +68,9 @@ bool is_reduction_kind(c10::Symbol kind);
 // "" when `node` is a reduction of a supported overload with constant dims
 // (and *spec filled in when spec is not null); else why not.
 std::string reduction_fusibility(const torch::jit::Node* node, const ProfiledDtypes* profiled, ReduceSpec* spec);
+// Why producer `p` (a node or a group) and its consumer `g` cannot share a
+// group because of their reductions ("" when they can).
+std::string reduction_conflict(const torch::jit::Node* p, const torch::jit::Node* g);
 // Gives reductions whose dims are a prim::ListConstruct of constant ints (what
 // scripting and tracing record for `x.mean(-1, keepdim=True)`) a constant
 // list instead, so that the dims are known to the fusion pass.

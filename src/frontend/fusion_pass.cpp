@@ -324,49 +324,6 @@ bool constant_number(const Value* v, double* out) {
 
 namespace {
 
-// The reductions of a node, or of a group's nodes.
-void reduce_specs(const Node* n, std::vector<ReduceSpec>* out) {
-  if (n->kind() == fusion_group_symbol()) {
-    for (const Node* m : n->g(attr::Subgraph)->nodes()) reduce_specs(m, out);
-    return;
-  }
-  ReduceSpec s;
-  if (is_reduction_kind(n->kind()) && reduction_fusibility(n, nullptr, &s).empty()) out->push_back(std::move(s));
-}
-
-bool same_rows(ReduceSpec a, ReduceSpec b) {
-  std::sort(a.dims.begin(), a.dims.end());
-  std::sort(b.dims.begin(), b.dims.end());
-  return a.all == b.all && (a.all || a.dims == b.dims);
-}
-
-// Why producer `p` (a node or a group) and its consumer `g` cannot share a
-// group because of their reductions ("" when they can): one kernel reduces
-// one set of trailing dims (written alike: dim=-1 and dim=2 differ here), and
-// a result without its reduced dims (keepdim=False) broadcasts otherwise than
-// the kernel's per-row values, so it may only leave the group.
-std::string reduction_conflict(const Node* p, const Node* g) {
-  std::vector<ReduceSpec> a, b;
-  reduce_specs(p, &a);
-  reduce_specs(g, &b);
-  for (const ReduceSpec& x : a) {
-    for (const ReduceSpec& y : b) {
-      if (!same_rows(x, y)) return "it reduces other dims than its fusible neighbour's reduction";
-    }
-  }
-  for (size_t i = 0; i < p->outputs().size(); ++i) {
-    const auto& uses = p->output(i)->uses();
-    if (std::none_of(uses.begin(), uses.end(), [&](const torch::jit::Use& u) { return u.user == g; })) continue;
-    const Node* src = p->kind() == fusion_group_symbol() ? p->g(attr::Subgraph)->outputs()[i]->node() : p;
-    ReduceSpec s;
-    if (is_reduction_kind(src->kind()) && reduction_fusibility(src, nullptr, &s).empty() && !s.full_output &&
-        !s.keepdim) {
-      return "its result drops the reduced dims (keepdim=False) before a fusible consumer";
-    }
-  }
-  return "";
-}
-
 class Fuser {
  public:
   Fuser(std::shared_ptr<Graph> graph, const ProfiledDtypes* profiled)
