@@ -161,6 +161,8 @@ dims of the reduction's input at run time (else the call runs TorchScript's ops,
 |---|---|
 | `sum(x, dims, keepdim, dtype)`, `sum(x, dtype)` | `sum`; bool and integer inputs give int64 unless `dtype=` says otherwise; `dtype=` converts x first |
 | `mean(x, dims, keepdim, dtype)`, `mean(x, dtype)` | `sum / row_size`; for f16/bf16 the sum rounded to the dtype, the division in float32 (as ATen) |
+| `prod(x, dim, keepdim, dtype)`, `prod(x, dtype)` | `prod`, typed as `sum` |
+| `var`, `std(x, dims, unbiased or correction, keepdim)`, `var(x, unbiased)` | mean, then sum((x - mean)^2) / max(N - correction, 0) (0 / 0 gives NaN as eager), std its square root; float32 inputs in float64, f16/bf16 in float32 |
 | `amax`, `amin(x, dims, keepdim)` | `amax`, `amin` (an empty row: TorchScript's ops run, so eager's error is raised) |
 | `logsumexp(x, dims, keepdim)` | m = amax(x) with +-inf replaced by 0; log(sum(exp(x - m))) + m (ATen's formula) |
 | `softmax(x, dim, dtype)` | m = amax(x); exp(x - m) / sum(exp(x - m)); in float32 for f16/bf16, rounded once |
@@ -174,8 +176,8 @@ reduction alone is left to ATen. `fuze dump --what unfused` says which of these 
 for bit. Per element, fuze's error against the float64 result of the same graph on the same inputs is at
 most twice eager's error plus 2 units of the result's precision (|exact| x 2^-23 for float32), NaN where
 eager gives NaN. `tests/frontend/fusion_reduce_test.cpp` checks it on every CPU backend (interp, x86) for
-softmax(scores * scale + mask), RMSNorm + residual, layer_norm(x + res), log_softmax, sum, amax, amin and
-logsumexp over rows of 1 to 100,000 elements, wide dynamic ranges, NaN, inf and -0.0 rows, transposed
+softmax(scores * scale + mask), RMSNorm + residual, layer_norm(x + res), log_softmax, sum, amax, amin,
+logsumexp, var, std and prod over rows of 1 to 100,000 elements, wide dynamic ranges, NaN, inf and -0.0 rows, transposed
 inputs and bf16. Where a fused prologue before the reduction is approximate (tanh), its own ULP against
 eager's adds to that bound, and a cancelling sum magnifies it: the tests use exact prologues.
 """)

@@ -54,7 +54,7 @@ std::string fusibility(const torch::jit::Node* node, const ProfiledDtypes* profi
 bool is_elementwise_kind(c10::Symbol kind);
 
 // Reductions the fusion pass takes into groups (reduce_nodes.cpp): aten::sum,
-// mean, amax, amin, logsumexp over constant dims, softmax and log_softmax
+// mean, prod, amax, amin, logsumexp, var, std over constant dims, softmax and log_softmax
 // over a constant dim, layer_norm over its normalized_shape. In a group they
 // reduce the group's trailing dims (the kernel's row, ir::Kernel::reduce_rank).
 struct ReduceSpec {
@@ -63,6 +63,7 @@ struct ReduceSpec {
   bool keepdim = true;        // false: the result drops the reduced dims
   bool full_output = false;   // softmax, log_softmax, layer_norm: the result has the input's shape
   std::vector<int64_t> normalized_shape;  // layer_norm: the sizes of the reduced dims (checked per call)
+  double correction = 1.0;                // var/std: the divisor is N - correction
 };
 bool is_reduction_kind(c10::Symbol kind);
 // "" when `node` is a reduction of a supported overload with constant dims

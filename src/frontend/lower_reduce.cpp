@@ -51,7 +51,8 @@ class ReduceLowering {
     FUZE_TRY(cx_.get(n_->input(0), &x_));
     if (x_.is_const || ir::is_per_row_value(k_, x_.id)) return fail(n_, "reduces a value that is the same along the row");
     const c10::Symbol kind = n_->kind();
-    if (kind == aten::sum) return sum(out);
+    if (kind == aten::sum || kind == aten::prod) return sum(kind == aten::sum ? Op::kSum : Op::kProd, out);
+    if (kind == aten::var || kind == aten::std) return var(spec.correction, kind == aten::std, out);
     if (kind == aten::mean) return mean(out);
     if (kind == aten::amax || kind == aten::amin) {
       *out = val(op(kind == aten::amax ? Op::kAmax : Op::kAmin, x_.dtype, {x_.id}), x_.dtype);
@@ -74,13 +75,13 @@ class ReduceLowering {
   LowerVal emit(Op o, DType t, const std::vector<LowerVal>& ops) { return cx_.emit(o, t, ops); }
   LowerVal c(double v) { return cx_.constant(v); }
 
-  // sum(x, dims, keepdim, dtype): bool and integer sums give int64 (ATen),
-  // unless dtype= says otherwise; dtype= converts x first.
-  Status sum(LowerVal* out) {
+  // sum/prod(x, dims, keepdim, dtype): bool and integer inputs give int64
+  // (ATen), unless dtype= says otherwise; dtype= converts x first.
+  Status sum(Op reduce, LowerVal* out) {
     const std::optional<DType> dt = n_->inputs().size() == 4 ? dtype_arg(n_->input(3)) : dtype_arg(n_->input(1));
     const DType in = dt ? *dt : x_.dtype;
     const DType acc = ir::is_floating(in) ? in : DType::kInt64;
-    int s = op(Op::kSum, acc, {cx_.as(x_, in)});
+    int s = op(reduce, acc, {cx_.as(x_, in)});
     const DType t = dt ? *dt : acc;
     if (t != acc) s = op(Op::kCast, t, {s});
     *out = val(s, t);
@@ -97,6 +98,24 @@ class ReduceLowering {
     const DType q = is_16bit(t) ? DType::kFloat32 : t;
     const LowerVal m = emit(Op::kDiv, q, {val(s, t), val(op(Op::kRowSize, q, {}), q)});
     *out = val(cx_.as(m, t), t);
+    return Status::ok();
+  }
+
+  // var = sum((x - mean)^2) / max(N - correction, 0) (0 / 0 = NaN, as ATen),
+  // std its square root: two passes in float64 for float32 and float64
+  // inputs (x - mean without a rounded mean), float32 for 16-bit ones.
+  Status var(double correction, bool std_dev, LowerVal* out) {
+    const DType t = x_.dtype;
+    if (!ir::is_floating(t)) return fail(n_, "a non-floating input (eager raises)");
+    const DType q = is_16bit(t) ? DType::kFloat32 : DType::kFloat64;
+    const LowerVal x = val(cx_.as(x_, q), q);
+    const LowerVal n = val(op(Op::kRowSize, q, {}), q);
+    const LowerVal mean = emit(Op::kDiv, q, {val(op(Op::kSum, q, {x.id}), q), n});
+    const LowerVal d = emit(Op::kSub, q, {x, mean});
+    const LowerVal dof = emit(Op::kClampMin, q, {emit(Op::kSub, q, {n, c(correction)}), c(0.0)});
+    LowerVal v = emit(Op::kDiv, q, {val(op(Op::kSum, q, {emit(Op::kMul, q, {d, d}).id}), q), dof});
+    if (std_dev) v = emit(Op::kSqrt, q, {v});
+    *out = val(cx_.as(v, t), t);
     return Status::ok();
   }
 

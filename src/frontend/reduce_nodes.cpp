@@ -69,8 +69,9 @@ bool same_rows(ReduceSpec a, ReduceSpec b) {
 }  // namespace
 
 bool is_reduction_kind(c10::Symbol kind) {
-  return kind == aten::sum || kind == aten::mean || kind == aten::amax || kind == aten::amin ||
-         kind == aten::logsumexp || kind == aten::softmax || kind == aten::log_softmax || kind == aten::layer_norm;
+  return kind == aten::sum || kind == aten::mean || kind == aten::prod || kind == aten::amax || kind == aten::amin ||
+         kind == aten::logsumexp || kind == aten::var || kind == aten::std || kind == aten::softmax ||
+         kind == aten::log_softmax || kind == aten::layer_norm;
 }
 
 std::string reduction_fusibility(const Node* node, const ProfiledDtypes* profiled, ReduceSpec* spec) {
@@ -92,6 +93,38 @@ std::string reduction_fusibility(const Node* node, const ProfiledDtypes* profile
       s.all = node->input(1)->type()->kind() == c10::TypeKind::NoneType;
       ok = (s.all || constant_dims(node->input(1), &s.dims)) && constant_bool(node->input(2), &s.keepdim) &&
            dtype_arg(node->input(3));
+    }
+  } else if (kind == aten::prod) {
+    // (self, dtype) over every dim, or (self, int dim, keepdim, dtype).
+    if (n == 2) {
+      s.all = true;
+      s.keepdim = false;
+      ok = dtype_arg(node->input(1));
+    } else if (n == 4) {
+      double dim = 0;
+      ok = constant_number(node->input(1), &dim) && constant_bool(node->input(2), &s.keepdim) &&
+           dtype_arg(node->input(3));
+      s.dims = {static_cast<int64_t>(dim)};
+    }
+  } else if (kind == aten::var || kind == aten::std) {
+    // (self, bool unbiased) over every dim; (self, int[]? dim, bool unbiased,
+    // keepdim); (self, int[]? dim, Scalar? correction, keepdim).
+    bool unbiased = true;
+    if (n == 2) {
+      s.all = true;
+      s.keepdim = false;
+      ok = constant_bool(node->input(1), &unbiased);
+      s.correction = unbiased ? 1.0 : 0.0;
+    } else if (n == 4) {
+      s.all = node->input(1)->type()->kind() == c10::TypeKind::NoneType;
+      ok = (s.all || constant_dims(node->input(1), &s.dims)) && constant_bool(node->input(3), &s.keepdim);
+      const Value* c = node->input(2);
+      if (c->type()->kind() == c10::TypeKind::BoolType) {
+        ok = ok && constant_bool(c, &unbiased);
+        s.correction = unbiased ? 1.0 : 0.0;
+      } else if (c->type()->kind() != c10::TypeKind::NoneType) {
+        ok = ok && constant_number(c, &s.correction);
+      }
     }
   } else if (kind == aten::amax || kind == aten::amin || kind == aten::logsumexp) {
     ok = n == 3 && constant_dims(node->input(1), &s.dims) && constant_bool(node->input(2), &s.keepdim);

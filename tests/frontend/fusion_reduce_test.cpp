@@ -234,6 +234,29 @@ TEST_P(FusionReduce, EmptyAmaxRaisesAsEager) {
   EXPECT_NE(err.find("amax(): Expected reduction dim"), std::string::npos) << err;
 }
 
+TEST_P(FusionReduce, VarStdAndProd) {
+  Fused f = fuse(R"IR(
+graph(%x : Tensor):
+  %dims : int[] = prim::Constant[value=[-1]]()
+  %m1 : int = prim::Constant[value=-1]()
+  %true : bool = prim::Constant[value=1]()
+  %false : bool = prim::Constant[value=0]()
+  %none : NoneType = prim::Constant()
+  %zero : int = prim::Constant[value=0]()
+  %two : float = prim::Constant[value=2.]()
+  %a : Tensor = aten::mul(%x, %two)
+  %v : Tensor = aten::var(%a, %dims, %true, %true)
+  %s : Tensor = aten::std(%a, %dims, %false, %false)
+  %p : Tensor = aten::prod(%a, %m1, %true, %none)
+  %vc : Tensor = aten::var(%a, %dims, %zero, %true)
+  return (%v, %s, %p, %vc))IR");
+  EXPECT_EQ(f.groups, 1);
+  for (int64_t n : {1, 2, 7, 64, 1000}) expect_contract(f, {at::randn({5, n}) * 0.01 + 0.5});
+  expect_contract(f, {at::randn({3, 4, 50}) + 1000});  // a large mean: two passes keep the small variance
+  // One element with correction 1: 0 / 0 = NaN, as eager.
+  expect_contract(f, {at::randn({4, 1})});
+}
+
 TEST_P(FusionReduce, SumAndMeanFollowAtenTypes) {
   Fused f = fuse(R"IR(
 graph(%x : Tensor, %y : Tensor):
