@@ -9,6 +9,12 @@
 //   ulp_sweep atan2 [--isa L] [--step N]: atan2(y, x) on a grid (every 2^20th
 //             bit pattern for y and x: 4096^2 pairs of every class) plus 2^24
 //             random bit-pattern pairs and 2^24 random pairs in [-10, 10]^2.
+//   ulp_sweep pow:pairs [--isa L]: pow(x, y) with y a run-time scalar (the
+//             kernel's uniform-exponent path): 12288 random exponents (4096
+//             each: uniform in [-12, 12], random bit patterns with |y| in
+//             [2^-10, 2^10), integers in [-160, 160]; ATen's special
+//             exponents skipped), 4096 random bases each (half random bit
+//             patterns, half uniform in [0, 4] with random sign).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -147,6 +153,86 @@ int sweep_atan2(fuze::Backend& backend) {
   return max_err <= 2.0 ? 0 : 1;
 }
 
+// pow(x, y) with a run-time scalar exponent y: random exponents of three kinds,
+// 4096 random bases each, against std::pow in float64.
+int sweep_pow_pairs(fuze::Backend& backend) {
+  fuze::ir::Kernel k("sweep", 1);
+  const int x = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kContiguous);
+  const int y = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kScalar);
+  k.add_output(k.add_op(fuze::ir::Op::kPow, fuze::ir::DType::kFloat32, {x, y}), fuze::ir::Layout::kContiguous);
+  k.set_name(k.chain_name());
+  std::unique_ptr<fuze::CompiledKernel> ck;
+  fuze::Status st = backend.compile(k, &ck);
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
+  const int64_t nb = 4096;
+  std::vector<float> xs(nb), out(nb), ydummy(1);
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  auto rnd = [&] {  // xorshift64*
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
+  };
+  double max_err = 0.0;
+  float wx = 0.0f, wy = 0.0f;
+  uint64_t over1 = 0, bad_special = 0, count = 0;
+  for (int kind = 0; kind < 3; ++kind) {
+    for (int i = 0; i < 4096;) {
+      float ey;
+      if (kind == 0) {
+        ey = static_cast<float>(rnd() * 0x1p-32 * 24.0 - 12.0);
+      } else if (kind == 1) {
+        ey = from_bits((rnd() & 0x80FFFFFFu) | ((117u + rnd() % 20u) << 23));  // |y| in [2^-10, 2^10)
+      } else {
+        ey = static_cast<float>(static_cast<int>(rnd() % 321u) - 160);
+      }
+      bool special = false;
+      for (float sp : {0.0f, 1.0f, 2.0f, 3.0f, -2.0f, 0.5f, -0.5f, -1.0f}) special = special || ey == sp;
+      if (special) continue;
+      ++i;
+      for (int64_t j = 0; j < nb; ++j) {
+        if (j % 2 == 0) {
+          xs[static_cast<size_t>(j)] = from_bits(rnd());
+        } else {
+          const float v = static_cast<float>(rnd() * 0x1p-32 * 4.0);
+          xs[static_cast<size_t>(j)] = (rnd() & 1) ? -v : v;
+        }
+      }
+      const int64_t sizes[1] = {nb};
+      const int64_t strides[3] = {1, 0, 1};
+      const double scalars[2] = {0.0, static_cast<double>(ey)};
+      void* data[3] = {xs.data(), ydummy.data(), out.data()};
+      fuze::KernelArgs a;
+      a.numel = nb;
+      a.rank = 1;
+      a.sizes = sizes;
+      a.data = data;
+      a.strides = strides;
+      a.scalars = scalars;
+      ck->run(a, 0, nb);
+      for (int64_t j = 0; j < nb; ++j) {
+        const float xv = xs[static_cast<size_t>(j)];
+        const double err = ulp_error(out[static_cast<size_t>(j)], std::pow(static_cast<double>(xv), static_cast<double>(ey)));
+        ++count;
+        if (std::isinf(err)) ++bad_special;
+        if (err > 1.0) ++over1;
+        if (err > max_err || std::isnan(err)) {
+          max_err = err;
+          wx = xv;
+          wy = ey;
+        }
+      }
+    }
+  }
+  std::printf("pow:pairs: %llu pairs, max %.4f ULP at (%a, %a) = (%g, %g), %llu above 1 ULP, %llu special-value mismatches\n",
+              static_cast<unsigned long long>(count), max_err, wx, wy, wx, wy, static_cast<unsigned long long>(over1),
+              static_cast<unsigned long long>(bad_special));
+  return max_err <= 2.0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,7 +243,10 @@ int main(int argc, char** argv) {
   std::string fn = argv[1];
   double ex = 0.0;
   fuze::ir::Op op;
-  if (fn.rfind("pow:", 0) == 0) {
+  const bool pow_pairs = fn == "pow:pairs";
+  if (pow_pairs) {
+    op = fuze::ir::Op::kPow;
+  } else if (fn.rfind("pow:", 0) == 0) {
     ex = static_cast<float>(std::atof(fn.c_str() + 4));
     fn = "pow";
     op = fuze::ir::Op::kPow;
@@ -197,6 +286,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (op == fuze::ir::Op::kAtan2) return sweep_atan2(*backend);
+  if (pow_pairs) return sweep_pow_pairs(*backend);
   fuze::ir::Kernel k("sweep", 1);
   const int x = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kContiguous);
   const int v = op == fuze::ir::Op::kPow
