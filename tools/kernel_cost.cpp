@@ -6,7 +6,8 @@
 //
 //   kernel_cost <op>|add_tanh|lstm|ten_op <n> [reps] [--isa sse|avx2|avx512]
 // <op>: any unary or binary op by its IR name (exp, log, atan2, ...), on
-// float32 inputs drawn from N(0, 2).
+// float32 inputs drawn from N(0, 2); a uniform second operand (pow's exponent)
+// is a run-time scalar 0.25; <op>:<c> (pow:2.5) makes it the constant c.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -56,8 +57,16 @@ bool build_kernel(const std::string& what, fuze::ir::Kernel* k) {
     k->add_output(v, kC);
   } else if (fuze::ir::parse_op(what, &op) && fuze::ir::op_info(op).arity == 1) {
     k->add_output(k->add_op(op, kF, {k->add_input(kF, kC)}), kC);
+  } else if (what.find(':') != std::string::npos && fuze::ir::parse_op(what.substr(0, what.find(':')), &op) &&
+             fuze::ir::op_info(op).arity == 2) {
+    // <op>:<c>: a compile-time constant second operand (pow:2.5).
+    const int a = k->add_input(kF, kC);
+    const int c = k->add_const(kF, std::atof(what.c_str() + what.find(':') + 1));
+    k->add_output(k->add_op(op, kF, {a, c}), kC);
   } else if (fuze::ir::parse_op(what, &op) && fuze::ir::op_info(op).arity == 2) {
-    const int a = k->add_input(kF, kC), b = k->add_input(kF, kC);
+    // A uniform second operand (pow's exponent) is a run-time scalar (0.25).
+    const bool uniform = (fuze::ir::op_info(op).flags & fuze::ir::kUniformRhs) != 0;
+    const int a = k->add_input(kF, kC), b = k->add_input(kF, uniform ? fuze::ir::Layout::kScalar : kC);
     k->add_output(k->add_op(op, kF, {a, b}), kC);
   } else {
     return false;

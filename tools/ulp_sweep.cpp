@@ -9,6 +9,15 @@
 //   ulp_sweep atan2 [--isa L] [--step N]: atan2(y, x) on a grid (every 2^20th
 //             bit pattern for y and x: 4096^2 pairs of every class) plus 2^24
 //             random bit-pattern pairs and 2^24 random pairs in [-10, 10]^2.
+//   ulp_sweep pow:pairs [--isa L]: pow(x, y) with y a run-time scalar (the
+//             kernel's uniform-exponent path): 12288 random exponents (4096
+//             each: uniform in [-12, 12], random bit patterns with |y| in
+//             [2^-10, 2^10), integers in [-160, 160]; ATen's special
+//             exponents skipped), 4096 random bases each (half random bit
+//             patterns, half uniform in [0, 4] with random sign; the first 19
+//             are special bases: +-0, +-inf, NaN, +-1, denormals, +-FLT_MAX...),
+//             plus 19 special exponents (+-inf, NaN, +-1e10, odd and even
+//             integers beyond 2^24, +-1e-10, +-2^-149...) with the same bases.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -147,6 +156,99 @@ int sweep_atan2(fuze::Backend& backend) {
   return max_err <= 2.0 ? 0 : 1;
 }
 
+// pow(x, y) with a run-time scalar exponent y: random exponents of three kinds,
+// 4096 random bases each, against std::pow in float64.
+int sweep_pow_pairs(fuze::Backend& backend) {
+  fuze::ir::Kernel k("sweep", 1);
+  const int x = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kContiguous);
+  const int y = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kScalar);
+  k.add_output(k.add_op(fuze::ir::Op::kPow, fuze::ir::DType::kFloat32, {x, y}), fuze::ir::Layout::kContiguous);
+  k.set_name(k.chain_name());
+  std::unique_ptr<fuze::CompiledKernel> ck;
+  fuze::Status st = backend.compile(k, &ck);
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.message().c_str());
+    return 1;
+  }
+  const int64_t nb = 4096;
+  std::vector<float> xs(nb), out(nb), ydummy(1);
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  auto rnd = [&] {  // xorshift64*
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
+  };
+  double max_err = 0.0;
+  float wx = 0.0f, wy = 0.0f;
+  uint64_t over1 = 0, bad_special = 0, count = 0;
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float special_y[] = {inf, -inf, nan, 1e10f, -1e10f, 16777215.0f, -16777215.0f, 33554432.0f, -33554432.0f,
+                             1e-10f, -1e-10f, 0x1p-149f, -0x1p-149f, 4.0f, -3.0f, 1.5f, -2.5f, 127.0f, -149.0f};
+  const float special_x[] = {0.0f, -0.0f, inf, -inf, nan, -nan, 1.0f, -1.0f, 0x1p-149f, -0x1p-149f, 0x1p-126f,
+                             3.4028235e38f, -3.4028235e38f, 2.0f, -2.0f, 0.5f, -0.5f, 0x1.fffffep-1f, 0x1.000002p+0f};
+  const int nsy = static_cast<int>(sizeof(special_y) / sizeof(special_y[0]));
+  for (int kind = 0; kind < 4; ++kind) {
+    for (int i = 0; i < (kind == 3 ? nsy : 4096);) {
+      float ey;
+      if (kind == 3) {
+        ey = special_y[i];
+      } else if (kind == 0) {
+        ey = static_cast<float>(rnd() * 0x1p-32 * 24.0 - 12.0);
+      } else if (kind == 1) {
+        ey = from_bits((rnd() & 0x80FFFFFFu) | ((117u + rnd() % 20u) << 23));  // |y| in [2^-10, 2^10)
+      } else {
+        ey = static_cast<float>(static_cast<int>(rnd() % 321u) - 160);
+      }
+      bool special = false;
+      for (float sp : {0.0f, 1.0f, 2.0f, 3.0f, -2.0f, 0.5f, -0.5f, -1.0f}) special = special || ey == sp;
+      if (special) continue;
+      ++i;
+      for (int64_t j = 0; j < nb; ++j) {
+        if (j < static_cast<int64_t>(sizeof(special_x) / sizeof(special_x[0]))) {
+          xs[static_cast<size_t>(j)] = special_x[j];
+        } else if (j % 2 == 0) {
+          xs[static_cast<size_t>(j)] = from_bits(rnd());
+        } else {
+          const float v = static_cast<float>(rnd() * 0x1p-32 * 4.0);
+          xs[static_cast<size_t>(j)] = (rnd() & 1) ? -v : v;
+        }
+      }
+      const int64_t sizes[1] = {nb};
+      const int64_t strides[3] = {1, 0, 1};
+      const double scalars[2] = {0.0, static_cast<double>(ey)};
+      void* data[3] = {xs.data(), ydummy.data(), out.data()};
+      fuze::KernelArgs a;
+      a.numel = nb;
+      a.rank = 1;
+      a.sizes = sizes;
+      a.data = data;
+      a.strides = strides;
+      a.scalars = scalars;
+      ck->run(a, 0, nb);
+      for (int64_t j = 0; j < nb; ++j) {
+        const float xv = xs[static_cast<size_t>(j)];
+        const double ref = std::pow(static_cast<double>(xv), static_cast<double>(ey));
+        const float yv = out[static_cast<size_t>(j)];
+        // A zero of the wrong sign counts as a special-value mismatch.
+        const double err = ref == 0.0 && yv == 0.0f && std::signbit(ref) != std::signbit(yv) ? INFINITY : ulp_error(yv, ref);
+        ++count;
+        if (std::isinf(err)) ++bad_special;
+        if (err > 1.0) ++over1;
+        if (err > max_err || std::isnan(err)) {
+          max_err = err;
+          wx = xv;
+          wy = ey;
+        }
+      }
+    }
+  }
+  std::printf("pow:pairs: %llu pairs, max %.4f ULP at (%a, %a) = (%g, %g), %llu above 1 ULP, %llu special-value mismatches\n",
+              static_cast<unsigned long long>(count), max_err, wx, wy, wx, wy, static_cast<unsigned long long>(over1),
+              static_cast<unsigned long long>(bad_special));
+  return max_err <= 2.0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,7 +259,10 @@ int main(int argc, char** argv) {
   std::string fn = argv[1];
   double ex = 0.0;
   fuze::ir::Op op;
-  if (fn.rfind("pow:", 0) == 0) {
+  const bool pow_pairs = fn == "pow:pairs";
+  if (pow_pairs) {
+    op = fuze::ir::Op::kPow;
+  } else if (fn.rfind("pow:", 0) == 0) {
     ex = static_cast<float>(std::atof(fn.c_str() + 4));
     fn = "pow";
     op = fuze::ir::Op::kPow;
@@ -197,6 +302,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (op == fuze::ir::Op::kAtan2) return sweep_atan2(*backend);
+  if (pow_pairs) return sweep_pow_pairs(*backend);
   fuze::ir::Kernel k("sweep", 1);
   const int x = k.add_input(fuze::ir::DType::kFloat32, fuze::ir::Layout::kContiguous);
   const int v = op == fuze::ir::Op::kPow

@@ -423,4 +423,25 @@ constexpr float kAsinR[kAsinRLen] = {
     0x1.34da84p-5f,   // 0.0377018526
 };
 
+// pow(x, y) at the x86 FMA levels (avx2, avx512) in float32 lanes (SSE4.1:
+// float64 halves): |x| = 2^e m, m in [sqrt(1/2), sqrt(2)) (denormals scaled
+// by 2^23 first), s = (m - 1)/(m + 1) as a pair sh + sl (one division and
+// an FMA residual), |s| <= 0.1716, z = sh^2:
+//   ln(m) = 2 atanh(s) = 2s + (2/3) s^3 + s^5 G(z)   (G: kPowLogG, degree 2)
+// with 2/3 as the pair kPowTwoThirdsHi + kPowTwoThirdsLo, the s^3 and
+// (2/3 + z G) products carried as FMA pairs, e*ln2 + 2sh + (2/3)s^3 summed
+// by two Fast2Sums: ln|x| = hi + lo with relative error ~2^-35, y*ln|x| =
+// zh + zl exactly by one FMA (plus y*lo), then e^(zh + zl) by exp's
+// reduction and kExpQ with zl folded into r. G fitted by tools/fit_pow.py
+// (`2`: weight z^2; G's error alone 2^-36.8 relative of ln(m), 2^-36.0 with
+// a float32 Horner evaluation).
+constexpr int kPowLogGLen = 3;
+constexpr float kPowLogG[kPowLogGLen] = {
+    0x1.999a00p-2f,  // 0.400001526
+    0x1.245280p-2f,  // 0.285470963
+    0x1.dfa106p-3f,  // 0.234193847
+};
+constexpr float kPowTwoThirdsHi = 0x1.555556p-1f;   // 2/3 rounded
+constexpr float kPowTwoThirdsLo = -0x1.555556p-26f; // 2/3 - kPowTwoThirdsHi rounded
+
 }  // namespace fuze::math

@@ -2,9 +2,10 @@
 // out. exp, tanh and sigmoid run in float32 lanes (fitted polynomials, <= 1.8
 // ULP measured over all 2^32 inputs with FMA), and so do erf and log1p at the
 // FMA levels (<= 1.05 ULP; float64 at SSE4.1), and so do log, log2, log10,
-// asin, acos, atan and atan2 (<= 0.97 ULP measured); pow evaluates float64
-// halves and rounds once (kernels/math/vec_math_coeffs.h describes the schemes
-// and holds the coefficients shared with CUDA; kernels/math/ULP.md the sweeps).
+// asin, acos, atan and atan2 (<= 0.97 ULP measured), and so does pow at the
+// FMA levels (ln|x| as a float-float pair; <= 0.82 ULP measured; float64
+// halves rounded once at SSE4.1) (kernels/math/vec_math_coeffs.h describes the
+// schemes and holds the coefficients shared with CUDA; kernels/math/ULP.md the sweeps).
 #pragma once
 
 #include "backends/x86/vec_emitter.h"
