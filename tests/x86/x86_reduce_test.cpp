@@ -20,6 +20,8 @@
 
 #include "backends/interp/interp_eval.h"
 #include "backends/interp/interp_reduce.h"
+#include "backends/x86/isa.h"
+#include "backends/x86/reduce_accum.h"
 #include "backends/x86/x86_backend.h"
 #include "fuze/backend.h"
 #include "fuze/ir/kernel.h"
@@ -96,6 +98,9 @@ float gen_value(std::mt19937& g, int64_t row, DType t) {
     case 4: if (c < 0.01f) v = std::numeric_limits<float>::infinity(); break;
     case 5: v = c < 0.5f ? -0.0f : 0.0f; break;
     case 6: if (c < 0.01f) v = -std::numeric_limits<float>::infinity(); break;
+    case 7:  // cancellation: the double sums round, so their order shows in the result
+      if (t != DType::kFloat16 && c < 0.3f) v = std::ldexp(v < 0 ? -1.0f : 1.0f, 30 + static_cast<int>(g() % 31));
+      break;
     default: break;
   }
   return v;
@@ -177,7 +182,7 @@ Problem make_problem(const ir::Kernel& k, const std::vector<int64_t>& sizes, Var
       // The row an element belongs to, for the specials (approximate for
       // broadcast and transposed layouts, which is fine).
       const int64_t row = row_len > 0 ? (e / std::max<int64_t>(row_len, 1)) : 0;
-      put(o.t, o.bytes.data(), e, gen_value(g, row, o.t));
+      put(o.t, o.bytes.data(), e, gen_value(g, row + seed, o.t));
     }
     p.ops.push_back(std::move(o));
   }
@@ -452,6 +457,87 @@ TEST_P(ReduceTest, EmptyRows) {
   output %3 strided
 })", "f32"));
   EXPECT_TRUE(diff(k, {4, 0}, Variant::kDense, 7, "empty", 0));
+}
+
+
+// The JIT path is taken where the design says (not the interpreter's kernel
+// everywhere): f32/bf16/f16 reductions compile pass and final kernels.
+TEST_P(ReduceTest, JitPathIsUsed) {
+  std::unique_ptr<Backend> xb;
+  X86Options opt;
+  opt.isa = GetParam();
+  opt.listing = true;
+  ASSERT_TRUE(make_x86_backend(opt, &xb));
+  std::unique_ptr<CompiledKernel> ck;
+  ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_layer_norm.fir")), &ck));
+  for (const char* part : {"layer_norm_pass0", "layer_norm_pass1", "layer_norm_final", "layer_norm_per_row"}) {
+    EXPECT_NE(ck->listing().find(part), std::string::npos) << part;
+  }
+  ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_rms_norm.fir")), &ck));  // i32 sum, bool amax
+  EXPECT_NE(ck->listing().find("interpreter"), std::string::npos);
+}
+
+// ---- the accumulation order itself, in double bits ------------------------
+// (Rounding the row's double to f32 hides most order changes; these compare
+// the doubles before that rounding against the spec's order written out.)
+
+double spec_block(const std::vector<float>& x, bool mul) {
+  double p[16];
+  for (double& v : p) v = mul ? 1.0 : 0.0;
+  for (size_t j = 0; j < x.size(); ++j) p[j % 16] = mul ? p[j % 16] * x[j] : p[j % 16] + x[j];
+  for (int w = 8; w >= 1; w /= 2) {
+    for (int i = 0; i < w; ++i) p[i] = mul ? p[i] * p[i + w] : p[i] + p[i + w];
+  }
+  return p[0];
+}
+
+// Block values grouped as the binary digits of the count (largest first),
+// each group a perfect pairwise tree, the groups folded from the last back.
+double tree(const std::vector<double>& v, size_t lo, size_t n) {
+  if (n == 1) return v[lo];
+  return tree(v, lo, n / 2) + tree(v, lo + n / 2, n / 2);
+}
+double spec_blocks(const std::vector<double>& blocks) {
+  std::vector<double> groups;
+  size_t at = 0;
+  for (int bit = 62; bit >= 0; --bit) {
+    const size_t size = size_t{1} << bit;
+    if ((blocks.size() & size) == 0) continue;
+    groups.push_back(tree(blocks, at, size));
+    at += size;
+  }
+  double acc = groups.back();
+  for (size_t i = groups.size() - 1; i-- > 0;) acc = groups[i] + acc;
+  return acc;
+}
+
+uint64_t dbits(double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, 8);
+  return u;
+}
+
+TEST_P(ReduceTest, AccumulationOrderInDoubleBits) {
+  const x86::AccumFns& f = x86::accum_fns(static_cast<x86::Isa>(GetParam()));
+  std::mt19937 g(11);
+  std::uniform_real_distribution<float> mant(1.0f, 2.0f);
+  for (int64_t n = 1; n <= x86::kReduceBlock; ++n) {
+    std::vector<float> x(static_cast<size_t>(n)), y(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) {
+      x[static_cast<size_t>(j)] = std::ldexp(mant(g), static_cast<int>(g() % 60) - 30) * (g() % 2 ? -1.0f : 1.0f);
+      y[static_cast<size_t>(j)] = mant(g) * 0.75f;  // products stay in range
+    }
+    ASSERT_EQ(dbits(f.block_sum(x.data(), n)), dbits(spec_block(x, false))) << "sum n " << n;
+    ASSERT_EQ(dbits(f.block_prod(y.data(), n)), dbits(spec_block(y, true))) << "prod n " << n;
+  }
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  for (size_t count = 1; count <= 700; count += count < 40 ? 1 : 37) {
+    std::vector<double> blocks(count);
+    for (double& b : blocks) b = std::ldexp(u(g), static_cast<int>(g() % 80) - 40);
+    x86::BlockCounter c;
+    for (double b : blocks) c.push(b);
+    ASSERT_EQ(dbits(c.finish()), dbits(spec_blocks(blocks))) << "blocks " << count;
+  }
 }
 
 std::string isa_label(const ::testing::TestParamInfo<int>& info) {
