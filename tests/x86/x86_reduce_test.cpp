@@ -473,6 +473,9 @@ TEST_P(ReduceTest, JitPathIsUsed) {
   for (const char* part : {"layer_norm_pass0", "layer_norm_pass1", "layer_norm_final", "layer_norm_per_row"}) {
     EXPECT_NE(ck->listing().find(part), std::string::npos) << part;
   }
+  // Softmax's final walk reads exp(x - max) kept by pass 1 (rows up to 16384).
+  ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_softmax.fir")), &ck));
+  EXPECT_NE(ck->listing().find("softmax_final_kept"), std::string::npos);
   ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_rms_norm.fir")), &ck));  // i32 sum, bool amax
   EXPECT_NE(ck->listing().find("interpreter"), std::string::npos);
 }

@@ -23,6 +23,11 @@ using ir::DType;
 using ir::Op;
 
 constexpr int64_t kChunk = 8 * kReduceBlock;  // row elements per pass-kernel call (whole blocks)
+// Rows up to this many elements keep the f32 reduce operands that pass
+// kernels compute (softmax's exp(x - max)) in row buffers, and the later
+// kernels read them back instead of computing them again (the same code
+// made them: the same bits). Longer rows compute them again.
+constexpr int64_t kKeepMax = 16384;
 
 bool is_reduce(const ir::Node& n) { return n.kind == ir::NodeKind::kOp && (ir::op_info(n.op).flags & ir::kReduce) != 0; }
 bool is_float32_lanes(DType t) { return t == DType::kFloat32 || t == DType::kFloat16 || t == DType::kBFloat16; }
@@ -34,21 +39,47 @@ bool is_float32_lanes(DType t) { return t == DType::kFloat32 || t == DType::kFlo
 struct SubKernel {
   std::unique_ptr<X86Kernel> fn;
   std::vector<int> src_input;  // per input of fn: the original input index, or -1
-  std::vector<int> src_value;  // ... or the per-row value (reduce op / row_size) it carries
+  std::vector<int> src_value;  // ... or the per-row value (reduce op / row_size) it carries,
+                               // or the kept row value (a row buffer of f32) it reads
   int num_inputs() const { return static_cast<int>(src_input.size()); }
 };
 
-// Builds and compiles the kernel of `roots` (its outputs, in order); `as_f32`
-// casts f16/bf16 roots to f32 (exact).
-Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, bool as_f32, const std::string& name, Isa isa,
-                 bool listing, SubKernel* out) {
+// `cut` less the roots (a root is computed, whatever `cut` says).
+std::vector<char> cut_below(const std::vector<int>& roots, std::vector<char> cut) {
+  for (int r : roots) cut[static_cast<size_t>(r)] = 0;
+  return cut;
+}
+
+// The nodes `roots` need, stopping at reduce ops and at `cut` nodes.
+std::vector<char> needed(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut) {
   const auto& nodes = k.nodes();
   std::vector<char> need(nodes.size(), 0);
   for (int r : roots) need[static_cast<size_t>(r)] = 1;
   for (size_t id = nodes.size(); id-- > 0;) {
-    if (!need[id] || is_reduce(nodes[id])) continue;
+    if (!need[id] || is_reduce(nodes[id]) || cut[id]) continue;
     for (int a : nodes[id].args) need[static_cast<size_t>(a)] = 1;
   }
+  return need;
+}
+
+// Whether computing `roots` would read a `cut` node (other than a root itself).
+bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all) {
+  const std::vector<char> cut = cut_below(roots, cut_all);
+  const std::vector<char> need = needed(k, roots, cut);
+  for (size_t id = 0; id < need.size(); ++id) {
+    if (need[id] && cut[id]) return true;
+  }
+  return false;
+}
+
+// Builds and compiles the kernel of `roots` (its outputs, in order); `as_f32`
+// casts f16/bf16 roots to f32 (exact). `cut` nodes (f32, kept in row
+// buffers) are read as contiguous f32 inputs (src_value) instead of computed.
+Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all, bool as_f32,
+                 const std::string& name, Isa isa, bool listing, SubKernel* out) {
+  const auto& nodes = k.nodes();
+  const std::vector<char> cut = cut_below(roots, cut_all);
+  const std::vector<char> need = needed(k, roots, cut);
   ir::Kernel sub(name, 1);
   std::vector<int> map(nodes.size(), -1);
   for (size_t id = 0; id < nodes.size(); ++id) {
@@ -60,8 +91,8 @@ Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, bool as_f32
       out->src_value.push_back(-1);
     } else if (n.kind == ir::NodeKind::kConst) {
       map[id] = sub.add_const(n.dtype, n.constant);
-    } else if (is_reduce(n)) {
-      map[id] = sub.add_input(n.dtype, ir::Layout::kBroadcast);
+    } else if (is_reduce(n) || cut[id]) {
+      map[id] = sub.add_input(n.dtype, is_reduce(n) ? ir::Layout::kBroadcast : ir::Layout::kContiguous);
       out->src_input.push_back(-1);
       out->src_value.push_back(static_cast<int>(id));
     } else {
@@ -94,6 +125,8 @@ class ReduceKernel final : public CompiledKernel {
   struct Pass {
     std::vector<int> reduces;  // sum/prod/amax/amin node ids
     SubKernel sub;             // their operands, as f32
+    SubKernel sub_kept;        // the same, reading kept row values of earlier passes (when it would)
+    bool has_kept = false;
     bool direct = false;       // every operand is a streamed f32 input (read in place at unit row stride)
   };
   // Per call: operand pointers and strides of the current row.
@@ -103,12 +136,21 @@ class ReduceKernel final : public CompiledKernel {
     const int64_t* row_stride;  // per operand: element stride along the (coalesced) row
     const uint64_t* scal;       // by-value scalars in storage format
     const uint64_t* per_row;    // per node id: per-row values in storage format
+    float* const* kept;         // per node id: its kept row buffer (nullptr: none, or rows too long)
   };
   // Points ptrs at the inputs of `s` for row elements from j0; *unit when
   // every streamed input has row stride 1. Returns the number of inputs.
   int bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void** ptrs, int64_t* inner, bool* unit) const;
   void call(const SubKernel& s, void** ptrs, const int64_t* inner, bool unit, int64_t n) const;
   void run_pass(const Pass& p, const Row& r, int64_t n, float* scratch, uint64_t* per_row) const;
+  // Where the pass kernel writes (and the accumulation reads) reduce i's
+  // operand for the chunk from j0: its kept row buffer, or the chunk scratch.
+  float* operand_at(const Pass& p, const Row& r, size_t i, int64_t j0, float* scratch) const {
+    const int arg = k_.node(p.reduces[i]).args[0];
+    if (r.kept != nullptr && kept_[static_cast<size_t>(arg)]) return r.kept[arg] + j0;
+    return scratch + static_cast<int64_t>(i) * kChunk;
+  }
+  std::vector<char> kept_before(size_t pass) const;  // kept_ of passes before `pass`
 
   ir::Kernel k_;
   Isa isa_;
@@ -119,6 +161,11 @@ class ReduceKernel final : public CompiledKernel {
   std::vector<int> row_size_nodes_;
   std::vector<int> row_outputs_, per_row_outputs_;  // output indices
   SubKernel final_, per_row_;
+  SubKernel final_kept_;  // reads the kept row values (when it would)
+  bool has_final_kept_ = false;
+  std::vector<char> kept_;        // per node id: a reduce operand kept in a row buffer (f32 ops)
+  std::vector<int> kept_pass_;    // per node id: the pass that computes it
+  std::vector<int> kept_ids_;
   size_t max_reduces_ = 0;
   std::string listing_;
   double compile_us_ = 0.0;
@@ -153,6 +200,24 @@ Status ReduceKernel::init(bool listing) {
     listing_ = "; kernel " + k_.name() + ": x86 runs the interpreter's reduction kernel (non-float reduction)\n";
     return Status::ok();
   }
+  // Reduce operands kept in row buffers: f32 ops (not inputs, read in place
+  // anyway) that vary along the row.
+  kept_.assign(nodes.size(), 0);
+  kept_pass_.assign(nodes.size(), -1);
+  for (size_t p = 0; p < pass_reduces.size(); ++p) {
+    for (int r : pass_reduces[p]) {
+      const int arg = nodes[static_cast<size_t>(r)].args[0];
+      const ir::Node& an = nodes[static_cast<size_t>(arg)];
+      if (an.kind != ir::NodeKind::kOp || an.dtype != DType::kFloat32 || ir::is_per_row_value(k_, arg) ||
+          kept_[static_cast<size_t>(arg)]) {
+        continue;
+      }
+      kept_[static_cast<size_t>(arg)] = 1;
+      kept_pass_[static_cast<size_t>(arg)] = static_cast<int>(p);
+      kept_ids_.push_back(arg);
+    }
+  }
+  const std::vector<char> none(nodes.size(), 0);
   for (size_t p = 0; p < pass_reduces.size(); ++p) {
     Pass pass;
     pass.reduces = pass_reduces[p];
@@ -165,9 +230,16 @@ Status ReduceKernel::init(bool listing) {
       pass.direct = pass.direct && an.kind == ir::NodeKind::kInput && !ir::is_uniform(an.layout) &&
                     an.dtype == DType::kFloat32;
     }
-    FUZE_TRY(build_sub(k_, roots, true, k_.name() + "_pass" + std::to_string(p), isa_, listing, &pass.sub));
+    const std::string name = k_.name() + "_pass" + std::to_string(p);
+    FUZE_TRY(build_sub(k_, roots, none, true, name, isa_, listing, &pass.sub));
     max_reduces_ = std::max(max_reduces_, pass.reduces.size());
     listing_ += pass.sub.fn->listing();
+    const std::vector<char> before = kept_before(p);
+    if (reads_cut(k_, roots, before)) {
+      FUZE_TRY(build_sub(k_, roots, before, true, name + "_kept", isa_, listing, &pass.sub_kept));
+      pass.has_kept = true;
+      listing_ += pass.sub_kept.fn->listing();
+    }
     passes_.push_back(std::move(pass));
   }
   std::vector<int> row_roots, per_row_roots;
@@ -182,14 +254,25 @@ Status ReduceKernel::init(bool listing) {
     }
   }
   if (!row_roots.empty()) {
-    FUZE_TRY(build_sub(k_, row_roots, false, k_.name() + "_final", isa_, listing, &final_));
+    FUZE_TRY(build_sub(k_, row_roots, none, false, k_.name() + "_final", isa_, listing, &final_));
     listing_ += final_.fn->listing();
+    if (reads_cut(k_, row_roots, kept_)) {
+      FUZE_TRY(build_sub(k_, row_roots, kept_, false, k_.name() + "_final_kept", isa_, listing, &final_kept_));
+      has_final_kept_ = true;
+      listing_ += final_kept_.fn->listing();
+    }
   }
   if (!per_row_roots.empty()) {
-    FUZE_TRY(build_sub(k_, per_row_roots, false, k_.name() + "_per_row", isa_, listing, &per_row_));
+    FUZE_TRY(build_sub(k_, per_row_roots, none, false, k_.name() + "_per_row", isa_, listing, &per_row_));
     listing_ += per_row_.fn->listing();
   }
   return Status::ok();
+}
+
+std::vector<char> ReduceKernel::kept_before(size_t pass) const {
+  std::vector<char> out(kept_.size(), 0);
+  for (int id : kept_ids_) out[static_cast<size_t>(id)] = kept_pass_[static_cast<size_t>(id)] < static_cast<int>(pass);
+  return out;
 }
 
 int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void** ptrs, int64_t* inner,
@@ -199,7 +282,13 @@ int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void
     inner[i] = 0;
     const int src = s.src_input[static_cast<size_t>(i)];
     if (src < 0) {
-      ptrs[i] = const_cast<uint64_t*>(&r.per_row[s.src_value[static_cast<size_t>(i)]]);
+      const int id = s.src_value[static_cast<size_t>(i)];
+      if (is_reduce(k_.node(id))) {
+        ptrs[i] = const_cast<uint64_t*>(&r.per_row[id]);
+      } else {  // a kept row value
+        ptrs[i] = r.kept[id] + j0;
+        inner[i] = 1;
+      }
       continue;
     }
     const ir::Node& n = k_.node(k_.inputs()[static_cast<size_t>(src)]);
@@ -246,17 +335,18 @@ void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scrat
   for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
     const int64_t c = std::min(kChunk, n - j0);
     if (!direct) {
+      const SubKernel& sub = p.has_kept && r.kept != nullptr ? p.sub_kept : p.sub;
       bool unit;
-      const int ni = bind_inputs(p.sub, r, j0, ptrs, inner, &unit);
+      const int ni = bind_inputs(sub, r, j0, ptrs, inner, &unit);
       for (size_t i = 0; i < nr; ++i) {
-        ptrs[ni + static_cast<int>(i)] = scratch + i * kChunk;
+        ptrs[ni + static_cast<int>(i)] = operand_at(p, r, i, j0, scratch);
         inner[ni + static_cast<int>(i)] = 1;
       }
-      call(p.sub, ptrs, inner, unit, c);
+      call(sub, ptrs, inner, unit, c);
     }
     for (size_t i = 0; i < nr; ++i) {
       const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
-      const float* x = scratch + i * kChunk;
+      const float* x = operand_at(p, r, i, j0, scratch);
       if (direct) {
         const int in = nodes[static_cast<size_t>(node.args[0])].input_index;
         x = static_cast<const float*>(r.a->data[in]) + r.base[in] + j0;
@@ -351,7 +441,15 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
     idx[d] = rem % a.sizes[d];
     rem /= a.sizes[d];
   }
-  const Row r{&a, base, rstride, scal, per_row.data()};
+  // Kept row buffers (rows up to kKeepMax elements), per call.
+  std::vector<float> kept_store;
+  std::vector<float*> kept_ptr;
+  if (!kept_ids_.empty() && n <= kKeepMax) {
+    kept_store.resize(kept_ids_.size() * static_cast<size_t>(n));
+    kept_ptr.assign(k_.nodes().size(), nullptr);
+    for (size_t i = 0; i < kept_ids_.size(); ++i) kept_ptr[static_cast<size_t>(kept_ids_[i])] = kept_store.data() + i * static_cast<size_t>(n);
+  }
+  const Row r{&a, base, rstride, scal, per_row.data(), kept_ptr.empty() ? nullptr : kept_ptr.data()};
   for (int id : row_size_nodes_) {
     const DType t = k_.node(id).dtype;
     interp::visit_ctype(t, [&](auto tag) {
@@ -370,7 +468,8 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
     for (const Pass& p : passes_) run_pass(p, r, n, scratch.data(), per_row.data());
     if (!row_outputs_.empty() && n > 0) {
       bool unit;
-      const int ni = bind_inputs(final_, r, 0, ptrs, inner, &unit);
+      const SubKernel& fin = has_final_kept_ && r.kept != nullptr ? final_kept_ : final_;
+      const int ni = bind_inputs(fin, r, 0, ptrs, inner, &unit);
       for (size_t j = 0; j < row_outputs_.size(); ++j) {
         const int op = num_in + row_outputs_[j];
         const DType t = k_.node(k_.outputs()[static_cast<size_t>(row_outputs_[j])].value).dtype;
@@ -378,7 +477,7 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
         inner[ni + static_cast<int>(j)] = rstride[op];
         unit = unit && rstride[op] == 1;
       }
-      call(final_, ptrs, inner, unit, n);
+      call(fin, ptrs, inner, unit, n);
     }
     if (!per_row_outputs_.empty()) {
       bool unit;
