@@ -124,9 +124,11 @@ is a reduce op, `row_size`, a constant, a uniform input or an op over per-row va
 pointwise ops mix levels (a per-row operand is broadcast along the row). A row-level output has the iteration
 shape; a per-row output is stored once per row: its layout is `strided` and its run-time strides along the
 reduced dims are 0 (the keepdim shape viewed over the iteration space). The verifier rejects reduce ops in a
-kernel with K = 0, K > R, and a per-row output that is not `strided`. x86 and CUDA reject such kernels for
-now (later parts of issue 17); the interpreter (`src/backends/interp/interp_reduce.h`) is the spec they
-will match bit for bit:
+kernel with K = 0, K > R, and a per-row output that is not `strided`. x86 compiles such kernels
+(`src/backends/x86/reduce_kernel.h`: f16/bf16/f32 reductions; bool/int/f64 reductions and rows whose
+reduced dims do not coalesce run the interpreter's kernel); CUDA rejects them for now (a later part of
+issue 17). The interpreter (`src/backends/interp/interp_reduce.h`) is the spec the backends match bit for
+bit (x86: every bit where the ops are exact; exp/log keep x86's pointwise ULP bounds):
 
 - `run(args, begin, end)` counts rows, not elements (`CompiledKernel::run`, `include/fuze/backend.h`).
 - Order: within a row, element j = 0..N-1 is the logical row-major position over the reduced dims, whatever

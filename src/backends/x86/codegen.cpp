@@ -149,7 +149,11 @@ Vec emit_op(VecEmitter& e, const ir::Kernel& k, const ir::Node& n, const std::ve
 
 }  // namespace
 
-bool op_supported(ir::Op op) { return (ir::op_info(op).native & ir::kX86) != 0; }
+// The reduce ops (kX86 in ops.def) have no pointwise form: only row-reduction
+// kernels (reduce_kernel.h) take them, around the pointwise kernels built here.
+bool op_supported(ir::Op op) {
+  return (ir::op_info(op).native & ir::kX86) != 0 && (ir::op_info(op).flags & ir::kReduce) == 0;
+}
 
 Status check_supported(const ir::Kernel& k) {
   std::vector<ir::DType> types;

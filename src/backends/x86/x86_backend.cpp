@@ -13,6 +13,8 @@
 #include "backends/x86/codegen.h"
 #include "backends/x86/dtype_emit.h"
 #include "backends/x86/isa.h"
+#include "backends/x86/reduce_kernel.h"
+#include "backends/x86/x86_kernel.h"
 #include "support/fault.h"
 #include "support/log.h"
 
@@ -21,8 +23,8 @@ namespace {
 
 using x86::Isa;
 
-constexpr int kMaxOperands = StridedWalk::kMaxOperands;  // inputs + outputs (more: the caller falls back)
-constexpr int kMaxRank = StridedWalk::kMaxRank;
+using x86::kMaxOperands;
+using x86::kMaxRank;
 constexpr int64_t kChunk = 256;   // elements per call on rows with a non-unit stride (multiple of 16)
 constexpr int kMaxElem = 8;       // bytes per element, largest dtype
 
@@ -72,62 +74,29 @@ bool dump_asm_requested() {
   return env != nullptr && std::strstr(env, "asm") != nullptr;
 }
 
-class X86Kernel final : public CompiledKernel {
- public:
-  using Fn = void (*)(void* const*, int64_t);
+}  // namespace
 
-  X86Kernel(const ir::Kernel& k, Isa isa, Fn fn, void* mem, size_t mem_size)
-      : name_(k.name()), lanes_(x86::kernel_lanes(k, isa)), num_in_(k.num_inputs()), num_out_(k.num_outputs()),
-        fn_(fn), mem_(mem), mem_size_(mem_size) {
-    for (int i = 0; i < num_in_; ++i) {
-      const ir::Node& n = k.node(k.inputs()[static_cast<size_t>(i)]);
-      layout_.push_back(n.layout);
-      dtype_.push_back(n.dtype);
-    }
-    for (const ir::Output& o : k.outputs()) {
-      layout_.push_back(o.layout);
-      dtype_.push_back(k.node(o.value).dtype);
-    }
-    for (ir::DType t : dtype_) esize_.push_back(ir::dtype_size(t));
-    for (ir::Layout l : layout_) has_strided_ = has_strided_ || l == ir::Layout::kStrided;
+namespace x86 {
+
+X86Kernel::X86Kernel(const ir::Kernel& k, Isa isa, Fn fn, void* mem, size_t mem_size)
+    : name_(k.name()), lanes_(x86::kernel_lanes(k, isa)), num_in_(k.num_inputs()), num_out_(k.num_outputs()),
+      fn_(fn), mem_(mem), mem_size_(mem_size) {
+  for (int i = 0; i < num_in_; ++i) {
+    const ir::Node& n = k.node(k.inputs()[static_cast<size_t>(i)]);
+    layout_.push_back(n.layout);
+    dtype_.push_back(n.dtype);
   }
-  ~X86Kernel() override {
-    if (mem_ != nullptr) asmjit::VirtMem::release(mem_, mem_size_);
+  for (const ir::Output& o : k.outputs()) {
+    layout_.push_back(o.layout);
+    dtype_.push_back(k.node(o.value).dtype);
   }
+  for (ir::DType t : dtype_) esize_.push_back(ir::dtype_size(t));
+  for (ir::Layout l : layout_) has_strided_ = has_strided_ || l == ir::Layout::kStrided;
+}
 
-  const std::string& name() const override { return name_; }
-  std::string listing() const override { return listing_; }
-  double compile_us() const override { return compile_us_; }
-  void set_listing(std::string s) { listing_ = std::move(s); }
-  void set_compile_us(double us) { compile_us_ = us; }
-
-  void run(const KernelArgs& a, int64_t begin, int64_t end) const override;
-
- private:
-  bool is_stream(int i) const {
-    return !ir::is_uniform(layout_[static_cast<size_t>(i)]);
-  }
-  // Element size in bytes of operand i, and a pointer `elems` elements on.
-  int64_t esize(int i) const { return esize_[static_cast<size_t>(i)]; }
-  void* at(void* p, int i, int64_t elems) const { return static_cast<char*>(p) + elems * esize(i); }
-  void run_unit(void* const* ptrs, int64_t n) const;
-  void run_row(void* const* ptrs, const int64_t* inner_stride, int64_t n) const;
-  void run_strided(const KernelArgs& a, void** ptrs, int64_t begin, int64_t end) const;
-
-  std::string name_;
-  std::string listing_;
-  double compile_us_ = 0.0;
-  int lanes_;
-  int num_in_;
-  int num_out_;
-  std::vector<ir::Layout> layout_;  // per operand: inputs, then outputs
-  std::vector<ir::DType> dtype_;  // inputs, then outputs
-  std::vector<int64_t> esize_;
-  bool has_strided_ = false;
-  Fn fn_;
-  void* mem_;
-  size_t mem_size_;
-};
+X86Kernel::~X86Kernel() {
+  if (mem_ != nullptr) asmjit::VirtMem::release(mem_, mem_size_);
+}
 
 void X86Kernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   if (end > a.numel) end = a.numel;
@@ -249,21 +218,9 @@ void X86Kernel::run_strided(const KernelArgs& a, void** base, int64_t begin, int
   });
 }
 
-class X86Backend final : public Backend {
- public:
-  X86Backend(Isa isa, bool listing) : isa_(isa), listing_(listing || dump_asm_requested()) {}
-  BackendKind kind() const override { return BackendKind::kX86; }
-  Status compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) override;
-
- private:
-  Isa isa_;
-  bool listing_;
-};
-
-Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) {
+Status compile_pointwise(const ir::Kernel& k, Isa isa_, bool listing_, std::unique_ptr<X86Kernel>* out) {
   const auto t0 = std::chrono::steady_clock::now();
   FUZE_TRY(x86::check_supported(k));
-  if (k.reduce_rank() > 0) return Status::unsupported("x86 backend: row reductions (reduce_rank > 0) not implemented yet");
   if (k.num_inputs() + k.num_outputs() > kMaxOperands) {
     return Status::unsupported("x86 backend: more than " + std::to_string(kMaxOperands) + " operands");
   }
@@ -316,6 +273,29 @@ Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>*
   kernel->set_compile_us(us);
   FUZE_LOG(kDebug) << "x86: compiled " << k.name() << " (" << x86::isa_name(isa_) << ", " << code_size
                    << " bytes) in " << us << " us";
+  *out = std::move(kernel);
+  return Status::ok();
+}
+
+}  // namespace x86
+
+namespace {
+
+class X86Backend final : public Backend {
+ public:
+  X86Backend(Isa isa, bool listing) : isa_(isa), listing_(listing || dump_asm_requested()) {}
+  BackendKind kind() const override { return BackendKind::kX86; }
+  Status compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) override;
+
+ private:
+  Isa isa_;
+  bool listing_;
+};
+
+Status X86Backend::compile(const ir::Kernel& k, std::unique_ptr<CompiledKernel>* out) {
+  if (k.reduce_rank() > 0) return x86::make_reduce_kernel(k, isa_, listing_, out);
+  std::unique_ptr<x86::X86Kernel> kernel;
+  FUZE_TRY(x86::compile_pointwise(k, isa_, listing_, &kernel));
   *out = std::move(kernel);
   return Status::ok();
 }

@@ -50,7 +50,9 @@ std::vector<int> x86_supported_isas();
 // yet"; the runtime decomposes composite ops first, and a group whose kernel
 // still fails runs TorchScript's ops). False for ops whose float32
 // form is not valid IR (comparisons, where, bitwise...): x86 implements those
-// at their dtypes (every dtype: see backends/x86/dtype_emit.h).
+// at their dtypes (every dtype: see backends/x86/dtype_emit.h). False for the
+// reduce ops (kReduce): x86 runs them in row-reduction kernels only
+// (backends/x86/reduce_kernel.h), not as pointwise ops.
 bool x86_op_supported(ir::Op op);
 
 // Generates (register allocation, encoding) kernel `k` for ISA level `isa`

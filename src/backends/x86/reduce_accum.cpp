@@ -1,0 +1,207 @@
+// Block sums / products and extrema over float32 values (reduce_accum.h).
+// Intrinsics by level: the x86-64 floor (SSE2) for the sse level, and
+// functions compiled for AVX2 / AVX-512F through target attributes, called
+// only when the kernel's ISA level (checked against CPUID) has them.
+#include "backends/x86/reduce_accum.h"
+
+// GCC 12's avx512fintrin.h (_mm512_undefined_*) trips -Wmaybe-uninitialized
+// when its conversions inline here; the warning is a known false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace fuze::x86 {
+namespace {
+
+template <bool kMul>
+double fold(double* q) {  // the spec's 8/4/2/1 fold of the 16 partials
+  for (int w = kPartials / 2; w >= 1; w /= 2) {
+    for (int i = 0; i < w; ++i) q[i] = kMul ? q[i] * q[i + w] : q[i] + q[i + w];
+  }
+  return q[0];
+}
+
+// The remainder of a block (j = from..n-1, fewer than 16 per partial) into
+// the partials, then the fold.
+template <bool kMul>
+double finish_block(double* q, const float* x, int64_t from, int64_t n) {
+  for (int64_t j = from; j < n; ++j) {
+    double& p = q[j % kPartials];
+    p = kMul ? p * static_cast<double>(x[j]) : p + static_cast<double>(x[j]);
+  }
+  return fold<kMul>(q);
+}
+
+// For equal non-NaN a and b: +0.0 beats -0.0 for max (and of the bits), -0.0
+// for min (or of the bits); otherwise they are the same bits.
+template <bool kMax>
+float pick(float a, float b) {
+  if (a > b) return kMax ? a : b;
+  if (b > a) return kMax ? b : a;
+  uint32_t ua, ub;
+  std::memcpy(&ua, &a, 4);
+  std::memcpy(&ub, &b, 4);
+  const uint32_t u = kMax ? (ua & ub) : (ua | ub);
+  float r;
+  std::memcpy(&r, &u, 4);
+  return r;
+}
+
+// Lanes of a vector accumulator (non-NaN unless *nan), then the scalar tail.
+template <bool kMax>
+void finish_extremum(const float* lanes, int nl, const float* x, int64_t from, int64_t n, float* best, bool* nan) {
+  float b = lanes[0];
+  for (int i = 1; i < nl; ++i) b = pick<kMax>(b, lanes[i]);
+  for (int64_t j = from; j < n; ++j) {
+    if (std::isnan(x[j])) *nan = true;
+    else b = pick<kMax>(b, x[j]);
+  }
+  *best = b;
+}
+
+// In a vector, lane-wise: max: and(max(v, acc), max(acc, v)) is the larger,
+// +0.0 over -0.0 (maxps returns its second operand on ties and NaN: NaN
+// lanes make garbage, flagged separately); min: or of the two mins.
+
+// ---- SSE2 (the sse level) ----
+
+template <bool kMul>
+double block_sse(const float* x, int64_t n) {
+  const __m128d id = _mm_set1_pd(kMul ? 1.0 : 0.0);
+  __m128d p[8];
+  for (__m128d& v : p) v = id;
+  int64_t j = 0;
+  for (; j + kPartials <= n; j += kPartials) {
+    for (int q = 0; q < 4; ++q) {
+      const __m128 v = _mm_loadu_ps(x + j + 4 * q);
+      const __m128d lo = _mm_cvtps_pd(v), hi = _mm_cvtps_pd(_mm_movehl_ps(v, v));
+      if constexpr (kMul) {
+        p[2 * q] = _mm_mul_pd(p[2 * q], lo);
+        p[2 * q + 1] = _mm_mul_pd(p[2 * q + 1], hi);
+      } else {
+        p[2 * q] = _mm_add_pd(p[2 * q], lo);
+        p[2 * q + 1] = _mm_add_pd(p[2 * q + 1], hi);
+      }
+    }
+  }
+  alignas(16) double q[kPartials];
+  for (int i = 0; i < 8; ++i) _mm_store_pd(q + 2 * i, p[i]);
+  return finish_block<kMul>(q, x, j, n);
+}
+
+template <bool kMax>
+void extremum_sse(const float* x, int64_t n, float* best, bool* nan) {
+  __m128 acc = _mm_set1_ps(*best), nv = _mm_setzero_ps();
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const __m128 v = _mm_loadu_ps(x + j);
+    if constexpr (kMax) acc = _mm_and_ps(_mm_max_ps(v, acc), _mm_max_ps(acc, v));
+    else acc = _mm_or_ps(_mm_min_ps(v, acc), _mm_min_ps(acc, v));
+    nv = _mm_or_ps(nv, _mm_cmpunord_ps(v, v));
+  }
+  if (_mm_movemask_ps(nv) != 0) *nan = true;
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, acc);
+  finish_extremum<kMax>(lanes, 4, x, j, n, best, nan);
+}
+
+// ---- AVX2 ----
+
+template <bool kMul>
+__attribute__((target("avx2"))) double block_avx2(const float* x, int64_t n) {
+  const __m256d id = _mm256_set1_pd(kMul ? 1.0 : 0.0);
+  __m256d p0 = id, p1 = id, p2 = id, p3 = id;
+  int64_t j = 0;
+  for (; j + kPartials <= n; j += kPartials) {
+    const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + j)), b = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 4));
+    const __m256d c = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 8)), d = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 12));
+    if constexpr (kMul) {
+      p0 = _mm256_mul_pd(p0, a), p1 = _mm256_mul_pd(p1, b), p2 = _mm256_mul_pd(p2, c), p3 = _mm256_mul_pd(p3, d);
+    } else {
+      p0 = _mm256_add_pd(p0, a), p1 = _mm256_add_pd(p1, b), p2 = _mm256_add_pd(p2, c), p3 = _mm256_add_pd(p3, d);
+    }
+  }
+  alignas(32) double q[kPartials];
+  _mm256_store_pd(q, p0);
+  _mm256_store_pd(q + 4, p1);
+  _mm256_store_pd(q + 8, p2);
+  _mm256_store_pd(q + 12, p3);
+  return finish_block<kMul>(q, x, j, n);
+}
+
+template <bool kMax>
+__attribute__((target("avx2"))) void extremum_avx2(const float* x, int64_t n, float* best, bool* nan) {
+  __m256 acc = _mm256_set1_ps(*best), nv = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 v = _mm256_loadu_ps(x + j);
+    if constexpr (kMax) acc = _mm256_and_ps(_mm256_max_ps(v, acc), _mm256_max_ps(acc, v));
+    else acc = _mm256_or_ps(_mm256_min_ps(v, acc), _mm256_min_ps(acc, v));
+    nv = _mm256_or_ps(nv, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  }
+  if (_mm256_movemask_ps(nv) != 0) *nan = true;
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  finish_extremum<kMax>(lanes, 8, x, j, n, best, nan);
+}
+
+// ---- AVX-512F ----
+
+template <bool kMul>
+__attribute__((target("avx512f"))) double block_avx512(const float* x, int64_t n) {
+  const __m512d id = _mm512_set1_pd(kMul ? 1.0 : 0.0);
+  __m512d p0 = id, p1 = id;
+  int64_t j = 0;
+  for (; j + kPartials <= n; j += kPartials) {
+    const __m512d a = _mm512_cvtps_pd(_mm256_loadu_ps(x + j)), b = _mm512_cvtps_pd(_mm256_loadu_ps(x + j + 8));
+    if constexpr (kMul) {
+      p0 = _mm512_mul_pd(p0, a), p1 = _mm512_mul_pd(p1, b);
+    } else {
+      p0 = _mm512_add_pd(p0, a), p1 = _mm512_add_pd(p1, b);
+    }
+  }
+  alignas(64) double q[kPartials];
+  _mm512_store_pd(q, p0);
+  _mm512_store_pd(q + 8, p1);
+  return finish_block<kMul>(q, x, j, n);
+}
+
+template <bool kMax>
+__attribute__((target("avx512f"))) void extremum_avx512(const float* x, int64_t n, float* best, bool* nan) {
+  __m512i acc = _mm512_castps_si512(_mm512_set1_ps(*best));
+  __mmask16 nm = 0;
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m512 v = _mm512_loadu_ps(x + j);
+    const __m512 a = _mm512_castsi512_ps(acc);
+    if constexpr (kMax) {
+      acc = _mm512_and_epi32(_mm512_castps_si512(_mm512_max_ps(v, a)), _mm512_castps_si512(_mm512_max_ps(a, v)));
+    } else {
+      acc = _mm512_or_epi32(_mm512_castps_si512(_mm512_min_ps(v, a)), _mm512_castps_si512(_mm512_min_ps(a, v)));
+    }
+    nm = static_cast<__mmask16>(nm | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
+  }
+  if (nm != 0) *nan = true;
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, _mm512_castsi512_ps(acc));
+  finish_extremum<kMax>(lanes, 16, x, j, n, best, nan);
+}
+
+const AccumFns kSse{&block_sse<false>, &block_sse<true>, &extremum_sse<true>, &extremum_sse<false>};
+const AccumFns kAvx2{&block_avx2<false>, &block_avx2<true>, &extremum_avx2<true>, &extremum_avx2<false>};
+const AccumFns kAvx512{&block_avx512<false>, &block_avx512<true>, &extremum_avx512<true>, &extremum_avx512<false>};
+
+}  // namespace
+
+const AccumFns& accum_fns(Isa isa) {
+  switch (isa) {
+    case Isa::kSse41: return kSse;
+    case Isa::kAvx2: return kAvx2;
+    case Isa::kAvx512: return kAvx512;
+  }
+  return kSse;
+}
+
+}  // namespace fuze::x86

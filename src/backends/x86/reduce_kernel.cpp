@@ -1,0 +1,510 @@
+// x86 row-reduction kernels (design: reduce_kernel.h; spec: interp_reduce.h).
+#include "backends/x86/reduce_kernel.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/interp/interp_eval.h"
+#include "backends/interp/interp_reduce.h"
+#include "backends/interp/scalar_ops.h"
+#include "backends/x86/dtype_emit.h"
+#include "backends/x86/reduce_accum.h"
+#include "backends/x86/x86_kernel.h"
+
+namespace fuze::x86 {
+namespace {
+
+using ir::DType;
+using ir::Op;
+
+constexpr int64_t kChunk = 8 * kReduceBlock;  // row elements per pass-kernel call (whole blocks)
+// Rows up to this many elements keep the f32 reduce operands that pass
+// kernels compute (softmax's exp(x - max)) in row buffers, and the later
+// kernels read them back instead of computing them again (the same code
+// made them: the same bits). Longer rows compute them again.
+constexpr int64_t kKeepMax = 16384;
+
+bool is_reduce(const ir::Node& n) { return n.kind == ir::NodeKind::kOp && (ir::op_info(n.op).flags & ir::kReduce) != 0; }
+bool is_float32_lanes(DType t) { return t == DType::kFloat32 || t == DType::kFloat16 || t == DType::kBFloat16; }
+
+// A pointwise kernel over some values of the reduction kernel along a row
+// segment: the reduce ops (and row_size) it reads become kBroadcast inputs
+// fed per row, streamed inputs become kContiguous (their row stride is
+// applied by the caller).
+struct SubKernel {
+  std::unique_ptr<X86Kernel> fn;
+  std::vector<int> src_input;  // per input of fn: the original input index, or -1
+  std::vector<int> src_value;  // ... or the per-row value (reduce op / row_size) it carries,
+                               // or the kept row value (a row buffer of f32) it reads
+  int num_inputs() const { return static_cast<int>(src_input.size()); }
+};
+
+// `cut` less the roots (a root is computed, whatever `cut` says).
+std::vector<char> cut_below(const std::vector<int>& roots, std::vector<char> cut) {
+  for (int r : roots) cut[static_cast<size_t>(r)] = 0;
+  return cut;
+}
+
+// The nodes `roots` need, stopping at reduce ops and at `cut` nodes.
+std::vector<char> needed(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut) {
+  const auto& nodes = k.nodes();
+  std::vector<char> need(nodes.size(), 0);
+  for (int r : roots) need[static_cast<size_t>(r)] = 1;
+  for (size_t id = nodes.size(); id-- > 0;) {
+    if (!need[id] || is_reduce(nodes[id]) || cut[id]) continue;
+    for (int a : nodes[id].args) need[static_cast<size_t>(a)] = 1;
+  }
+  return need;
+}
+
+// Whether computing `roots` would read a `cut` node (other than a root itself).
+bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all) {
+  const std::vector<char> cut = cut_below(roots, cut_all);
+  const std::vector<char> need = needed(k, roots, cut);
+  for (size_t id = 0; id < need.size(); ++id) {
+    if (need[id] && cut[id]) return true;
+  }
+  return false;
+}
+
+// Builds and compiles the kernel of `roots` (its outputs, in order); `as_f32`
+// casts f16/bf16 roots to f32 (exact). `cut` nodes (f32, kept in row
+// buffers) are read as contiguous f32 inputs (src_value) instead of computed.
+Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all, bool as_f32,
+                 const std::string& name, Isa isa, bool listing, SubKernel* out) {
+  const auto& nodes = k.nodes();
+  const std::vector<char> cut = cut_below(roots, cut_all);
+  const std::vector<char> need = needed(k, roots, cut);
+  ir::Kernel sub(name, 1);
+  std::vector<int> map(nodes.size(), -1);
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    if (!need[id]) continue;
+    const ir::Node& n = nodes[id];
+    if (n.kind == ir::NodeKind::kInput) {
+      map[id] = sub.add_input(n.dtype, ir::is_uniform(n.layout) ? n.layout : ir::Layout::kContiguous);
+      out->src_input.push_back(n.input_index);
+      out->src_value.push_back(-1);
+    } else if (n.kind == ir::NodeKind::kConst) {
+      map[id] = sub.add_const(n.dtype, n.constant);
+    } else if (is_reduce(n) || cut[id]) {
+      map[id] = sub.add_input(n.dtype, is_reduce(n) ? ir::Layout::kBroadcast : ir::Layout::kContiguous);
+      out->src_input.push_back(-1);
+      out->src_value.push_back(static_cast<int>(id));
+    } else {
+      std::vector<int> args;
+      for (int a : n.args) args.push_back(map[static_cast<size_t>(a)]);
+      map[id] = sub.add_op(n.op, n.dtype, std::move(args));
+    }
+  }
+  for (int r : roots) {
+    int v = map[static_cast<size_t>(r)];
+    const DType t = nodes[static_cast<size_t>(r)].dtype;
+    if (as_f32 && t != DType::kFloat32) v = sub.add_op(Op::kCast, DType::kFloat32, {v});
+    sub.add_output(v, ir::Layout::kContiguous);
+  }
+  return compile_pointwise(sub, isa, listing, &out->fn);
+}
+
+class ReduceKernel final : public CompiledKernel {
+ public:
+  ReduceKernel(const ir::Kernel& k, Isa isa) : k_(k), isa_(isa), fns_(accum_fns(isa)) {}
+
+  Status init(bool listing);
+  const std::string& name() const override { return k_.name(); }
+  std::string listing() const override { return listing_; }
+  double compile_us() const override { return compile_us_; }
+  void set_compile_us(double us) { compile_us_ = us; }
+  void run(const KernelArgs& a, int64_t begin, int64_t end) const override;
+
+ private:
+  struct Pass {
+    std::vector<int> reduces;  // sum/prod/amax/amin node ids
+    SubKernel sub;             // their operands, as f32
+    SubKernel sub_kept;        // the same, reading kept row values of earlier passes (when it would)
+    bool has_kept = false;
+    bool direct = false;       // every operand is a streamed f32 input (read in place at unit row stride)
+  };
+  // Per call: operand pointers and strides of the current row.
+  struct Row {
+    const KernelArgs* a;
+    const int64_t* base;        // per operand: element offset of the row's start
+    const int64_t* row_stride;  // per operand: element stride along the (coalesced) row
+    const uint64_t* scal;       // by-value scalars in storage format
+    const uint64_t* per_row;    // per node id: per-row values in storage format
+    float* const* kept;         // per node id: its kept row buffer (nullptr: none, or rows too long)
+  };
+  // Points ptrs at the inputs of `s` for row elements from j0; *unit when
+  // every streamed input has row stride 1. Returns the number of inputs.
+  int bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void** ptrs, int64_t* inner, bool* unit) const;
+  void call(const SubKernel& s, void** ptrs, const int64_t* inner, bool unit, int64_t n) const;
+  void run_pass(const Pass& p, const Row& r, int64_t n, float* scratch, uint64_t* per_row) const;
+  // Where the pass kernel writes (and the accumulation reads) reduce i's
+  // operand for the chunk from j0: its kept row buffer, or the chunk scratch.
+  float* operand_at(const Pass& p, const Row& r, size_t i, int64_t j0, float* scratch) const {
+    const int arg = k_.node(p.reduces[i]).args[0];
+    if (r.kept != nullptr && kept_[static_cast<size_t>(arg)]) return r.kept[arg] + j0;
+    return scratch + static_cast<int64_t>(i) * kChunk;
+  }
+  std::vector<char> kept_before(size_t pass) const;  // kept_ of passes before `pass`
+
+  ir::Kernel k_;
+  Isa isa_;
+  const AccumFns& fns_;
+  std::unique_ptr<CompiledKernel> interp_;  // layouts the JIT path does not take, and non-float reductions
+  bool jit_ = false;
+  std::vector<Pass> passes_;
+  std::vector<int> row_size_nodes_;
+  std::vector<int> row_outputs_, per_row_outputs_;  // output indices
+  SubKernel final_, per_row_;
+  SubKernel final_kept_;  // reads the kept row values (when it would)
+  bool has_final_kept_ = false;
+  std::vector<char> kept_;        // per node id: a reduce operand kept in a row buffer (f32 ops)
+  std::vector<int> kept_pass_;    // per node id: the pass that computes it
+  std::vector<int> kept_ids_;
+  size_t max_reduces_ = 0;
+  std::string listing_;
+  double compile_us_ = 0.0;
+};
+
+Status ReduceKernel::init(bool listing) {
+  interp_ = interp::make_reduce_kernel(k_);
+  const auto& nodes = k_.nodes();
+  // Passes, as the interpreter finds them: a reduce op runs one pass after
+  // the latest reduce op its operand depends on.
+  std::vector<int> avail(nodes.size(), 0);
+  std::vector<std::vector<int>> pass_reduces;
+  jit_ = k_.rank() <= kMaxRank;
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const ir::Node& n = nodes[id];
+    if (n.kind != ir::NodeKind::kOp) continue;
+    int a = 0;
+    for (int arg : n.args) a = std::max(a, avail[static_cast<size_t>(arg)]);
+    if (n.op == Op::kRowSize) {
+      row_size_nodes_.push_back(static_cast<int>(id));
+    } else if (is_reduce(n)) {
+      const size_t pass = static_cast<size_t>(a);
+      if (pass_reduces.size() <= pass) pass_reduces.resize(pass + 1);
+      pass_reduces[pass].push_back(static_cast<int>(id));
+      a += 1;
+      const DType at = nodes[static_cast<size_t>(n.args[0])].dtype;
+      if (!is_float32_lanes(at) || !is_float32_lanes(n.dtype)) jit_ = false;
+    }
+    avail[id] = a;
+  }
+  if (!jit_) {
+    listing_ = "; kernel " + k_.name() + ": x86 runs the interpreter's reduction kernel (non-float reduction)\n";
+    return Status::ok();
+  }
+  // Reduce operands kept in row buffers: f32 ops (not inputs, read in place
+  // anyway) that vary along the row.
+  kept_.assign(nodes.size(), 0);
+  kept_pass_.assign(nodes.size(), -1);
+  for (size_t p = 0; p < pass_reduces.size(); ++p) {
+    for (int r : pass_reduces[p]) {
+      const int arg = nodes[static_cast<size_t>(r)].args[0];
+      const ir::Node& an = nodes[static_cast<size_t>(arg)];
+      if (an.kind != ir::NodeKind::kOp || an.dtype != DType::kFloat32 || ir::is_per_row_value(k_, arg) ||
+          kept_[static_cast<size_t>(arg)]) {
+        continue;
+      }
+      kept_[static_cast<size_t>(arg)] = 1;
+      kept_pass_[static_cast<size_t>(arg)] = static_cast<int>(p);
+      kept_ids_.push_back(arg);
+    }
+  }
+  const std::vector<char> none(nodes.size(), 0);
+  for (size_t p = 0; p < pass_reduces.size(); ++p) {
+    Pass pass;
+    pass.reduces = pass_reduces[p];
+    std::vector<int> roots;
+    pass.direct = true;
+    for (int r : pass.reduces) {
+      const int arg = nodes[static_cast<size_t>(r)].args[0];
+      roots.push_back(arg);
+      const ir::Node& an = nodes[static_cast<size_t>(arg)];
+      pass.direct = pass.direct && an.kind == ir::NodeKind::kInput && !ir::is_uniform(an.layout) &&
+                    an.dtype == DType::kFloat32;
+    }
+    const std::string name = k_.name() + "_pass" + std::to_string(p);
+    FUZE_TRY(build_sub(k_, roots, none, true, name, isa_, listing, &pass.sub));
+    max_reduces_ = std::max(max_reduces_, pass.reduces.size());
+    listing_ += pass.sub.fn->listing();
+    const std::vector<char> before = kept_before(p);
+    if (reads_cut(k_, roots, before)) {
+      FUZE_TRY(build_sub(k_, roots, before, true, name + "_kept", isa_, listing, &pass.sub_kept));
+      pass.has_kept = true;
+      listing_ += pass.sub_kept.fn->listing();
+    }
+    passes_.push_back(std::move(pass));
+  }
+  std::vector<int> row_roots, per_row_roots;
+  for (int o = 0; o < k_.num_outputs(); ++o) {
+    const int v = k_.outputs()[static_cast<size_t>(o)].value;
+    if (ir::is_per_row_value(k_, v)) {
+      per_row_outputs_.push_back(o);
+      per_row_roots.push_back(v);
+    } else {
+      row_outputs_.push_back(o);
+      row_roots.push_back(v);
+    }
+  }
+  if (!row_roots.empty()) {
+    FUZE_TRY(build_sub(k_, row_roots, none, false, k_.name() + "_final", isa_, listing, &final_));
+    listing_ += final_.fn->listing();
+    if (reads_cut(k_, row_roots, kept_)) {
+      FUZE_TRY(build_sub(k_, row_roots, kept_, false, k_.name() + "_final_kept", isa_, listing, &final_kept_));
+      has_final_kept_ = true;
+      listing_ += final_kept_.fn->listing();
+    }
+  }
+  if (!per_row_roots.empty()) {
+    FUZE_TRY(build_sub(k_, per_row_roots, none, false, k_.name() + "_per_row", isa_, listing, &per_row_));
+    listing_ += per_row_.fn->listing();
+  }
+  return Status::ok();
+}
+
+std::vector<char> ReduceKernel::kept_before(size_t pass) const {
+  std::vector<char> out(kept_.size(), 0);
+  for (int id : kept_ids_) out[static_cast<size_t>(id)] = kept_pass_[static_cast<size_t>(id)] < static_cast<int>(pass);
+  return out;
+}
+
+int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void** ptrs, int64_t* inner,
+                              bool* unit) const {
+  *unit = true;
+  for (int i = 0; i < s.num_inputs(); ++i) {
+    inner[i] = 0;
+    const int src = s.src_input[static_cast<size_t>(i)];
+    if (src < 0) {
+      const int id = s.src_value[static_cast<size_t>(i)];
+      if (is_reduce(k_.node(id))) {
+        ptrs[i] = const_cast<uint64_t*>(&r.per_row[id]);
+      } else {  // a kept row value
+        ptrs[i] = r.kept[id] + j0;
+        inner[i] = 1;
+      }
+      continue;
+    }
+    const ir::Node& n = k_.node(k_.inputs()[static_cast<size_t>(src)]);
+    if (n.layout == ir::Layout::kScalar) {
+      ptrs[i] = const_cast<uint64_t*>(&r.scal[src]);
+    } else if (n.layout == ir::Layout::kBroadcast) {
+      ptrs[i] = r.a->data[src];
+    } else {
+      const int64_t rs = r.row_stride[src];
+      ptrs[i] = static_cast<char*>(r.a->data[src]) + (r.base[src] + j0 * rs) * ir::dtype_size(n.dtype);
+      inner[i] = rs;
+      *unit = *unit && rs == 1;
+    }
+  }
+  return s.num_inputs();
+}
+
+void ReduceKernel::call(const SubKernel& s, void** ptrs, const int64_t* inner, bool unit, int64_t n) const {
+  if (unit) s.fn->run_unit(ptrs, n);
+  else s.fn->run_row(ptrs, inner, n);
+}
+
+// One pass over a row of n > 0 elements: the reduce values of the pass into
+// per_row (storage format of each node's dtype).
+void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scratch, uint64_t* per_row) const {
+  const auto& nodes = k_.nodes();
+  const size_t nr = p.reduces.size();
+  BlockCounter counters[kMaxOperands];
+  float best[kMaxOperands];
+  bool nan[kMaxOperands];
+  for (size_t i = 0; i < nr; ++i) {
+    const Op op = nodes[static_cast<size_t>(p.reduces[i])].op;
+    counters[i] = BlockCounter(op == Op::kProd);
+    best[i] = op == Op::kAmin ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+    nan[i] = false;
+  }
+  bool direct = p.direct;
+  for (size_t i = 0; direct && i < nr; ++i) {
+    const ir::Node& an = nodes[static_cast<size_t>(nodes[static_cast<size_t>(p.reduces[i])].args[0])];
+    direct = r.row_stride[an.input_index] == 1;
+  }
+  void* ptrs[kMaxOperands];
+  int64_t inner[kMaxOperands];
+  for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
+    const int64_t c = std::min(kChunk, n - j0);
+    if (!direct) {
+      const SubKernel& sub = p.has_kept && r.kept != nullptr ? p.sub_kept : p.sub;
+      bool unit;
+      const int ni = bind_inputs(sub, r, j0, ptrs, inner, &unit);
+      for (size_t i = 0; i < nr; ++i) {
+        ptrs[ni + static_cast<int>(i)] = operand_at(p, r, i, j0, scratch);
+        inner[ni + static_cast<int>(i)] = 1;
+      }
+      call(sub, ptrs, inner, unit, c);
+    }
+    for (size_t i = 0; i < nr; ++i) {
+      const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
+      const float* x = operand_at(p, r, i, j0, scratch);
+      if (direct) {
+        const int in = nodes[static_cast<size_t>(node.args[0])].input_index;
+        x = static_cast<const float*>(r.a->data[in]) + r.base[in] + j0;
+      }
+      if (node.op == Op::kAmax) {
+        fns_.amax(x, c, &best[i], &nan[i]);
+      } else if (node.op == Op::kAmin) {
+        fns_.amin(x, c, &best[i], &nan[i]);
+      } else {  // sum, prod
+        auto block = node.op == Op::kSum ? fns_.block_sum : fns_.block_prod;
+        for (int64_t b0 = 0; b0 < c; b0 += kReduceBlock) counters[i].push(block(x + b0, std::min(kReduceBlock, c - b0)));
+      }
+    }
+  }
+  for (size_t i = 0; i < nr; ++i) {
+    const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
+    float v;
+    if (node.op == Op::kAmax || node.op == Op::kAmin) {
+      v = interp::round_to(node.dtype, n == 0 || nan[i] ? std::numeric_limits<float>::quiet_NaN() : best[i]);
+    } else {
+      v = interp::round_double_to(node.dtype, counters[i].finish());
+    }
+    interp::store_elem<float>(node.dtype, &per_row[p.reduces[i]], 0, v);
+  }
+}
+
+// Strides of operand i (the interpreter's rule: a contiguous layout is
+// row-major over the sizes, whatever args.strides says).
+void operand_strides(const KernelArgs& a, ir::Layout l, int i, int64_t* s) {
+  int64_t c = 1;
+  for (int d = a.rank - 1; d >= 0; --d) {
+    s[d] = l == ir::Layout::kContiguous ? c : l == ir::Layout::kStrided ? a.strides[i * a.rank + d] : 0;
+    c *= a.sizes[d];
+  }
+}
+
+// The reduced dims [outer, rank) as one stride, if they coalesce.
+bool row_stride(const KernelArgs& a, const int64_t* s, int outer, int64_t* out) {
+  int64_t stride = 1, span = 0;  // span: elements covered so far (0: none yet)
+  for (int d = a.rank - 1; d >= outer; --d) {
+    if (a.sizes[d] == 1) continue;
+    if (span == 0) {
+      stride = s[d];
+      span = a.sizes[d];
+    } else {
+      if (s[d] != stride * span) return false;
+      span *= a.sizes[d];
+    }
+  }
+  *out = stride;
+  return true;
+}
+
+void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
+  if (!jit_ || a.rank > kMaxRank) {
+    interp_->run(a, begin, end);
+    return;
+  }
+  const int rank = a.rank;
+  const int outer = rank - k_.reduce_rank();
+  int64_t num_rows = 1, n = 1;
+  for (int d = 0; d < rank; ++d) (d < outer ? num_rows : n) *= a.sizes[d];
+  end = std::min(end, num_rows);
+  begin = std::max<int64_t>(begin, 0);
+  if (begin >= end) return;
+
+  const int num_in = k_.num_inputs();
+  const int nops = num_in + k_.num_outputs();
+  int64_t strides[kMaxOperands * kMaxRank];
+  int64_t rstride[kMaxOperands];
+  uint64_t scal[kMaxOperands];
+  for (int i = 0; i < nops; ++i) {
+    const ir::Layout l = i < num_in ? k_.node(k_.inputs()[static_cast<size_t>(i)]).layout
+                                    : k_.outputs()[static_cast<size_t>(i - num_in)].layout;
+    if (l == ir::Layout::kScalar) scalar_to_storage(k_.node(k_.inputs()[static_cast<size_t>(i)]).dtype, a.scalars[i], &scal[i]);
+    operand_strides(a, l, i, strides + i * kMaxRank);
+    rstride[i] = 0;
+    const bool per_row_out = i >= num_in && ir::is_per_row_value(k_, k_.outputs()[static_cast<size_t>(i - num_in)].value);
+    if (ir::is_uniform(l) || per_row_out) continue;
+    if (!row_stride(a, strides + i * kMaxRank, outer, &rstride[i])) {
+      interp_->run(a, begin, end);  // e.g. a transposed 2-D row: the spec's own kernel
+      return;
+    }
+  }
+
+  std::vector<float> scratch(static_cast<size_t>(kChunk) * std::max<size_t>(max_reduces_, 1));
+  std::vector<uint64_t> per_row(k_.nodes().size(), 0);
+  int64_t base[kMaxOperands];
+  int64_t idx[kMaxRank];
+  int64_t rem = begin;
+  for (int d = outer - 1; d >= 0; --d) {
+    idx[d] = rem % a.sizes[d];
+    rem /= a.sizes[d];
+  }
+  // Kept row buffers (rows up to kKeepMax elements), per call.
+  std::vector<float> kept_store;
+  std::vector<float*> kept_ptr;
+  if (!kept_ids_.empty() && n <= kKeepMax) {
+    kept_store.resize(kept_ids_.size() * static_cast<size_t>(n));
+    kept_ptr.assign(k_.nodes().size(), nullptr);
+    for (size_t i = 0; i < kept_ids_.size(); ++i) kept_ptr[static_cast<size_t>(kept_ids_[i])] = kept_store.data() + i * static_cast<size_t>(n);
+  }
+  const Row r{&a, base, rstride, scal, per_row.data(), kept_ptr.empty() ? nullptr : kept_ptr.data()};
+  for (int id : row_size_nodes_) {
+    const DType t = k_.node(id).dtype;
+    interp::visit_ctype(t, [&](auto tag) {
+      using T = decltype(tag);
+      interp::store_elem<T>(t, &per_row[static_cast<size_t>(id)], 0, interp::scalar_as<T>(t, static_cast<double>(n)));
+    });
+  }
+  void* ptrs[kMaxOperands];
+  int64_t inner[kMaxOperands];
+  for (int64_t row = begin; row < end; ++row) {
+    for (int i = 0; i < nops; ++i) {
+      int64_t o = 0;
+      for (int d = 0; d < outer; ++d) o += idx[d] * strides[i * kMaxRank + d];
+      base[i] = o;
+    }
+    for (const Pass& p : passes_) run_pass(p, r, n, scratch.data(), per_row.data());
+    if (!row_outputs_.empty() && n > 0) {
+      bool unit;
+      const SubKernel& fin = has_final_kept_ && r.kept != nullptr ? final_kept_ : final_;
+      const int ni = bind_inputs(fin, r, 0, ptrs, inner, &unit);
+      for (size_t j = 0; j < row_outputs_.size(); ++j) {
+        const int op = num_in + row_outputs_[j];
+        const DType t = k_.node(k_.outputs()[static_cast<size_t>(row_outputs_[j])].value).dtype;
+        ptrs[ni + static_cast<int>(j)] = static_cast<char*>(a.data[op]) + base[op] * ir::dtype_size(t);
+        inner[ni + static_cast<int>(j)] = rstride[op];
+        unit = unit && rstride[op] == 1;
+      }
+      call(fin, ptrs, inner, unit, n);
+    }
+    if (!per_row_outputs_.empty()) {
+      bool unit;
+      const int ni = bind_inputs(per_row_, r, 0, ptrs, inner, &unit);
+      for (size_t j = 0; j < per_row_outputs_.size(); ++j) {
+        const int op = num_in + per_row_outputs_[j];
+        const DType t = k_.node(k_.outputs()[static_cast<size_t>(per_row_outputs_[j])].value).dtype;
+        ptrs[ni + static_cast<int>(j)] = static_cast<char*>(a.data[op]) + base[op] * ir::dtype_size(t);
+      }
+      per_row_.fn->run_unit(ptrs, 1);
+    }
+    for (int d = outer - 1; d >= 0; --d) {  // next row, row-major
+      if (++idx[d] < a.sizes[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+Status make_reduce_kernel(const ir::Kernel& k, Isa isa, bool listing, std::unique_ptr<CompiledKernel>* out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto kernel = std::make_unique<ReduceKernel>(k, isa);
+  FUZE_TRY(kernel->init(listing));
+  kernel->set_compile_us(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  *out = std::move(kernel);
+  return Status::ok();
+}
+
+}  // namespace fuze::x86
