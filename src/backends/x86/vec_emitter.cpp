@@ -24,6 +24,12 @@ Mem VecEmitter::pool_bytes(const void* lane, int lane_size) {
   return cc_.newConst(asmjit::ConstPoolScope::kLocal, buf, static_cast<size_t>(bytes()));
 }
 
+Mem VecEmitter::pool_table_f32(const float* v, int n) {
+  alignas(64) float buf[16] = {};
+  for (int i = 0; i < n && i < lanes(); ++i) buf[i] = v[i];
+  return cc_.newConst(asmjit::ConstPoolScope::kLocal, buf, static_cast<size_t>(bytes()));
+}
+
 Mem VecEmitter::pool_u32(uint32_t bits) {
   auto it = pool32_.find(bits);
   if (it != pool32_.end()) return it->second;
@@ -172,6 +178,12 @@ Vec VecEmitter::rcp(const Vec& a) {
     case Isa::kAvx2: cc_.emit(Inst::kIdVrcpps, d, a); break;
     case Isa::kAvx512: cc_.emit(Inst::kIdVrcp14ps, d, a); break;
   }
+  return d;
+}
+
+Vec VecEmitter::permute_f32(const Vec& idx, const Mem& table) {
+  Vec d = new_vec();
+  cc_.emit(Inst::kIdVpermps, d, idx, table);
   return d;
 }
 

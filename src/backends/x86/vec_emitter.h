@@ -51,6 +51,8 @@ class VecEmitter {
   Mem pool_u64(uint64_t bits);
   Vec const_f32(float v) { return load_aligned(pool_f32(v)); }
   Vec const_f64(double v) { return load_aligned(pool_f64(v)); }
+  // A table of n <= lanes() float32 values, lane i = v[i] (the rest 0).
+  Mem pool_table_f32(const float* v, int n);
 
   Vec copy(const Vec& a);
   // dst = a, into an existing register (a value set on two paths of a branch).
@@ -79,6 +81,9 @@ class VecEmitter {
   // denormal results kept), AVX2 vrcpps / SSE rcpps (< 1.5 * 2^-12; results
   // below 2^-126 flushed to 0, so only for |a| < 2^126).
   Vec rcp(const Vec& a);
+  // Lane i = table lane (idx lane i mod lanes()): vpermps, whose index is the
+  // low 3 (ymm) or 4 (zmm) bits of each 32-bit lane of idx. AVX2 and AVX-512.
+  Vec permute_f32(const Vec& idx, const Mem& table);
 
   // Bitwise, any lane type.
   Vec bit_and(const Vec& a, const Operand& b);
