@@ -443,5 +443,44 @@ constexpr float kPowLogG[kPowLogGLen] = {
 };
 constexpr float kPowTwoThirdsHi = 0x1.555556p-1f;   // 2/3 rounded
 constexpr float kPowTwoThirdsLo = -0x1.555556p-26f; // 2/3 - kPowTwoThirdsHi rounded
+// gelu(x) = x/2 (1 + erf(t)), t = x sqrt(1/2), at the FMA levels (emit_gelu):
+// 1 + erf(t) is needed only to about 2^-23 absolute (tests/x86: 2 ULP of the
+// result or 2^-24 |x| + 2 ULP, the cancelling 1 + erf(t) for t < -0.5
+// scaled by x/2), so erf(a), a = min(|t|, A = (N - 1) H), is one piecewise
+// polynomial in absolute error: k = round(a S), S = 1/H rounded (the low bits
+// of a S + 1.5 * 2^23: one vpermps index, N = 8 intervals for ymm, 16 for
+// zmm), z = a - k H (one fnma, exact), erf(a) = P_k(z) = sum_j
+// kGeluErfN[j][k] z^j, each coefficient row one N-entry vpermps table;
+// 1 + erf(t) = 1 + (P | sign of t). erfc(A) < 2^-25 and P_{N-1}(0) = 1
+// exactly: P(A) = 1, so gelu(-inf) = -inf * 0 = NaN and gelu(x) = -0 from
+// about -5.6 down, as the interpreter's float32 formula gives.
+// `python3 tools/fit_gelu.py 8 6` and `16 5`:
+//   gelu erf: N 8, degree 6, S 0x1.c0e0700000000p+0, H 0x1.2400000000000p-1, A 3.99219: max abs error 2^-25.17 (float32 Horner, with its last rounding: 2^-24.06)
+//   gelu erf: N 16, degree 5, S 0x1.e1e1e20000000p+1, H 0x1.1000000000000p-2, A 3.98438: max abs error 2^-25.03 (float32 Horner, with its last rounding: 2^-24.07)
+constexpr float kGeluErfA8 = 0x1.ffp+1f;
+constexpr float kGeluErfS8 = 0x1.c0e07p+0f;
+constexpr float kGeluErfH8 = 0x1.24p-1f;
+constexpr int kGeluErfLen8 = 7;
+constexpr float kGeluErf8[kGeluErfLen8][8] = {
+    {-0x1.d8fb8cp-32f, 0x1.28ff02p-1f, 0x1.c95b46p-1f, 0x1.f80ba2p-1f, 0x1.ff5b9p-1f, 0x1.fff8c6p-1f, 0x1.ffffd4p-1f, 0x1p+0f},
+    {0x1.20dd78p+0f, 0x1.a151b2p-1f, 0x1.3a93c6p-2f, 0x1.eeea26p-5f, 0x1.9646f4p-8f, 0x1.5c0fcep-12f, 0x1.37230ep-17f, 0x1.1d1be6p-18f},
+    {-0x1.50bfd6p-17f, -0x1.dc00ap-2f, -0x1.66d102p-2f, -0x1.a7639p-4f, -0x1.cf7708p-7f, -0x1.f045ecp-11f, -0x1.f73878p-16f, 0x1.5f1e4ap-13f},
+    {-0x1.80f0c2p-2f, -0x1.8529dap-4f, 0x1.4fe438p-3f, 0x1.908e1cp-4f, 0x1.3e8a54p-6f, 0x1.b9f4cp-10f, 0x1.222bcp-14f, 0x1.49500cp-9f},
+    {-0x1.0be292p-9f, 0x1.749b1ep-3f, 0x1.7e0c2ep-6f, -0x1.92c006p-5f, -0x1.1d56d8p-6f, -0x1.11e8dcp-9f, -0x1.57097p-13f, 0x1.16119p-6f},
+    {0x1.f88856p-4f, -0x1.7ba05ep-7f, -0x1.e0593ap-5f, 0x1.cc96ep-9f, 0x1.499b5ap-7f, 0x1.0025acp-9f, 0x1.19166cp-13f, 0x1.b15a08p-5f},
+    {-0x1.ad6a7cp-6f, -0x1.6cf7b4p-5f, 0x1.f80eb6p-7f, 0x1.5b7b94p-7f, -0x1.ae66a4p-9f, -0x1.49c6aap-10f, 0x1.58e8f2p-12f, 0x1.fa5c08p-5f},
+};
+constexpr float kGeluErfA16 = 0x1.fep+1f;
+constexpr float kGeluErfS16 = 0x1.e1e1e2p+1f;
+constexpr float kGeluErfH16 = 0x1.1p-2f;
+constexpr int kGeluErfLen16 = 6;
+constexpr float kGeluErf16[kGeluErfLen16][16] = {
+    {0x1.247e86p-35f, 0x1.2bd9dap-2f, 0x1.1855a6p-1f, 0x1.7b0058p-1f, 0x1.bbef1p-1f, 0x1.e11a3ep-1f, 0x1.f39bc2p-1f, 0x1.fb9f6p-1f, 0x1.fea422p-1f, 0x1.ffa14ap-1f, 0x1.ffe96ap-1f, 0x1.fffb4ap-1f, 0x1.ffff24p-1f, 0x1.ffffdep-1f, 0x1.fffffcp-1f, 0x1p+0f},
+    {0x1.20dd74p+0f, 0x1.0d2fa6p+0f, 0x1.b3aafcp-1f, 0x1.32281ep-1f, 0x1.75a91ap-2f, 0x1.8c0732p-3f, 0x1.6c7e64p-4f, 0x1.2351c2p-5f, 0x1.94624ep-7f, 0x1.e77448p-9f, 0x1.fe41cep-11f, 0x1.cfd4a6p-13f, 0x1.6e2368p-15f, 0x1.f5f7d8p-18f, 0x1.2acee2p-20f, 0x1.c0213p-18f},
+    {0x1.3b92f8p-18f, -0x1.1dff64p-2f, -0x1.cee40cp-2f, -0x1.e7f092p-2f, -0x1.8d04f6p-2f, -0x1.06fbdcp-2f, -0x1.22746p-3f, -0x1.0ee0e2p-4f, -0x1.adc06p-6f, -0x1.23a0ep-7f, -0x1.51f97ap-9f, -0x1.51d4aep-11f, -0x1.1dab3ep-13f, -0x1.46369ap-15f, -0x1.05ab1ep-16f, 0x1.9b3b92p-12f},
+    {-0x1.81466cp-2f, -0x1.344546p-2f, -0x1.fa0132p-4f, 0x1.b8dfep-5f, 0x1.395472p-3f, 0x1.4db2e2p-3f, 0x1.efba54p-4f, 0x1.1f2cc8p-4f, 0x1.0ea52ap-5f, 0x1.a7af8ep-7f, 0x1.16bfcep-8f, 0x1.36a54p-10f, 0x1.26b612p-12f, 0x1.ddc80ep-15f, 0x1.4bcd3p-17f, 0x1.0f20ecp-7f},
+    {0x1.455144p-10f, 0x1.0d9becp-3f, 0x1.7566a6p-3f, 0x1.18e78cp-3f, 0x1.8cb03cp-5f, -0x1.6efacp-6f, -0x1.90cf74p-5f, -0x1.5beb88p-5f, -0x1.ab211ep-6f, -0x1.8a3cdap-7f, -0x1.54ba4p-8f, -0x1.adb83ep-10f, -0x1.2c058cp-11f, 0x1.534bdep-11f, 0x1.4aa504p-11f, 0x1.236bd2p-4f},
+    {0x1.ba1e62p-4f, 0x1.378808p-4f, -0x1.d7392ap-10f, -0x1.e6e06ap-5f, -0x1.0e8562p-4f, -0x1.2e3baap-5f, -0x1.51a31cp-8f, 0x1.657c1ap-7f, 0x1.97cbbep-7f, 0x1.08738cp-7f, 0x1.f5c61cp-9f, 0x1.76738ep-10f, 0x1.c65992p-12f, 0x1.c8315p-14f, 0x1.7f45dep-16f, 0x1.b6b8bp-3f},
+};
 
 }  // namespace fuze::math

@@ -399,13 +399,58 @@ Vec DtypeEmitter::half_value(const Vec& h) {
   return e_.bit_or(f, e_.shl_d(e_.bit_and(h, e_.pool_u32(0x8000u)), 16));
 }
 
-Vec DtypeEmitter::bf16_bits(const Vec& f) { return shr_d(bf16_round(f), 16); }
+Vec DtypeEmitter::bf16_bits(const Vec& f) { return shr_d(bf16_round_hi(f), 16); }
 
 Vec DtypeEmitter::bf16_round(const Vec& f) {
-  // (u + ((u >> 16) & 1) + 0x7FFF) & 0xFFFF0000; NaN -> 0x7FC00000.
+  Vec hi = bf16_round_hi(f);
+  Vec r = e_.bit_and(hi, e_.pool_u32(0xFFFF0000u));
+  e_.mark_nan_clean(r);  // exact bf16 values, a NaN's low half 0
+  rounded_[r.id()] = Rounded{hi, cc_.cursor()};
+  return r;
+}
+
+Vec DtypeEmitter::unmasked_for_store(const Vec& v) {
+  auto it = rounded_.find(v.id());
+  if (it == rounded_.end()) return v;
+  Rounded& rd = it->second;
+  if (rd.mask_node != nullptr) {
+    for (asmjit::BaseNode* n = rd.mask_node->next(); n != nullptr; n = n->next()) {
+      if (!n->isInst()) continue;
+      asmjit::InstNode* in = n->as<asmjit::InstNode>();
+      for (uint32_t i = 0; i < in->opCount(); ++i) {
+        if (in->op(i).isReg() && in->op(i).id() == v.id()) return v;  // read later: keep the mask
+      }
+    }
+    if (!rd.mask_node->isInst() || rd.mask_node->as<asmjit::InstNode>()->op(0).id() != v.id()) return v;
+    cc_.removeNode(rd.mask_node);
+    rd.mask_node = nullptr;
+  }
+  return rd.hi;
+}
+
+Vec DtypeEmitter::bf16_round_hi(const Vec& f) {
+  // u + ((u >> 16) & 1) + 0x7FFF (the rounded bf16 in the high half); NaN ->
+  // 0x7FC00000, unless f is NaN-clean (VecEmitter::nan_clean: the rounding
+  // cannot carry out of a NaN's zero low half, so it stays that NaN).
+  // (u + 0x7FFF) beside the lsb: one add less on the dependency chain.
   Vec lsb = e_.bit_and(shr_d(f, 16), e_.pool_u32(1));
-  Vec r = e_.bit_and(e_.add_d(e_.add_d(f, lsb), e_.pool_u32(0x7FFFu)), e_.pool_u32(0xFFFF0000u));
-  return e_.select(Fp::kF32, e_.cmp(Fp::kF32, f, f, Cmp::kUnord), r, e_.load_aligned(e_.pool_u32(0x7FC00000u)));
+  Vec r = e_.add_d(e_.add_d(f, e_.pool_u32(0x7FFFu)), lsb);
+  if (e_.nan_clean(f)) return r;
+  return e_.select(Fp::kF32, e_.cmp(Fp::kF32, f, f, Cmp::kUnord), r, e_.pool_u32(0x7FC00000u));
+}
+
+// AVX2: the high halves of the eight 32-bit lanes of v (a ymm) as eight
+// 16-bit values in an xmm: vpshufb gathers them into the low 8 bytes of each
+// 128-bit lane, vpermq joins the two (2 shuffles; a shift, vextracti128 and
+// vpackusdw were 3).
+Vec DtypeEmitter::high_words_avx2(const Vec& v) {
+  static constexpr uint32_t kCtl[8] = {0x07060302u, 0x0F0E0B0Au, 0x80808080u, 0x80808080u,
+                                       0x07060302u, 0x0F0E0B0Au, 0x80808080u, 0x80808080u};
+  Vec g = e_.new_vec();
+  cc_.emit(Inst::kIdVpshufb, g, v, e_.pool_table_u32(kCtl, 8));
+  Vec d = e_.new_vec();
+  cc_.emit(Inst::kIdVpermq, d, g, Imm(0x08));  // qwords 0 and 2
+  return d;
 }
 
 Vec DtypeEmitter::i64_to_f64(const Vec& x) {
@@ -525,7 +570,11 @@ Val DtypeEmitter::cast(DType to, DType from, const Val& v) {
 
 Val DtypeEmitter::from_storage(DType t, const Vec& v) {
   if (t == DType::kFloat16) return Val{half_value(v), Vec()};
-  if (t == DType::kBFloat16) return Val{e_.shl_d(v, 16), Vec()};
+  if (t == DType::kBFloat16) {
+    Vec f = e_.shl_d(v, 16);
+    e_.mark_nan_clean(f);
+    return Val{f, Vec()};
+  }
   return Val{v, Vec()};  // bool: 0 / 1 already
 }
 
@@ -540,6 +589,18 @@ Val DtypeEmitter::load(DType t, const Mem& m) {
   // 1 or 2 bytes per element: zero-extended into 32-bit lanes.
   Mem src = m;
   src.setSize(static_cast<uint32_t>(e_.lanes() * size));
+  if (t == DType::kBFloat16 && isa_ == Isa::kAvx2) {
+    // Straight into the high halves: the 16 bytes in both 128-bit lanes,
+    // then vpshufb (one shuffle; vpmovzxwd and a shift were two).
+    static constexpr uint32_t kCtl[8] = {0x01008080u, 0x03028080u, 0x05048080u, 0x07068080u,
+                                         0x09088080u, 0x0B0A8080u, 0x0D0C8080u, 0x0F0E8080u};
+    Vec b = e_.new_vec();
+    cc_.emit(Inst::kIdVbroadcasti128, b, src);
+    Vec d = e_.new_vec();
+    cc_.emit(Inst::kIdVpshufb, d, b, e_.pool_table_u32(kCtl, 8));
+    e_.mark_nan_clean(d);
+    return Val{d, Vec()};
+  }
   Vec d = e_.new_vec();
   if (size == 1) {
     cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdPmovzxbd : Inst::kIdVpmovzxbd, d, src);
@@ -560,6 +621,15 @@ void DtypeEmitter::store(DType t, const Mem& m, const Val& v, bool exact) {
     m2.addOffset(e_.bytes());
     e_.store(m, v.lo);
     e_.store(m2, v.hi);
+    return;
+  }
+  if (t == DType::kBFloat16 && isa_ == Isa::kAvx2) {
+    // The rounded value's high halves (an exact value's low halves are 0;
+    // otherwise rounded without the final mask): 16 bytes.
+    Mem dst = m;
+    dst.setSize(16);
+    Vec w = high_words_avx2(exact ? unmasked_for_store(v.lo) : bf16_round_hi(v.lo));
+    cc_.emit(Inst::kIdVmovdqu, dst, w.xmm());
     return;
   }
   // 32-bit lanes of values < 2^16 (f16/bf16 bits) or 0/1 (bool), narrowed.
@@ -639,7 +709,9 @@ Val DtypeEmitter::constant(DType t, double v) {
       uint16_t h;
       std::memcpy(&h, buf, 2);
       const float f = t == DType::kFloat16 ? host_half_value(h) : float_of(static_cast<uint32_t>(h) << 16);
-      return Val{e_.load_aligned(e_.pool_f32(f)), Vec()};
+      Vec d = e_.load_aligned(e_.pool_f32(f));
+      if (t == DType::kBFloat16) e_.mark_nan_clean(d);
+      return Val{d, Vec()};
     }
     case DType::kInt32:
     case DType::kFloat32: {

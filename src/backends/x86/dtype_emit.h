@@ -30,6 +30,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backends/x86/vec_emitter.h"
@@ -123,6 +124,8 @@ class DtypeEmitter {
   Vec half_value(const Vec& h);   // f16 bits -> float32 lanes
   Vec bf16_bits(const Vec& f);
   Vec bf16_round(const Vec& f);  // f rounded to bf16, as a float32 (bf16_bits << 16)
+  Vec bf16_round_hi(const Vec& f);  // bf16_round's bits in the high halves, the low ones left
+  Vec high_words_avx2(const Vec& v);  // AVX2: the 16-bit high halves of v's lanes, in an xmm
   Vec i64_to_f64(const Vec& x);
   Vec f64_to_i64(const Vec& d);
   Vec i64_to_f32(const Vec& lo, const Vec& hi);
@@ -135,6 +138,17 @@ class DtypeEmitter {
   Val int_op(ir::Op op, ir::DType t, const Val& a, const Val& b);
   Vec f64_op(ir::Op op, const Vec& a, const Vec& b, const Vec& c);
   Vec nan_to_num(Fp t, const Vec& a, double max);
+
+  // bf16_round's results: the value before the final mask and the mask's
+  // instruction node (nullptr once removed). An AVX2 store of such a value
+  // takes the high halves of the unmasked one and drops the mask when
+  // nothing after it reads the rounded value (off the store's chain).
+  struct Rounded {
+    Vec hi;
+    asmjit::BaseNode* mask_node;
+  };
+  std::unordered_map<uint32_t, Rounded> rounded_;
+  Vec unmasked_for_store(const Vec& v);
 
   VecEmitter& e_;
   asmjit::x86::Compiler& cc_;

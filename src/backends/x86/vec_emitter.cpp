@@ -1,5 +1,6 @@
 #include "backends/x86/vec_emitter.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace fuze::x86 {
@@ -18,10 +19,56 @@ Vec VecEmitter::new_vec() {
   return cc_.newXmm();
 }
 
+namespace {
+// A float32 NaN pattern with nonzero low 16 bits (not NaN-clean).
+bool unclean_bits(uint32_t b) { return (b & 0x7F800000u) == 0x7F800000u && (b & 0x7FFFFFu) != 0 && (b & 0xFFFFu) != 0; }
+uint64_t pool_key(const Mem& m) { return (static_cast<uint64_t>(m.baseId()) << 32) | m.offsetLo32(); }
+}  // namespace
+
 Mem VecEmitter::pool_bytes(const void* lane, int lane_size) {
   alignas(64) unsigned char buf[64];
   for (int off = 0; off < bytes(); off += lane_size) std::memcpy(buf + off, lane, static_cast<size_t>(lane_size));
-  return cc_.newConst(asmjit::ConstPoolScope::kLocal, buf, static_cast<size_t>(bytes()));
+  Mem m = cc_.newConst(asmjit::ConstPoolScope::kLocal, buf, static_cast<size_t>(bytes()));
+  uint32_t b;
+  std::memcpy(&b, lane, 4);
+  if (lane_size != 4 || unclean_bits(b)) unclean_pool_.insert(pool_key(m));
+  return m;
+}
+
+bool VecEmitter::clean_operand(const Operand& o) const {
+  if (o.isNone()) return true;
+  if (o.isReg()) return nan_clean(o.as<Vec>());
+  if (o.isMem()) {
+    const Mem& m = o.as<Mem>();
+    return m.hasBaseLabel() && unclean_pool_.count(pool_key(m)) == 0;
+  }
+  return false;
+}
+
+Vec VecEmitter::keep_clean(Fp t, const Vec& d, const Operand& a, const Operand& b, const Operand& c) {
+  if (t == Fp::kF32 && clean_operand(a) && clean_operand(b) && clean_operand(c)) {
+    mark_nan_clean(d);
+  } else {
+    nan_clean_.erase(d.id());  // d may be a copy of a clean value, overwritten
+  }
+  return d;
+}
+
+Mem VecEmitter::pool_table_u32(const uint32_t* v, int n) {
+  alignas(64) uint32_t buf[16] = {};
+  bool unclean = false;
+  for (int i = 0; i < n && i < lanes(); ++i) {
+    buf[i] = v[i];
+    unclean = unclean || unclean_bits(v[i]);
+  }
+  Mem m = cc_.newConst(asmjit::ConstPoolScope::kLocal, buf, static_cast<size_t>(bytes()));
+  if (unclean) unclean_pool_.insert(pool_key(m));
+  return m;
+}
+Mem VecEmitter::pool_table_f32(const float* v, int n) {
+  uint32_t bits[16] = {};
+  std::memcpy(bits, v, static_cast<size_t>(std::min(n, 16)) * 4);
+  return pool_table_u32(bits, n);
 }
 
 Mem VecEmitter::pool_u32(uint32_t bits) {
@@ -52,11 +99,12 @@ Mem VecEmitter::pool_f64(double v) {
 Vec VecEmitter::copy(const Vec& a) {
   Vec d = new_vec();
   cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovaps : Inst::kIdVmovaps, d, a);
-  return d;
+  return keep_clean(Fp::kF32, d, a);
 }
 
 void VecEmitter::assign(const Vec& dst, const Vec& a) {
   cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovaps : Inst::kIdVmovaps, dst, a);
+  if (!nan_clean(a)) nan_clean_.erase(dst.id());  // clean only if every value it is given is
 }
 
 void VecEmitter::jump_if_none(const Mask& m, const asmjit::Label& to) {
@@ -77,7 +125,7 @@ Vec VecEmitter::load(const Mem& m) {
 Vec VecEmitter::load_aligned(const Mem& m) {
   Vec d = new_vec();
   cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovaps : Inst::kIdVmovaps, d, m);
-  return d;
+  return keep_clean(Fp::kF32, d, m);  // a pool constant's cleanness
 }
 
 void VecEmitter::store(const Mem& m, const Vec& v) {
@@ -108,8 +156,9 @@ Vec VecEmitter::bin(uint32_t sse_id, uint32_t vex_id, const Vec& a, const Operan
 
 #define FUZE_FP_BIN(fn, op, low)                                                                   \
   Vec VecEmitter::fn(Fp t, const Vec& a, const Operand& b) {                                  \
-    return t == Fp::kF32 ? bin(Inst::kId##op##ps, Inst::kIdV##low##ps, a, b)                   \
-                         : bin(Inst::kId##op##pd, Inst::kIdV##low##pd, a, b);                  \
+    return keep_clean(t, t == Fp::kF32 ? bin(Inst::kId##op##ps, Inst::kIdV##low##ps, a, b)     \
+                                       : bin(Inst::kId##op##pd, Inst::kIdV##low##pd, a, b),    \
+                      a, b);                                                                   \
   }
 FUZE_FP_BIN(add, Add, add)
 FUZE_FP_BIN(sub, Sub, sub)
@@ -126,14 +175,14 @@ Vec VecEmitter::sqrt(Fp t, const Vec& a) {
   } else {
     cc_.emit(t == Fp::kF32 ? Inst::kIdVsqrtps : Inst::kIdVsqrtpd, d, a);
   }
-  return d;
+  return keep_clean(t, d, a);
 }
 
 Vec VecEmitter::fma(Fp t, const Vec& a, const Vec& b, const Operand& c) {
   if (isa_ == Isa::kSse41) return add(t, mul(t, a, b), c);
   Vec d = copy(a);
   cc_.emit(t == Fp::kF32 ? Inst::kIdVfmadd213ps : Inst::kIdVfmadd213pd, d, b, c);
-  return d;
+  return keep_clean(t, d, a, b, c);
 }
 
 Vec VecEmitter::fnma(Fp t, const Vec& a, const Vec& b, const Operand& c) {
@@ -144,14 +193,14 @@ Vec VecEmitter::fnma(Fp t, const Vec& a, const Vec& b, const Operand& c) {
   }
   Vec d = copy(a);
   cc_.emit(t == Fp::kF32 ? Inst::kIdVfnmadd213ps : Inst::kIdVfnmadd213pd, d, b, c);
-  return d;
+  return keep_clean(t, d, a, b, c);
 }
 
 Vec VecEmitter::fnma(Fp t, const Vec& a, const Mem& b, const Vec& c) {
   if (isa_ == Isa::kSse41) return sub(t, c, mul(t, a, b));
   Vec d = copy(c);
   cc_.emit(t == Fp::kF32 ? Inst::kIdVfnmadd231ps : Inst::kIdVfnmadd231pd, d, a, b);
-  return d;
+  return keep_clean(t, d, a, b, c);
 }
 
 Vec VecEmitter::round(Fp t, const Vec& a, int mode) {
@@ -172,6 +221,12 @@ Vec VecEmitter::rcp(const Vec& a) {
     case Isa::kAvx2: cc_.emit(Inst::kIdVrcpps, d, a); break;
     case Isa::kAvx512: cc_.emit(Inst::kIdVrcp14ps, d, a); break;
   }
+  return d;
+}
+
+Vec VecEmitter::permute_f32(const Vec& idx, const Mem& table) {
+  Vec d = new_vec();
+  cc_.emit(Inst::kIdVpermps, d, idx, table);
   return d;
 }
 
@@ -255,7 +310,9 @@ Mask VecEmitter::mask_andnot(const Mask& a, const Mask& b) {
   return m;
 }
 
-Vec VecEmitter::select(Fp t, const Mask& m, const Vec& a, const Vec& b) {
+Vec VecEmitter::select(Fp t, const Mask& m, const Vec& a, const Operand& b) { return keep_clean(t, select_bits(t, m, a, b), a, b); }
+
+Vec VecEmitter::select_bits(Fp t, const Mask& m, const Vec& a, const Operand& b) {
   switch (isa_) {
     case Isa::kSse41:
       // (m & b) | (~m & a): no implicit xmm0 operand for the allocator to honour.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "backends/x86/isa.h"
 
@@ -51,6 +52,10 @@ class VecEmitter {
   Mem pool_u64(uint64_t bits);
   Vec const_f32(float v) { return load_aligned(pool_f32(v)); }
   Vec const_f64(double v) { return load_aligned(pool_f64(v)); }
+  // A table of n <= lanes() float32 values / 32-bit patterns, lane i = v[i]
+  // (the rest 0).
+  Mem pool_table_f32(const float* v, int n);
+  Mem pool_table_u32(const uint32_t* v, int n);
 
   Vec copy(const Vec& a);
   // dst = a, into an existing register (a value set on two paths of a branch).
@@ -79,6 +84,9 @@ class VecEmitter {
   // denormal results kept), AVX2 vrcpps / SSE rcpps (< 1.5 * 2^-12; results
   // below 2^-126 flushed to 0, so only for |a| < 2^126).
   Vec rcp(const Vec& a);
+  // Lane i = table lane (idx lane i mod lanes()): vpermps, whose index is the
+  // low 3 (ymm) or 4 (zmm) bits of each 32-bit lane of idx. AVX2 and AVX-512.
+  Vec permute_f32(const Vec& idx, const Mem& table);
 
   // Bitwise, any lane type.
   Vec bit_and(const Vec& a, const Operand& b);
@@ -100,9 +108,20 @@ class VecEmitter {
   Mask mask_or(const Mask& a, const Mask& b);
   Mask mask_and(const Mask& a, const Mask& b);
   Mask mask_andnot(const Mask& a, const Mask& b);  // ~a & b
-  Vec select(Fp t, const Mask& m, const Vec& a, const Vec& b);  // m ? b : a
+  Vec select(Fp t, const Mask& m, const Vec& a, const Operand& b);  // m ? b : a (b: a register or memory)
   Vec zero_where(const Mask& m, const Vec& a);                   // m ? +0 : a
   Vec keep_where(const Mask& m, const Vec& a);                   // m ? a : +0
+
+  // NaN-clean float32 vectors: every NaN lane has zero low 16 bits, so that
+  // rounding it to bf16 needs no NaN fix-up (the rounding increment cannot
+  // carry out of the low half). Marked by the caller for loaded and rounded
+  // bf16 values; kept by IEEE float32 arithmetic (add, sub, mul, div, min,
+  // max, sqrt, fma, fnma), select and copy whose operands are all
+  // clean (pool constants are, unless a NaN pattern with low bits): such a
+  // NaN result is one of its NaN operands, quieted, or the default NaN
+  // 0xFFC00000. Integer and bitwise results are never clean.
+  void mark_nan_clean(const Vec& v) { nan_clean_.insert(v.id()); }
+  bool nan_clean(const Vec& v) const { return nan_clean_.count(v.id()) != 0; }
 
   // float32 <-> float64: the low / high half of a float32 vector widened to
   // a full float64 vector, and two float64 vectors narrowed into one float32.
@@ -116,11 +135,17 @@ class VecEmitter {
  private:
   Vec bin(uint32_t sse_id, uint32_t vex_id, const Vec& a, const Operand& b);
   Mem pool_bytes(const void* lane, int lane_size);
+  bool clean_operand(const Operand& o) const;
+  Vec select_bits(Fp t, const Mask& m, const Vec& a, const Operand& b);
+  // d, marked NaN-clean when t is kF32 and every operand is clean.
+  Vec keep_clean(Fp t, const Vec& d, const Operand& a, const Operand& b = Operand(), const Operand& c = Operand());
 
   asmjit::x86::Compiler& cc_;
   Isa isa_;
   std::unordered_map<uint32_t, Mem> pool32_;
   std::unordered_map<uint64_t, Mem> pool64_;
+  std::unordered_set<uint32_t> nan_clean_;  // virtual register ids
+  std::unordered_set<uint64_t> unclean_pool_;  // (label id << 32) | offset of pool entries that are not
 };
 
 }  // namespace fuze::x86

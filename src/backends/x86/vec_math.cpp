@@ -654,10 +654,30 @@ Vec f32::erfc_f(VecEmitter& e, const Vec& x) {
 }
 
 // gelu(x) = x * 0.5 * (1 + erf(x * sqrt(1/2))): the interpreter's float32
-// operations in its order around this erf.
+// operations in its order around erf. SSE4.1: emit_erf. FMA levels: 1 + erf(t)
+// to about 2^-24 absolute, all the result needs (scheme and tables in
+// vec_math_coeffs.h): erf(|t|) one degree-6 (ymm) / degree-5 (zmm)
+// polynomial per interval, its coefficients picked by vpermps.
 Vec emit_gelu(VecEmitter& e, const Vec& x) {
-  Vec er = emit_erf(e, e.mul(kS, x, e.pool_f32(static_cast<float>(M_SQRT1_2))));
-  return e.mul(kS, e.mul(kS, x, e.pool_f32(0.5f)), e.add(kS, er, e.pool_f32(1.0f)));
+  Vec t = e.mul(kS, x, e.pool_f32(static_cast<float>(M_SQRT1_2)));
+  Vec half_x = e.mul(kS, x, e.pool_f32(0.5f));
+  if (!e.has_fma()) return e.mul(kS, half_x, e.add(kS, emit_erf(e, t), e.pool_f32(1.0f)));
+  const bool zmm = e.lanes() == 16;
+  const int len = zmm ? math::kGeluErfLen16 : math::kGeluErfLen8;
+  auto row = [&](int j) {
+    return zmm ? e.pool_table_f32(math::kGeluErf16[j], 16) : e.pool_table_f32(math::kGeluErf8[j], 8);
+  };
+  // a = min(|t|, A) (A for NaN: x's NaN reaches the result through half_x).
+  Vec a = e.min(kS, e.bit_and(t, e.pool_u32(0x7FFFFFFFu)), e.pool_f32(zmm ? math::kGeluErfA16 : math::kGeluErfA8));
+  // k = round(a S) in tk's low bits (the vpermps index); z = a - k H, exact.
+  Vec tk = e.fma(kS, a, e.const_f32(zmm ? math::kGeluErfS16 : math::kGeluErfS8), e.pool_f32(math::kShifterF));
+  Vec kf = e.sub(kS, tk, e.pool_f32(math::kShifterF));
+  Vec z = e.fnma(kS, kf, e.pool_f32(zmm ? math::kGeluErfH16 : math::kGeluErfH8), a);
+  Vec p = e.permute_f32(tk, row(len - 1));
+  for (int j = len - 2; j >= 0; --j) p = e.fma(kS, p, z, e.permute_f32(tk, row(j)));
+  // 1 + erf(t) = 1 + (P | sign of t) (P >= 0 but for |P| < 2^-31 near a = 0).
+  Vec u = e.add(kS, e.or_and(p, t, e.pool_u32(0x80000000u)), e.pool_f32(1.0f));
+  return e.mul(kS, half_x, u);
 }
 
 // exp2(x) = exp(x * ln2), the product rounded in float64 (relative error of
