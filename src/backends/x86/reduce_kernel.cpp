@@ -356,8 +356,9 @@ void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scrat
       } else if (node.op == Op::kAmin) {
         fns_.amin(x, c, &best[i], &nan[i]);
       } else {  // sum, prod
-        auto block = node.op == Op::kSum ? fns_.block_sum : fns_.block_prod;
-        for (int64_t b0 = 0; b0 < c; b0 += kReduceBlock) counters[i].push(block(x + b0, std::min(kReduceBlock, c - b0)));
+        double blocks[kChunk / kReduceBlock];
+        (node.op == Op::kSum ? fns_.sum_blocks : fns_.prod_blocks)(x, c, blocks);
+        for (int64_t b = 0; b < (c + kReduceBlock - 1) / kReduceBlock; ++b) counters[i].push(blocks[b]);
       }
     }
   }
