@@ -237,6 +237,7 @@ __attribute__((target("avx512f"))) void blocks_avx512(const float* x, int64_t n,
     __m512d a0 = id, a1 = id, c0 = id, c1 = id;
     const float* y = x + b0;
     const float* z = x + b0 + kReduceBlock;
+#pragma GCC unroll 2  // fully unrolled, GCC spills the converted loads
     for (int64_t j = 0; j < kReduceBlock; j += kPartials) {
       const __m512d ya = _mm512_cvtps_pd(_mm256_loadu_ps(y + j)), yb = _mm512_cvtps_pd(_mm256_loadu_ps(y + j + 8));
       const __m512d za = _mm512_cvtps_pd(_mm256_loadu_ps(z + j)), zb = _mm512_cvtps_pd(_mm256_loadu_ps(z + j + 8));

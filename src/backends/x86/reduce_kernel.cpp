@@ -160,6 +160,7 @@ class ReduceKernel final : public CompiledKernel {
   std::vector<Pass> passes_;
   std::vector<int> row_size_nodes_;
   std::vector<int> row_outputs_, per_row_outputs_;  // output indices
+  std::vector<int> copied_outputs_;  // per-row outputs of a reduce op's value: copied from its storage
   SubKernel final_, per_row_;
   SubKernel final_kept_;  // reads the kept row values (when it would)
   bool has_final_kept_ = false;
@@ -246,8 +247,12 @@ Status ReduceKernel::init(bool listing) {
   for (int o = 0; o < k_.num_outputs(); ++o) {
     const int v = k_.outputs()[static_cast<size_t>(o)].value;
     if (ir::is_per_row_value(k_, v)) {
-      per_row_outputs_.push_back(o);
-      per_row_roots.push_back(v);
+      if (is_reduce(nodes[static_cast<size_t>(v)])) {
+        copied_outputs_.push_back(o);
+      } else {
+        per_row_outputs_.push_back(o);
+        per_row_roots.push_back(v);
+      }
     } else {
       row_outputs_.push_back(o);
       row_roots.push_back(v);
@@ -489,6 +494,12 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
         ptrs[ni + static_cast<int>(j)] = static_cast<char*>(a.data[op]) + base[op] * ir::dtype_size(t);
       }
       per_row_.fn->run_unit(ptrs, 1);
+    }
+    for (int o : copied_outputs_) {
+      const int op = num_in + o;
+      const int v = k_.outputs()[static_cast<size_t>(o)].value;
+      const int64_t es = ir::dtype_size(k_.node(v).dtype);
+      std::memcpy(static_cast<char*>(a.data[op]) + base[op] * es, &per_row[static_cast<size_t>(v)], static_cast<size_t>(es));
     }
     for (int d = outer - 1; d >= 0; --d) {  // next row, row-major
       if (++idx[d] < a.sizes[d]) break;
