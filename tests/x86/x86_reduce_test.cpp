@@ -561,6 +561,20 @@ TEST_P(ReduceTest, AccumulationOrderInDoubleBits) {
   }
 }
 
+TEST_P(ReduceTest, WholeTensorIsOneRow) {  // reduce_rank == rank: no outer dims, one row
+  const ir::Kernel k = parse_or_die(R"(kernel w rank 1 reduce 1 {
+  %0 = input 0 f32 contiguous
+  %1 = amax f32 %0
+  %2 = sub f32 %0, %1
+  %3 = mul f32 %2, %2
+  %4 = sum f32 %3
+  %5 = div f32 %3, %4
+  output %5 contiguous
+  output %4 strided
+})");
+  for (int64_t n : {0, 1, 300, 5000, 20000}) EXPECT_TRUE(diff(k, {n}, Variant::kDense, 9, "one row", 0)) << n;
+}
+
 std::string isa_label(const ::testing::TestParamInfo<int>& info) {
   return x86_supported_isa_names()[static_cast<size_t>(info.param)];
 }
