@@ -1,7 +1,7 @@
 // reduce_cost: x86 row-reduction kernels against the interpreter's, single
 // thread, float32 rows (torch-free). Prints ns per element (best of reps).
 //
-//   reduce_cost [rows] [row_len] [reps] [--isa sse|avx2|avx512]
+//   reduce_cost [rows] [row_len] [reps] [--isa sse|avx2|avx512] [--x86-only] [--only NAME]
 //
 // Kernels: sum, softmax, log_softmax, layer_norm (weight, bias, mean/rstd
 // outputs), rms_norm_residual (x + res, then RMSNorm with a weight; both
@@ -111,9 +111,15 @@ double best_ns(const fuze::CompiledKernel& k, const fuze::KernelArgs& a, int64_t
 int main(int argc, char** argv) {
   int64_t rows = 4096, len = 1024;
   int reps = 5, isa = -1;
+  bool x86_only = false;
+  std::string only;
   std::vector<std::string> pos;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
+    if (std::strcmp(argv[i], "--x86-only") == 0) {
+      x86_only = true;
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
+    } else if (std::strcmp(argv[i], "--isa") == 0 && i + 1 < argc) {
       const std::string v = argv[++i];
       isa = v == "sse" ? 0 : v == "avx2" ? 1 : 2;
     } else {
@@ -146,6 +152,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(len), isa < 0 ? "default isa" : names[static_cast<size_t>(isa)].c_str(), reps);
   std::printf("%-20s %12s %12s %9s\n", "kernel", "x86 ns/elem", "interp", "speedup");
   for (const Bench& bench : kBenches) {
+    if (!only.empty() && only != bench.name) continue;
     fuze::ir::Kernel k;
     if (fuze::Status s = fuze::ir::parse(bench.text, &k); !s) return 1;
     std::unique_ptr<fuze::CompiledKernel> xk;
@@ -196,7 +203,7 @@ int main(int argc, char** argv) {
     a.strides = strides.data();
     a.scalars = scalars.data();
     const double tx = best_ns(*xk, a, rows, reps) / static_cast<double>(n);
-    const double ti = best_ns(*ik, a, rows, std::max(1, reps / 3)) / static_cast<double>(n);
+    const double ti = x86_only ? 0.0 : best_ns(*ik, a, rows, std::max(1, reps / 3)) / static_cast<double>(n);
     std::printf("%-20s %12.3f %12.3f %8.1fx\n", bench.name, tx, ti, ti / tx);
   }
   return 0;

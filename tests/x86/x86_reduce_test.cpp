@@ -533,6 +533,24 @@ TEST_P(ReduceTest, AccumulationOrderInDoubleBits) {
     ASSERT_EQ(dbits(f.block_sum(x.data(), n)), dbits(spec_block(x, false))) << "sum n " << n;
     ASSERT_EQ(dbits(f.block_prod(y.data(), n)), dbits(spec_block(y, true))) << "prod n " << n;
   }
+  // Whole chunks: every block of x[0..n) as block_sum / the spec gives it.
+  for (int64_t n : {1, 255, 256, 257, 511, 512, 513, 767, 1024, 1500, 2048}) {
+    std::vector<float> x(static_cast<size_t>(n)), y(static_cast<size_t>(n));
+    for (size_t j = 0; j < x.size(); ++j) {
+      x[j] = std::ldexp(mant(g), static_cast<int>(g() % 60) - 30) * (g() % 2 ? -1.0f : 1.0f);
+      y[j] = mant(g) * 0.75f;
+    }
+    std::vector<double> sums(static_cast<size_t>((n + 255) / 256)), prods(sums.size());
+    f.sum_blocks(x.data(), n, sums.data());
+    f.prod_blocks(y.data(), n, prods.data());
+    for (size_t b = 0; b < sums.size(); ++b) {
+      const size_t lo = b * 256, hi = std::min<size_t>(x.size(), lo + 256);
+      ASSERT_EQ(dbits(sums[b]), dbits(spec_block(std::vector<float>(x.begin() + static_cast<long>(lo), x.begin() + static_cast<long>(hi)), false)))
+          << "sum_blocks n " << n << " block " << b;
+      ASSERT_EQ(dbits(prods[b]), dbits(spec_block(std::vector<float>(y.begin() + static_cast<long>(lo), y.begin() + static_cast<long>(hi)), true)))
+          << "prod_blocks n " << n << " block " << b;
+    }
+  }
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   for (size_t count = 1; count <= 700; count += count < 40 ? 1 : 37) {
     std::vector<double> blocks(count);
@@ -541,6 +559,20 @@ TEST_P(ReduceTest, AccumulationOrderInDoubleBits) {
     for (double b : blocks) c.push(b);
     ASSERT_EQ(dbits(c.finish()), dbits(spec_blocks(blocks))) << "blocks " << count;
   }
+}
+
+TEST_P(ReduceTest, WholeTensorIsOneRow) {  // reduce_rank == rank: no outer dims, one row
+  const ir::Kernel k = parse_or_die(R"(kernel w rank 1 reduce 1 {
+  %0 = input 0 f32 contiguous
+  %1 = amax f32 %0
+  %2 = sub f32 %0, %1
+  %3 = mul f32 %2, %2
+  %4 = sum f32 %3
+  %5 = div f32 %3, %4
+  output %5 contiguous
+  output %4 strided
+})");
+  for (int64_t n : {0, 1, 300, 5000, 20000}) EXPECT_TRUE(diff(k, {n}, Variant::kDense, 9, "one row", 0)) << n;
 }
 
 std::string isa_label(const ::testing::TestParamInfo<int>& info) {

@@ -7,8 +7,10 @@
 // GCC 12's avx512fintrin.h (_mm512_undefined_*) trips -Wmaybe-uninitialized
 // when its conversions inline here; the warning is a known false positive.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -91,6 +93,11 @@ double block_sse(const float* x, int64_t n) {
   return finish_block<kMul>(q, x, j, n);
 }
 
+template <bool kMul>
+void blocks_sse(const float* x, int64_t n, double* out) {
+  for (int64_t b0 = 0; b0 < n; b0 += kReduceBlock) *out++ = block_sse<kMul>(x + b0, std::min(kReduceBlock, n - b0));
+}
+
 template <bool kMax>
 void extremum_sse(const float* x, int64_t n, float* best, bool* nan) {
   __m128 acc = _mm_set1_ps(*best), nv = _mm_setzero_ps();
@@ -131,6 +138,43 @@ __attribute__((target("avx2"))) double block_avx2(const float* x, int64_t n) {
   return finish_block<kMul>(q, x, j, n);
 }
 
+// The spec's fold of partials 0-3, 4-7, 8-11, 12-15 in registers: w = 8:
+// (0-3 op 8-11), (4-7 op 12-15); w = 4: the first op the second; w = 2, 1.
+template <bool kMul>
+__attribute__((target("avx2"))) double fold_avx2(__m256d p0, __m256d p1, __m256d p2, __m256d p3) {
+  __m256d a, b, c;
+  __m128d u;
+  if constexpr (kMul) {
+    a = _mm256_mul_pd(p0, p2), b = _mm256_mul_pd(p1, p3), c = _mm256_mul_pd(a, b);
+    u = _mm_mul_pd(_mm256_castpd256_pd128(c), _mm256_extractf128_pd(c, 1));
+    return _mm_cvtsd_f64(_mm_mul_sd(u, _mm_unpackhi_pd(u, u)));
+  } else {
+    a = _mm256_add_pd(p0, p2), b = _mm256_add_pd(p1, p3), c = _mm256_add_pd(a, b);
+    u = _mm_add_pd(_mm256_castpd256_pd128(c), _mm256_extractf128_pd(c, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(u, _mm_unpackhi_pd(u, u)));
+  }
+}
+
+template <bool kMul>
+__attribute__((target("avx2"))) void blocks_avx2(const float* x, int64_t n, double* out) {
+  const __m256d id = _mm256_set1_pd(kMul ? 1.0 : 0.0);
+  int64_t b0 = 0;
+  for (; b0 + kReduceBlock <= n; b0 += kReduceBlock) {
+    __m256d p0 = id, p1 = id, p2 = id, p3 = id;
+    for (int64_t j = b0; j < b0 + kReduceBlock; j += kPartials) {
+      const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + j)), b = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 4));
+      const __m256d c = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 8)), d = _mm256_cvtps_pd(_mm_loadu_ps(x + j + 12));
+      if constexpr (kMul) {
+        p0 = _mm256_mul_pd(p0, a), p1 = _mm256_mul_pd(p1, b), p2 = _mm256_mul_pd(p2, c), p3 = _mm256_mul_pd(p3, d);
+      } else {
+        p0 = _mm256_add_pd(p0, a), p1 = _mm256_add_pd(p1, b), p2 = _mm256_add_pd(p2, c), p3 = _mm256_add_pd(p3, d);
+      }
+    }
+    *out++ = fold_avx2<kMul>(p0, p1, p2, p3);
+  }
+  if (b0 < n) *out = block_avx2<kMul>(x + b0, n - b0);
+}
+
 template <bool kMax>
 __attribute__((target("avx2"))) void extremum_avx2(const float* x, int64_t n, float* best, bool* nan) {
   __m256 acc = _mm256_set1_ps(*best), nv = _mm256_setzero_ps();
@@ -168,30 +212,92 @@ __attribute__((target("avx512f"))) double block_avx512(const float* x, int64_t n
   return finish_block<kMul>(q, x, j, n);
 }
 
+// The spec's fold of partials 0-7 (p0) and 8-15 (p1) in registers.
+template <bool kMul>
+__attribute__((target("avx512f"))) double fold_avx512(__m512d p0, __m512d p1) {
+  if constexpr (kMul) {
+    const __m512d s = _mm512_mul_pd(p0, p1);
+    const __m256d t = _mm256_mul_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1));
+    const __m128d u = _mm_mul_pd(_mm256_castpd256_pd128(t), _mm256_extractf128_pd(t, 1));
+    return _mm_cvtsd_f64(_mm_mul_sd(u, _mm_unpackhi_pd(u, u)));
+  } else {
+    const __m512d s = _mm512_add_pd(p0, p1);
+    const __m256d t = _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1));
+    const __m128d u = _mm_add_pd(_mm256_castpd256_pd128(t), _mm256_extractf128_pd(t, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(u, _mm_unpackhi_pd(u, u)));
+  }
+}
+
+// Two whole blocks at a time (four independent chains), then the rest.
+template <bool kMul>
+__attribute__((target("avx512f"))) void blocks_avx512(const float* x, int64_t n, double* out) {
+  const __m512d id = _mm512_set1_pd(kMul ? 1.0 : 0.0);
+  int64_t b0 = 0;
+  for (; b0 + 2 * kReduceBlock <= n; b0 += 2 * kReduceBlock) {
+    __m512d a0 = id, a1 = id, c0 = id, c1 = id;
+    const float* y = x + b0;
+    const float* z = x + b0 + kReduceBlock;
+#pragma GCC unroll 2  // fully unrolled, GCC spills the converted loads
+    for (int64_t j = 0; j < kReduceBlock; j += kPartials) {
+      const __m512d ya = _mm512_cvtps_pd(_mm256_loadu_ps(y + j)), yb = _mm512_cvtps_pd(_mm256_loadu_ps(y + j + 8));
+      const __m512d za = _mm512_cvtps_pd(_mm256_loadu_ps(z + j)), zb = _mm512_cvtps_pd(_mm256_loadu_ps(z + j + 8));
+      if constexpr (kMul) {
+        a0 = _mm512_mul_pd(a0, ya), a1 = _mm512_mul_pd(a1, yb), c0 = _mm512_mul_pd(c0, za), c1 = _mm512_mul_pd(c1, zb);
+      } else {
+        a0 = _mm512_add_pd(a0, ya), a1 = _mm512_add_pd(a1, yb), c0 = _mm512_add_pd(c0, za), c1 = _mm512_add_pd(c1, zb);
+      }
+    }
+    *out++ = fold_avx512<kMul>(a0, a1);
+    *out++ = fold_avx512<kMul>(c0, c1);
+  }
+  for (; b0 < n; b0 += kReduceBlock) *out++ = block_avx512<kMul>(x + b0, std::min(kReduceBlock, n - b0));
+}
+
+template <bool kMax>
+__attribute__((target("avx512f"))) __m512 best_of_avx512(__m512 v, __m512 a) {
+  if constexpr (kMax) {
+    return _mm512_castsi512_ps(
+        _mm512_and_epi32(_mm512_castps_si512(_mm512_max_ps(v, a)), _mm512_castps_si512(_mm512_max_ps(a, v))));
+  } else {
+    return _mm512_castsi512_ps(
+        _mm512_or_epi32(_mm512_castps_si512(_mm512_min_ps(v, a)), _mm512_castps_si512(_mm512_min_ps(a, v))));
+  }
+}
+
+// Four accumulators (independent chains) over 64 elements at a time.
 template <bool kMax>
 __attribute__((target("avx512f"))) void extremum_avx512(const float* x, int64_t n, float* best, bool* nan) {
-  __m512i acc = _mm512_castps_si512(_mm512_set1_ps(*best));
+  __m512 a0 = _mm512_set1_ps(*best), a1 = a0, a2 = a0, a3 = a0;
   __mmask16 nm = 0;
   int64_t j = 0;
+  for (; j + 64 <= n; j += 64) {
+    const __m512 v0 = _mm512_loadu_ps(x + j), v1 = _mm512_loadu_ps(x + j + 16);
+    const __m512 v2 = _mm512_loadu_ps(x + j + 32), v3 = _mm512_loadu_ps(x + j + 48);
+    a0 = best_of_avx512<kMax>(v0, a0);
+    a1 = best_of_avx512<kMax>(v1, a1);
+    a2 = best_of_avx512<kMax>(v2, a2);
+    a3 = best_of_avx512<kMax>(v3, a3);
+    nm = static_cast<__mmask16>(nm | _mm512_cmp_ps_mask(v0, v1, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v2, v3, _CMP_UNORD_Q));
+  }
   for (; j + 16 <= n; j += 16) {
     const __m512 v = _mm512_loadu_ps(x + j);
-    const __m512 a = _mm512_castsi512_ps(acc);
-    if constexpr (kMax) {
-      acc = _mm512_and_epi32(_mm512_castps_si512(_mm512_max_ps(v, a)), _mm512_castps_si512(_mm512_max_ps(a, v)));
-    } else {
-      acc = _mm512_or_epi32(_mm512_castps_si512(_mm512_min_ps(v, a)), _mm512_castps_si512(_mm512_min_ps(a, v)));
-    }
+    a0 = best_of_avx512<kMax>(v, a0);
     nm = static_cast<__mmask16>(nm | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
   }
   if (nm != 0) *nan = true;
+  // Non-NaN lanes (unless *nan): the rule is order-free, so fold the four.
+  a0 = best_of_avx512<kMax>(best_of_avx512<kMax>(a0, a1), best_of_avx512<kMax>(a2, a3));
   alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, _mm512_castsi512_ps(acc));
+  _mm512_store_ps(lanes, a0);
   finish_extremum<kMax>(lanes, 16, x, j, n, best, nan);
 }
 
-const AccumFns kSse{&block_sse<false>, &block_sse<true>, &extremum_sse<true>, &extremum_sse<false>};
-const AccumFns kAvx2{&block_avx2<false>, &block_avx2<true>, &extremum_avx2<true>, &extremum_avx2<false>};
-const AccumFns kAvx512{&block_avx512<false>, &block_avx512<true>, &extremum_avx512<true>, &extremum_avx512<false>};
+const AccumFns kSse{&block_sse<false>,  &block_sse<true>,    &blocks_sse<false>,
+                    &blocks_sse<true>,   &extremum_sse<true>, &extremum_sse<false>};
+const AccumFns kAvx2{&block_avx2<false>,  &block_avx2<true>,    &blocks_avx2<false>,
+                     &blocks_avx2<true>,  &extremum_avx2<true>, &extremum_avx2<false>};
+const AccumFns kAvx512{&block_avx512<false>, &block_avx512<true>,    &blocks_avx512<false>,
+                       &blocks_avx512<true>, &extremum_avx512<true>, &extremum_avx512<false>};
 
 }  // namespace
 

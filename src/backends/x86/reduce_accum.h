@@ -25,6 +25,11 @@ struct AccumFns {
   // of one block (identity 0 for sum, 1 for prod).
   double (*block_sum)(const float* x, int64_t n);
   double (*block_prod)(const float* x, int64_t n);
+  // The values of the ceil(n / kReduceBlock) blocks of x[0..n) into out[]
+  // (blocks start at x; the last may be shorter): block_sum / block_prod's
+  // results, faster (whole blocks two at a time, folds in registers).
+  void (*sum_blocks)(const float* x, int64_t n, double* out);
+  void (*prod_blocks)(const float* x, int64_t n, double* out);
   // amax / amin of x[0..n) folded into *best (start: -inf / +inf); *nan set
   // when some element is NaN (then *best is meaningless).
   void (*amax)(const float* x, int64_t n, float* best, bool* nan);

@@ -44,8 +44,10 @@ struct SubKernel {
   int num_inputs() const { return static_cast<int>(src_input.size()); }
 };
 
-// `cut` less the roots (a root is computed, whatever `cut` says).
-std::vector<char> cut_below(const std::vector<int>& roots, std::vector<char> cut) {
+// `cut` less the roots (a root is computed, whatever `cut` says), unless
+// `cut_roots` (a cut root is then read and stored: a copy).
+std::vector<char> cut_below(const std::vector<int>& roots, std::vector<char> cut, bool cut_roots = false) {
+  if (cut_roots) return cut;
   for (int r : roots) cut[static_cast<size_t>(r)] = 0;
   return cut;
 }
@@ -63,8 +65,9 @@ std::vector<char> needed(const ir::Kernel& k, const std::vector<int>& roots, con
 }
 
 // Whether computing `roots` would read a `cut` node (other than a root itself).
-bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all) {
-  const std::vector<char> cut = cut_below(roots, cut_all);
+bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all,
+               bool cut_roots = false) {
+  const std::vector<char> cut = cut_below(roots, cut_all, cut_roots);
   const std::vector<char> need = needed(k, roots, cut);
   for (size_t id = 0; id < need.size(); ++id) {
     if (need[id] && cut[id]) return true;
@@ -76,9 +79,9 @@ bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::ve
 // casts f16/bf16 roots to f32 (exact). `cut` nodes (f32, kept in row
 // buffers) are read as contiguous f32 inputs (src_value) instead of computed.
 Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all, bool as_f32,
-                 const std::string& name, Isa isa, bool listing, SubKernel* out) {
+                 const std::string& name, Isa isa, bool listing, SubKernel* out, bool cut_roots = false) {
   const auto& nodes = k.nodes();
-  const std::vector<char> cut = cut_below(roots, cut_all);
+  const std::vector<char> cut = cut_below(roots, cut_all, cut_roots);
   const std::vector<char> need = needed(k, roots, cut);
   ir::Kernel sub(name, 1);
   std::vector<int> map(nodes.size(), -1);
@@ -125,8 +128,10 @@ class ReduceKernel final : public CompiledKernel {
   struct Pass {
     std::vector<int> reduces;  // sum/prod/amax/amin node ids
     SubKernel sub;             // their operands, as f32
-    SubKernel sub_kept;        // the same, reading kept row values of earlier passes (when it would)
+    SubKernel sub_kept;        // the same, reading kept row values of earlier passes and
+                               // storing `extras` (when it would)
     bool has_kept = false;
+    std::vector<int> extras;   // further f32 values this pass computes that later kernels read (kept)
     bool direct = false;       // every operand is a streamed f32 input (read in place at unit row stride)
   };
   // Per call: operand pointers and strides of the current row.
@@ -160,6 +165,7 @@ class ReduceKernel final : public CompiledKernel {
   std::vector<Pass> passes_;
   std::vector<int> row_size_nodes_;
   std::vector<int> row_outputs_, per_row_outputs_;  // output indices
+  std::vector<int> copied_outputs_;  // per-row outputs of a reduce op's value: copied from its storage
   SubKernel final_, per_row_;
   SubKernel final_kept_;  // reads the kept row values (when it would)
   bool has_final_kept_ = false;
@@ -217,7 +223,44 @@ Status ReduceKernel::init(bool listing) {
       kept_ids_.push_back(arg);
     }
   }
+  // Further values kept: what a later pass or the final walk would compute
+  // again from a value an earlier pass kernel computes (RMSNorm's x + res),
+  // f32 ops along the row, cut where the later kernel first meets them.
   const std::vector<char> none(nodes.size(), 0);
+  std::vector<std::vector<int>> pass_roots(pass_reduces.size());
+  for (size_t p = 0; p < pass_reduces.size(); ++p) {
+    for (int r : pass_reduces[p]) pass_roots[p].push_back(nodes[static_cast<size_t>(r)].args[0]);
+  }
+  std::vector<int> first_pass(nodes.size(), -1);
+  for (size_t p = 0; p < pass_roots.size(); ++p) {
+    const std::vector<char> need = needed(k_, pass_roots[p], none);
+    for (size_t id = 0; id < nodes.size(); ++id) {
+      const ir::Node& n = nodes[id];
+      if (need[id] && first_pass[id] < 0 && n.kind == ir::NodeKind::kOp && !is_reduce(n) &&
+          n.dtype == DType::kFloat32 && !ir::is_per_row_value(k_, static_cast<int>(id))) {
+        first_pass[id] = static_cast<int>(p);
+      }
+    }
+  }
+  std::vector<int> final_roots;
+  for (const ir::Output& o : k_.outputs()) {
+    if (!ir::is_per_row_value(k_, o.value)) final_roots.push_back(o.value);
+  }
+  std::vector<std::vector<int>> extras(pass_roots.size());
+  for (size_t q = 1; q <= pass_roots.size(); ++q) {  // q == passes: the final walk
+    const bool fin = q == pass_roots.size();
+    std::vector<char> cut(nodes.size(), 0);
+    for (size_t id = 0; id < nodes.size(); ++id) cut[id] = first_pass[id] >= 0 && first_pass[id] < static_cast<int>(q);
+    const std::vector<int>& roots = fin ? final_roots : pass_roots[q];
+    const std::vector<char> need = needed(k_, roots, cut_below(roots, cut, fin));
+    for (size_t id = 0; id < nodes.size(); ++id) {
+      if (!need[id] || !cut[id] || kept_[id]) continue;
+      kept_[id] = 1;
+      kept_pass_[id] = first_pass[id];
+      kept_ids_.push_back(static_cast<int>(id));
+      extras[static_cast<size_t>(first_pass[id])].push_back(static_cast<int>(id));
+    }
+  }
   for (size_t p = 0; p < pass_reduces.size(); ++p) {
     Pass pass;
     pass.reduces = pass_reduces[p];
@@ -235,8 +278,11 @@ Status ReduceKernel::init(bool listing) {
     max_reduces_ = std::max(max_reduces_, pass.reduces.size());
     listing_ += pass.sub.fn->listing();
     const std::vector<char> before = kept_before(p);
-    if (reads_cut(k_, roots, before)) {
-      FUZE_TRY(build_sub(k_, roots, before, true, name + "_kept", isa_, listing, &pass.sub_kept));
+    pass.extras = extras[p];
+    if (reads_cut(k_, roots, before) || !pass.extras.empty()) {
+      std::vector<int> outs = roots;
+      outs.insert(outs.end(), pass.extras.begin(), pass.extras.end());
+      FUZE_TRY(build_sub(k_, outs, before, true, name + "_kept", isa_, listing, &pass.sub_kept));
       pass.has_kept = true;
       listing_ += pass.sub_kept.fn->listing();
     }
@@ -246,8 +292,12 @@ Status ReduceKernel::init(bool listing) {
   for (int o = 0; o < k_.num_outputs(); ++o) {
     const int v = k_.outputs()[static_cast<size_t>(o)].value;
     if (ir::is_per_row_value(k_, v)) {
-      per_row_outputs_.push_back(o);
-      per_row_roots.push_back(v);
+      if (is_reduce(nodes[static_cast<size_t>(v)])) {
+        copied_outputs_.push_back(o);
+      } else {
+        per_row_outputs_.push_back(o);
+        per_row_roots.push_back(v);
+      }
     } else {
       row_outputs_.push_back(o);
       row_roots.push_back(v);
@@ -256,8 +306,8 @@ Status ReduceKernel::init(bool listing) {
   if (!row_roots.empty()) {
     FUZE_TRY(build_sub(k_, row_roots, none, false, k_.name() + "_final", isa_, listing, &final_));
     listing_ += final_.fn->listing();
-    if (reads_cut(k_, row_roots, kept_)) {
-      FUZE_TRY(build_sub(k_, row_roots, kept_, false, k_.name() + "_final_kept", isa_, listing, &final_kept_));
+    if (reads_cut(k_, row_roots, kept_, true)) {
+      FUZE_TRY(build_sub(k_, row_roots, kept_, false, k_.name() + "_final_kept", isa_, listing, &final_kept_, true));
       has_final_kept_ = true;
       listing_ += final_kept_.fn->listing();
     }
@@ -335,12 +385,17 @@ void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scrat
   for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
     const int64_t c = std::min(kChunk, n - j0);
     if (!direct) {
-      const SubKernel& sub = p.has_kept && r.kept != nullptr ? p.sub_kept : p.sub;
+      const bool kept = p.has_kept && r.kept != nullptr;
+      const SubKernel& sub = kept ? p.sub_kept : p.sub;
       bool unit;
       const int ni = bind_inputs(sub, r, j0, ptrs, inner, &unit);
       for (size_t i = 0; i < nr; ++i) {
         ptrs[ni + static_cast<int>(i)] = operand_at(p, r, i, j0, scratch);
         inner[ni + static_cast<int>(i)] = 1;
+      }
+      for (size_t e = 0; kept && e < p.extras.size(); ++e) {
+        ptrs[ni + static_cast<int>(nr + e)] = r.kept[p.extras[e]] + j0;
+        inner[ni + static_cast<int>(nr + e)] = 1;
       }
       call(sub, ptrs, inner, unit, c);
     }
@@ -356,8 +411,9 @@ void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scrat
       } else if (node.op == Op::kAmin) {
         fns_.amin(x, c, &best[i], &nan[i]);
       } else {  // sum, prod
-        auto block = node.op == Op::kSum ? fns_.block_sum : fns_.block_prod;
-        for (int64_t b0 = 0; b0 < c; b0 += kReduceBlock) counters[i].push(block(x + b0, std::min(kReduceBlock, c - b0)));
+        double blocks[kChunk / kReduceBlock];
+        (node.op == Op::kSum ? fns_.sum_blocks : fns_.prod_blocks)(x, c, blocks);
+        for (int64_t b = 0; b < (c + kReduceBlock - 1) / kReduceBlock; ++b) counters[i].push(blocks[b]);
       }
     }
   }
@@ -488,6 +544,12 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
         ptrs[ni + static_cast<int>(j)] = static_cast<char*>(a.data[op]) + base[op] * ir::dtype_size(t);
       }
       per_row_.fn->run_unit(ptrs, 1);
+    }
+    for (int o : copied_outputs_) {
+      const int op = num_in + o;
+      const int v = k_.outputs()[static_cast<size_t>(o)].value;
+      const int64_t es = ir::dtype_size(k_.node(v).dtype);
+      std::memcpy(static_cast<char*>(a.data[op]) + base[op] * es, &per_row[static_cast<size_t>(v)], static_cast<size_t>(es));
     }
     for (int d = outer - 1; d >= 0; --d) {  // next row, row-major
       if (++idx[d] < a.sizes[d]) break;
