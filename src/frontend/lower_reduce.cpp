@@ -154,9 +154,9 @@ class ReduceLowering {
 
   // (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps), var the
   // mean of (x - mean)^2 (two passes). float32 inputs compute in float64: a
-  // mean rounded to float32 would shift every x - mean by up to half its ULP,
-  // and the final add cancels (ATen's kernel is more accurate than that);
-  // 16-bit inputs compute in float32.
+  // mean rounded to float32 shifts every x - mean by up to half its ULP, and
+  // where the final `+ bias` cancels that is many ULP of the result (ATen's
+  // kernel ends in one fused multiply-add); 16-bit inputs compute in float32.
   Status layer_norm(LowerVal* out) {
     const DType t = x_.dtype;
     if (!ir::is_floating(t)) return fail(n_, "a non-floating input");

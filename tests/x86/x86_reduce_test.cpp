@@ -387,6 +387,41 @@ TEST_P(ReduceTest, LayerNorm) {
   const std::string text = golden("reduce_layer_norm.fir");
   sweep(text, kAll, "golden layer_norm");
   for (const char* t : {"bf16", "f16"}) sweep(replace_all(text, "f32", t), {Variant::kAcrossRows}, "layer_norm");
+  // In float64 (the frontend's layer_norm and var of float32 inputs): f64 sums on the JIT path.
+  sweep(replace_all(text, "f32", "f64"), kAll, "layer_norm f64");
+}
+
+// The frontend's layer_norm of float32 (lower_reduce.cpp): float32 operands
+// widened to float64, f64 sums, the row-level result narrowed back.
+TEST_P(ReduceTest, LayerNormOfFloat32InFloat64) {
+  const char* text = R"(kernel layer_norm_f64 rank 2 reduce 1 {
+  %0 = input 0 f32 strided
+  %1 = input 1 f32 strided
+  %2 = input 2 f32 contiguous
+  %3 = input 3 f32 contiguous
+  %4 = add f32 %2, %3
+  %5 = cast f64 %4
+  %6 = row_size f64
+  %7 = sum f64 %5
+  %8 = div f64 %7, %6
+  %9 = sub f64 %5, %8
+  %10 = mul f64 %9, %9
+  %11 = sum f64 %10
+  %12 = div f64 %11, %6
+  %13 = const f64 1.0000000000000001e-05
+  %14 = add f64 %12, %13
+  %15 = sqrt f64 %14
+  %16 = const f64 1
+  %17 = div f64 %16, %15
+  %18 = mul f64 %9, %17
+  %19 = cast f64 %0
+  %20 = mul f64 %18, %19
+  %21 = cast f64 %1
+  %22 = add f64 %20, %21
+  %23 = cast f32 %22
+  output %23 contiguous
+})";
+  sweep(text, {Variant::kDense, Variant::kAcrossRows}, "layer_norm f32 in f64");
 }
 
 TEST_P(ReduceTest, RmsNormGolden) {  // bf16 rows over two dims; i32 sum and bool amax: the interpreter's path
@@ -476,6 +511,10 @@ TEST_P(ReduceTest, JitPathIsUsed) {
   // Softmax's final walk reads exp(x - max) kept by pass 1 (rows up to 16384).
   ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_softmax.fir")), &ck));
   EXPECT_NE(ck->listing().find("softmax_final_kept"), std::string::npos);
+  // f64 sums take the JIT path (the golden's extra amax, in f64, would not).
+  const std::string ln64 = replace_all(replace_all(golden("reduce_layer_norm.fir"), "  %17 = amax f32 %0\n", ""), "f32", "f64");
+  ASSERT_TRUE(xb->compile(parse_or_die(ln64), &ck));
+  EXPECT_EQ(ck->listing().find("interpreter"), std::string::npos) << ck->listing().substr(0, 200);
   ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_rms_norm.fir")), &ck));  // i32 sum, bool amax
   EXPECT_NE(ck->listing().find("interpreter"), std::string::npos);
 }

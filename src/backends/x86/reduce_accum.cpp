@@ -310,4 +310,25 @@ const AccumFns& accum_fns(Isa isa) {
   return kSse;
 }
 
+namespace {
+template <bool kMul>
+void blocks_f64(const double* x, int64_t n, double* out) {
+  for (int64_t b = 0; b * kReduceBlock < n; ++b) {
+    const double* xb = x + b * kReduceBlock;
+    const int64_t m = std::min<int64_t>(kReduceBlock, n - b * kReduceBlock);
+    double q[kPartials];
+    for (double& p : q) p = kMul ? 1.0 : 0.0;
+    int64_t j = 0;
+    for (; j + kPartials <= m; j += kPartials) {
+      for (int i = 0; i < kPartials; ++i) q[i] = kMul ? q[i] * xb[j + i] : q[i] + xb[j + i];
+    }
+    for (; j < m; ++j) q[j % kPartials] = kMul ? q[j % kPartials] * xb[j] : q[j % kPartials] + xb[j];
+    out[b] = fold<kMul>(q);
+  }
+}
+}  // namespace
+
+void sum_blocks_f64(const double* x, int64_t n, double* out) { blocks_f64<false>(x, n, out); }
+void prod_blocks_f64(const double* x, int64_t n, double* out) { blocks_f64<true>(x, n, out); }
+
 }  // namespace fuze::x86

@@ -39,6 +39,12 @@ struct AccumFns {
 // The functions for `isa` (the host must support it).
 const AccumFns& accum_fns(Isa isa);
 
+// sum_blocks / prod_blocks over float64 values (layer_norm's and var's sums
+// of float32 inputs widened to float64), the same order; plain C++ (the
+// compiler's SSE2 vectorization of the 16 partials).
+void sum_blocks_f64(const double* x, int64_t n, double* out);
+void prod_blocks_f64(const double* x, int64_t n, double* out);
+
 // The spec's binary counter over block values: push each block's value in
 // row order, then finish() (the identity when no block was pushed).
 class BlockCounter {

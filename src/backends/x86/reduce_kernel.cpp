@@ -76,7 +76,7 @@ bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::ve
 }
 
 // Builds and compiles the kernel of `roots` (its outputs, in order); `as_f32`
-// casts f16/bf16 roots to f32 (exact). `cut` nodes (f32, kept in row
+// casts f16/bf16 roots to f32 (exact; f64 roots, sum/prod operands, stay f64). `cut` nodes (f32, kept in row
 // buffers) are read as contiguous f32 inputs (src_value) instead of computed.
 Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all, bool as_f32,
                  const std::string& name, Isa isa, bool listing, SubKernel* out, bool cut_roots = false) {
@@ -107,7 +107,7 @@ Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::
   for (int r : roots) {
     int v = map[static_cast<size_t>(r)];
     const DType t = nodes[static_cast<size_t>(r)].dtype;
-    if (as_f32 && t != DType::kFloat32) v = sub.add_op(Op::kCast, DType::kFloat32, {v});
+    if (as_f32 && t != DType::kFloat32 && t != DType::kFloat64) v = sub.add_op(Op::kCast, DType::kFloat32, {v});
     sub.add_output(v, ir::Layout::kContiguous);
   }
   return compile_pointwise(sub, isa, listing, &out->fn);
@@ -147,10 +147,11 @@ class ReduceKernel final : public CompiledKernel {
   // every streamed input has row stride 1. Returns the number of inputs.
   int bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void** ptrs, int64_t* inner, bool* unit) const;
   void call(const SubKernel& s, void** ptrs, const int64_t* inner, bool unit, int64_t n) const;
-  void run_pass(const Pass& p, const Row& r, int64_t n, float* scratch, uint64_t* per_row) const;
+  void run_pass(const Pass& p, const Row& r, int64_t n, double* scratch, uint64_t* per_row) const;
   // Where the pass kernel writes (and the accumulation reads) reduce i's
-  // operand for the chunk from j0: its kept row buffer, or the chunk scratch.
-  float* operand_at(const Pass& p, const Row& r, size_t i, int64_t j0, float* scratch) const {
+  // operand for the chunk from j0: its kept row buffer, or the chunk scratch
+  // (kChunk doubles per reduce op: float32 or float64 values).
+  void* operand_at(const Pass& p, const Row& r, size_t i, int64_t j0, double* scratch) const {
     const int arg = k_.node(p.reduces[i]).args[0];
     if (r.kept != nullptr && kept_[static_cast<size_t>(arg)]) return r.kept[arg] + j0;
     return scratch + static_cast<int64_t>(i) * kChunk;
@@ -198,7 +199,8 @@ Status ReduceKernel::init(bool listing) {
       pass_reduces[pass].push_back(static_cast<int>(id));
       a += 1;
       const DType at = nodes[static_cast<size_t>(n.args[0])].dtype;
-      if (!is_float32_lanes(at) || !is_float32_lanes(n.dtype)) jit_ = false;
+      const bool f64_sum = at == DType::kFloat64 && n.dtype == DType::kFloat64 && (n.op == Op::kSum || n.op == Op::kProd);
+      if (!f64_sum && (!is_float32_lanes(at) || !is_float32_lanes(n.dtype))) jit_ = false;
     }
     avail[id] = a;
   }
@@ -363,7 +365,7 @@ void ReduceKernel::call(const SubKernel& s, void** ptrs, const int64_t* inner, b
 
 // One pass over a row of n > 0 elements: the reduce values of the pass into
 // per_row (storage format of each node's dtype).
-void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scratch, uint64_t* per_row) const {
+void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, double* scratch, uint64_t* per_row) const {
   const auto& nodes = k_.nodes();
   const size_t nr = p.reduces.size();
   BlockCounter counters[kMaxOperands];
@@ -401,7 +403,14 @@ void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scrat
     }
     for (size_t i = 0; i < nr; ++i) {
       const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
-      const float* x = operand_at(p, r, i, j0, scratch);
+      const void* xv = operand_at(p, r, i, j0, scratch);
+      if (nodes[static_cast<size_t>(node.args[0])].dtype == DType::kFloat64) {  // sum / prod (init's check)
+        double blocks[kChunk / kReduceBlock];
+        (node.op == Op::kSum ? sum_blocks_f64 : prod_blocks_f64)(static_cast<const double*>(xv), c, blocks);
+        for (int64_t b = 0; b < (c + kReduceBlock - 1) / kReduceBlock; ++b) counters[i].push(blocks[b]);
+        continue;
+      }
+      const float* x = static_cast<const float*>(xv);
       if (direct) {
         const int in = nodes[static_cast<size_t>(node.args[0])].input_index;
         x = static_cast<const float*>(r.a->data[in]) + r.base[in] + j0;
@@ -419,6 +428,10 @@ void ReduceKernel::run_pass(const Pass& p, const Row& r, int64_t n, float* scrat
   }
   for (size_t i = 0; i < nr; ++i) {
     const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
+    if (node.dtype == DType::kFloat64) {
+      interp::store_elem<double>(node.dtype, &per_row[p.reduces[i]], 0, counters[i].finish());
+      continue;
+    }
     float v;
     if (node.op == Op::kAmax || node.op == Op::kAmin) {
       v = interp::round_to(node.dtype, n == 0 || nan[i] ? std::numeric_limits<float>::quiet_NaN() : best[i]);
@@ -488,7 +501,7 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
     }
   }
 
-  std::vector<float> scratch(static_cast<size_t>(kChunk) * std::max<size_t>(max_reduces_, 1));
+  std::vector<double> scratch(static_cast<size_t>(kChunk) * std::max<size_t>(max_reduces_, 1));
   std::vector<uint64_t> per_row(k_.nodes().size(), 0);
   int64_t base[kMaxOperands];
   int64_t idx[kMaxRank];

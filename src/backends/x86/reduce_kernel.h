@@ -20,8 +20,9 @@
 // interpreter's kernel, the same results by construction. Outer dims take any
 // strides.
 // Dtypes: the JIT path needs every sum/prod/amax/amin to have an f32, f16 or
-// bf16 operand and result; kernels with bool/int/f64 reductions run the
-// interpreter's kernel for every call (for now).
+// bf16 operand and result, or (sum/prod) f64 ones (layer_norm and var of
+// float32 inputs compute in float64); kernels with bool/int reductions or an
+// f64 amax/amin run the interpreter's kernel for every call (for now).
 // run() counts rows and is thread-safe (scratch on the caller's stack and
 // heap, per call).
 #pragma once
