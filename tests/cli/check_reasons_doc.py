@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Checks that docs/cli.md's table of "not fused" reasons matches the code.
 
-  check_reasons_doc.py FUSION_PASS_CPP CLI_MD
+  check_reasons_doc.py FUSION_PASS_CPP REDUCE_NODES_CPP CLI_MD
 
 The reasons `fuze run` ("not fused: ...") and `fuze dump --what unfused` print
 are built in src/frontend/fusion_pass.cpp by check_tensor_value,
-cast_fusibility, fusibility and collect_unfused. Every string literal of a
+cast_fusibility, fusibility and collect_unfused, and for reductions in
+src/frontend/reduce_nodes.cpp by reduction_fusibility and reduction_conflict. Every string literal of a
 reason expression there (`return ...;`, `u.reason = ...;`) must appear in the
 doc's section "Why a node is not fused", and every reason listed in that
 section's table (first column, placeholders written <like this>) must be made
@@ -15,7 +16,8 @@ fails this test until the doc follows. Standard library only.
 import re
 import sys
 
-FUNCTIONS = ("check_tensor_value", "cast_fusibility", "backend_fusibility", "fusibility", "collect_unfused")
+FUNCTIONS = ("check_tensor_value", "cast_fusibility", "backend_fusibility", "fusibility", "collect_unfused",
+             "reduction_fusibility", "reduction_conflict")
 SECTION = "### Why a node is not fused"
 LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
@@ -83,11 +85,11 @@ def doc_section(doc):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         print(__doc__)
         sys.exit(2)
-    src = open(sys.argv[1]).read()
-    section = doc_section(open(sys.argv[2]).read())
+    src = open(sys.argv[1]).read() + "\n" + open(sys.argv[2]).read()
+    section = doc_section(open(sys.argv[3]).read())
     frags = code_fragments(src)
     missing = sorted(f for f in frags if f not in section)
     if missing:
