@@ -152,8 +152,11 @@ class ReduceKernel final : public CompiledKernel {
 
 bool is_reduce(const ir::Node& n) { return n.kind == ir::NodeKind::kOp && (ir::op_info(n.op).flags & ir::kReduce) != 0; }
 
-void ReduceKernel::analyse() {
-  const auto& nodes = k_.nodes();
+}  // namespace
+
+ReducePasses reduce_passes(const ir::Kernel& k) {
+  ReducePasses out;
+  const auto& nodes = k.nodes();
   std::vector<int> avail(nodes.size(), 0);  // the first pass (walk) in which a value is known
   for (size_t id = 0; id < nodes.size(); ++id) {
     const ir::Node& n = nodes[id];
@@ -161,15 +164,25 @@ void ReduceKernel::analyse() {
     int a = 0;
     for (int arg : n.args) a = std::max(a, avail[static_cast<size_t>(arg)]);
     if (n.op == Op::kRowSize) {
-      row_size_nodes_.push_back(static_cast<int>(id));
+      out.row_size.push_back(static_cast<int>(id));
     } else if (is_reduce(n)) {
       const size_t pass = static_cast<size_t>(a);
-      if (pass_reduces_.size() <= pass) pass_reduces_.resize(pass + 1);
-      pass_reduces_[pass].push_back(static_cast<int>(id));
+      if (out.reduces.size() <= pass) out.reduces.resize(pass + 1);
+      out.reduces[pass].push_back(static_cast<int>(id));
       a += 1;
     }
     avail[id] = a;
   }
+  return out;
+}
+
+namespace {
+
+void ReduceKernel::analyse() {
+  const auto& nodes = k_.nodes();
+  ReducePasses passes = reduce_passes(k_);
+  pass_reduces_ = std::move(passes.reduces);
+  row_size_nodes_ = std::move(passes.row_size);
   for (const auto& reduces : pass_reduces_) {
     std::vector<int> roots;
     for (int r : reduces) roots.push_back(nodes[static_cast<size_t>(r)].args[0]);

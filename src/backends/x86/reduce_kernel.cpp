@@ -183,26 +183,17 @@ Status ReduceKernel::init(bool listing) {
   const auto& nodes = k_.nodes();
   // Passes, as the interpreter finds them: a reduce op runs one pass after
   // the latest reduce op its operand depends on.
-  std::vector<int> avail(nodes.size(), 0);
-  std::vector<std::vector<int>> pass_reduces;
+  interp::ReducePasses spec_passes = interp::reduce_passes(k_);
+  const std::vector<std::vector<int>>& pass_reduces = spec_passes.reduces;
+  row_size_nodes_ = spec_passes.row_size;
   jit_ = k_.rank() <= kMaxRank;
-  for (size_t id = 0; id < nodes.size(); ++id) {
-    const ir::Node& n = nodes[id];
-    if (n.kind != ir::NodeKind::kOp) continue;
-    int a = 0;
-    for (int arg : n.args) a = std::max(a, avail[static_cast<size_t>(arg)]);
-    if (n.op == Op::kRowSize) {
-      row_size_nodes_.push_back(static_cast<int>(id));
-    } else if (is_reduce(n)) {
-      const size_t pass = static_cast<size_t>(a);
-      if (pass_reduces.size() <= pass) pass_reduces.resize(pass + 1);
-      pass_reduces[pass].push_back(static_cast<int>(id));
-      a += 1;
+  for (const auto& reduces : pass_reduces) {
+    for (int id : reduces) {
+      const ir::Node& n = nodes[static_cast<size_t>(id)];
       const DType at = nodes[static_cast<size_t>(n.args[0])].dtype;
       const bool f64_sum = at == DType::kFloat64 && n.dtype == DType::kFloat64 && (n.op == Op::kSum || n.op == Op::kProd);
       if (!f64_sum && (!is_float32_lanes(at) || !is_float32_lanes(n.dtype))) jit_ = false;
     }
-    avail[id] = a;
   }
   if (!jit_) {
     listing_ = "; kernel " + k_.name() + ": x86 runs the interpreter's reduction kernel (non-float reduction)\n";
