@@ -233,10 +233,26 @@ inline bool is_nan_bits(ir::DType t, const uint8_t* p) {
   return false;
 }
 
+// Distance in units in the last place between two non-NaN floating values of
+// dtype t given by their bits (sign-magnitude mapped onto a line).
+inline int64_t ulp_bits_distance(ir::DType t, const uint8_t* a, const uint8_t* b) {
+  const size_t es = static_cast<size_t>(ir::dtype_size(t));
+  uint64_t ua = 0, ub = 0;
+  std::memcpy(&ua, a, es);
+  std::memcpy(&ub, b, es);
+  const uint64_t sign = uint64_t{1} << (es * 8 - 1);
+  auto line = [&](uint64_t u) { return (u & sign) ? -static_cast<int64_t>(u & (sign - 1)) : static_cast<int64_t>(u); };
+  const int64_t d = line(ua) - line(ub);
+  return d < 0 ? -d : d;
+}
+
 // Output buffers `got` against `want` element by element (the whole buffer,
-// so stray writes show): equal bits, or both NaN. Returns the mismatches.
+// so stray writes show): equal bits, or both NaN, or for floating outputs
+// within `ulps` (0: bit for bit; kernels with transcendental ops on a GPU,
+// whose libdevice differs from the host's libm, allow a few). Returns the
+// mismatches.
 inline int64_t compare_outputs(const ir::Kernel& k, const std::vector<std::vector<uint8_t>>& want,
-                               const std::vector<std::vector<uint8_t>>& got, const std::string& what) {
+                               const std::vector<std::vector<uint8_t>>& got, const std::string& what, int64_t ulps = 0) {
   int64_t bad = 0;
   for (size_t o = 0; o < want.size(); ++o) {
     const ir::DType t = operand_dtype(k, k.num_inputs() + static_cast<int>(o));
@@ -246,7 +262,9 @@ inline int64_t compare_outputs(const ir::Kernel& k, const std::vector<std::vecto
     if (w.size() != g.size()) return ++bad;
     for (size_t i = 0; i + es <= w.size(); i += es) {
       if (std::memcmp(w.data() + i, g.data() + i, es) == 0) continue;
-      if (is_nan_bits(t, w.data() + i) && is_nan_bits(t, g.data() + i)) continue;
+      const bool nw = is_nan_bits(t, w.data() + i), ng = is_nan_bits(t, g.data() + i);
+      if (nw && ng) continue;
+      if (ulps > 0 && !nw && !ng && ir::is_floating(t) && ulp_bits_distance(t, w.data() + i, g.data() + i) <= ulps) continue;
       if (bad++ < 3) {
         uint64_t a = 0, b = 0;
         std::memcpy(&a, w.data() + i, es);
