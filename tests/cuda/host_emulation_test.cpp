@@ -1,10 +1,11 @@
 // The emitted CUDA C of row-reduction kernels, RUN ON THE CPU: the program is
-// compiled by the host C++ compiler against a small shim (threads for CUDA
+// compiled by the host C++ compiler against a small shim (coroutines for CUDA
 // threads, barriers for __syncthreads/__syncwarp, an exchange buffer for the
 // warp shuffles; one block of 256 threads, so __shared__ becomes static) and
 // its results are compared bit for bit with the interpreter's. This checks
 // the generated code's order of accumulation, shuffles, barriers and index
-// math without a GPU; the device tests check the same on a GPU. Not covered
+// math without a GPU (the threads are coroutines switched at barriers, so a
+// missing barrier that a GPU would race on may go unseen here); the device tests check the same on a GPU. Not covered
 // here: f16 (the prelude converts it with PTX asm) and the GPU's own math
 // library (exp etc. come from the host's libm, as in the interpreter).
 // Skipped when no host compiler (c++, or $CXX) can build the program.
@@ -29,10 +30,9 @@ const char* kShim = R"SHIM(
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include <condition_variable>
+#include <stdlib.h>
+#include <ucontext.h>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 #define __device__
 #define __forceinline__ inline
@@ -46,29 +46,85 @@ struct double2 { double x, y; };
 struct uint4 { unsigned x, y, z, w; };
 struct int4 { int x, y, z, w; };
 struct longlong2 { long long x, y; };
-inline thread_local dim3 threadIdx;
 inline dim3 blockIdx = {0, 0, 0}, gridDim = {1, 1, 1}, blockDim = {256, 1, 1};
-struct FuzeHostBarrier {
-  std::mutex m;
-  std::condition_variable cv;
-  int n = 0, count = 0;
-  long gen = 0;
-  void wait() {
-    std::unique_lock<std::mutex> l(m);
-    const long g = gen;
-    if (++count == n) {
-      count = 0;
-      ++gen;
-      cv.notify_all();
-    } else {
-      cv.wait(l, [&] { return gen != g; });
-    }
+// The 256 threads of the block are coroutines (ucontext) on the calling thread,
+// switched at barriers only: deterministic, and cheap next to OS threads.
+inline ucontext_t fuze_host_main, fuze_host_ctx[256];
+inline int fuze_host_cur = 0;
+inline int fuze_host_wait_kind[256];  // 0 runnable, 1 at __syncthreads, 2 at __syncwarp
+inline long fuze_host_wait_gen[256];
+inline bool fuze_host_done[256];
+inline long fuze_host_block_gen = 0, fuze_host_warp_gen[8];
+inline int fuze_host_block_count = 0, fuze_host_warp_count[8];
+inline const std::function<void()>* fuze_host_fn = nullptr;
+inline dim3 fuze_host_thread_idx() {
+  dim3 d;
+  d.x = static_cast<unsigned>(fuze_host_cur);
+  return d;
+}
+#define threadIdx (fuze_host_thread_idx())
+inline void fuze_host_wait(int kind, long gen) {
+  const int t = fuze_host_cur;
+  fuze_host_wait_kind[t] = kind;
+  fuze_host_wait_gen[t] = gen;
+  swapcontext(&fuze_host_ctx[t], &fuze_host_main);
+}
+inline void __syncthreads() {
+  const long g = fuze_host_block_gen;
+  if (++fuze_host_block_count == 256) {
+    fuze_host_block_count = 0;
+    ++fuze_host_block_gen;
+    return;
   }
-};
-inline FuzeHostBarrier fuze_host_block, fuze_host_warps[8];
+  fuze_host_wait(1, g);
+}
+inline void __syncwarp(unsigned = 0xffffffffu) {
+  const int w = fuze_host_cur >> 5;
+  const long g = fuze_host_warp_gen[w];
+  if (++fuze_host_warp_count[w] == 32) {
+    fuze_host_warp_count[w] = 0;
+    ++fuze_host_warp_gen[w];
+    return;
+  }
+  fuze_host_wait(2, g);
+}
+inline void fuze_host_entry() {
+  (*fuze_host_fn)();
+  fuze_host_done[fuze_host_cur] = true;
+}  // returns to uc_link: the scheduler
+// One block of 256 threads runs fn.
+inline void fuze_host_launch(const std::function<void()>& fn) {
+  constexpr size_t kStack = size_t{1} << 18;
+  static std::vector<char> stacks(256 * kStack);
+  fuze_host_fn = &fn;
+  fuze_host_block_count = 0;
+  for (int w = 0; w < 8; ++w) fuze_host_warp_count[w] = 0;
+  for (int t = 0; t < 256; ++t) {
+    getcontext(&fuze_host_ctx[t]);
+    fuze_host_ctx[t].uc_stack.ss_sp = stacks.data() + static_cast<size_t>(t) * kStack;
+    fuze_host_ctx[t].uc_stack.ss_size = kStack;
+    fuze_host_ctx[t].uc_link = &fuze_host_main;
+    makecontext(&fuze_host_ctx[t], fuze_host_entry, 0);
+    fuze_host_done[t] = false;
+    fuze_host_wait_kind[t] = 0;
+  }
+  for (;;) {
+    bool any = false, ran = false;
+    for (int t = 0; t < 256; ++t) {
+      if (fuze_host_done[t]) continue;
+      any = true;
+      if (fuze_host_wait_kind[t] == 1 && fuze_host_wait_gen[t] == fuze_host_block_gen) continue;
+      if (fuze_host_wait_kind[t] == 2 && fuze_host_wait_gen[t] == fuze_host_warp_gen[t >> 5]) continue;
+      fuze_host_wait_kind[t] = 0;
+      fuze_host_cur = t;
+      ran = true;
+      swapcontext(&fuze_host_main, &fuze_host_ctx[t]);
+    }
+    if (!any) break;
+    if (!ran) abort();  // every thread waits: a barrier some thread never reaches
+  }
+}
 inline uint64_t fuze_host_xchg[256];
-inline void __syncthreads() { fuze_host_block.wait(); }
-inline void __syncwarp(unsigned = 0xffffffffu) { fuze_host_warps[threadIdx.x >> 5].wait(); }
 template <class T> T fuze_host_shfl(T v, unsigned src_lane) {
   uint64_t bits = 0;
   memcpy(&bits, &v, sizeof v);
@@ -93,14 +149,6 @@ inline int __float_as_int(float f) { int i; memcpy(&i, &f, 4); return i; }
 inline double __longlong_as_double(long long i) { double d; memcpy(&d, &i, 8); return d; }
 inline long long __double_as_longlong(double d) { long long i; memcpy(&i, &d, 8); return i; }
 inline float __double2float_rn(double d) { return static_cast<float>(d); }
-// One block of 256 threads runs fn.
-inline void fuze_host_launch(const std::function<void()>& fn) {
-  fuze_host_block.n = 256;
-  for (auto& w : fuze_host_warps) w.n = 32;
-  std::vector<std::thread> ts;
-  for (unsigned t = 0; t < 256; ++t) ts.emplace_back([t, &fn] { threadIdx.x = t; fn(); });
-  for (auto& t : ts) t.join();
-}
 )SHIM";
 
 // extern "C" fuze_host_run_<N>(shape words, begin, end, pointers, scalars, warp).
@@ -150,7 +198,7 @@ class HostProgram {
     std::ofstream(src) << program;
     const char* cxx = std::getenv("CXX");
     const std::string cmd = std::string(cxx && *cxx ? cxx : "c++") +
-                            " -std=c++17 -O1 -ffp-contract=off -fno-fast-math -w -shared -fPIC -pthread -o " + lib + " " + src +
+                            " -std=c++17 -O1 -ffp-contract=off -fno-fast-math -w -shared -fPIC -o " + lib + " " + src +
                             " > " + dir + "/log.txt 2>&1";
     if (std::system(cmd.c_str()) != 0) {
       std::ifstream log(std::string(dir) + "/log.txt");
@@ -226,12 +274,14 @@ TEST(CudaHostEmulation, EveryReduceOpEveryDtypeMatchesInterpreter) {
     // Empty rows, block boundaries, 1/4/7/11/16 blocks (binary counters of 1 to 3
     // entries: with 3, a wrong association of the counter changes f64 sums).
     const bool strided = k.rank() == 3;
-    const std::vector<int64_t> lengths = strided ? std::vector<int64_t>{7, 257, 1793}
+    const std::vector<int64_t> lengths = strided ? std::vector<int64_t>{7, 257, 1793, 5000}
                                                  : std::vector<int64_t>{0, 1, 7, 255, 256, 257, 1000, 1792, 2815, 4096};
     for (int64_t n : lengths) {
       for (bool special : {false, true}) {
         if (special && (strided || !ir::is_floating(cuda_test::operand_dtype(k, 0)))) continue;
-        const std::vector<int64_t> sizes = k.rank() == 2 ? std::vector<int64_t>{5, n} : std::vector<int64_t>{4, 2, (n + 1) / 2};
+        // Several rows per warp for short rows: the team's shared memory is reused.
+        const int64_t rows = n <= 1024 ? 19 : 5;
+        const std::vector<int64_t> sizes = k.rank() == 2 ? std::vector<int64_t>{rows, n} : std::vector<int64_t>{rows, 2, (n + 1) / 2};
         const cuda_test::RowCall c = cuda_test::make_row_call(k, sizes, special, static_cast<unsigned>(n));
         check_both_entries(p, i, k, c, k.name() + " n=" + std::to_string(n) + (special ? " special" : ""));
       }
@@ -253,7 +303,8 @@ TEST(CudaHostEmulation, GoldenKernelsAndLongRowsMatchInterpreter) {
   for (size_t i = 0; i < ks.size(); ++i) {
     for (int64_t n : cuda_test::row_lengths()) {
       for (bool special : {false, true}) {
-        const std::vector<int64_t> sizes = ks[i].rank() == 2 ? std::vector<int64_t>{3, n} : std::vector<int64_t>{3, 2, (n + 1) / 2};
+        const int64_t rows = n <= 1024 ? 19 : 3;
+        const std::vector<int64_t> sizes = ks[i].rank() == 2 ? std::vector<int64_t>{rows, n} : std::vector<int64_t>{rows, 2, (n + 1) / 2};
         const cuda_test::RowCall c = cuda_test::make_row_call(ks[i], sizes, special, 7);
         check_both_entries(p, i, ks[i], c, ks[i].name() + " n=" + std::to_string(n) + (special ? " special" : ""));
       }
