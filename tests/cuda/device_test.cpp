@@ -225,7 +225,7 @@ TEST(CudaDevice, EveryReduceOpEveryDtypeMatchesInterpreter) {
 
 TEST(CudaDevice, GoldenRowKernelsMatchInterpreter) {
   FUZE_REQUIRE_DEVICE();
-  for (const char* text : {cuda_test::kSoftmaxRows, cuda_test::kLayerNormRows, cuda_test::kRmsNormRows}) {
+  for (const char* text : {cuda_test::kSoftmaxRows, cuda_test::kLayerNormRows, cuda_test::kRmsNormRows, cuda_test::kScaledSoftmaxRows}) {
     ir::Kernel k;
     ASSERT_TRUE(cuda_test::kernel_from_text(text, &k));
     const std::unique_ptr<CompiledKernel> kg = compile_on_gpu(k);

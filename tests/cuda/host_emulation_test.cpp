@@ -321,13 +321,14 @@ TEST(CudaHostEmulation, EveryReduceOpEveryDtypeMatchesInterpreter) {
 }
 
 TEST(CudaHostEmulation, GoldenKernelsAndLongRowsMatchInterpreter) {
-  std::vector<ir::Kernel> ks(3);
+  std::vector<ir::Kernel> ks(4);
   ASSERT_TRUE(cuda_test::kernel_from_text(cuda_test::kSoftmaxRows, &ks[0]));
   ASSERT_TRUE(cuda_test::kernel_from_text(cuda_test::kLayerNormRows, &ks[1]));
   ASSERT_TRUE(cuda_test::kernel_from_text(cuda_test::kRmsNormRows, &ks[2]));
+  ASSERT_TRUE(cuda_test::kernel_from_text(cuda_test::kScaledSoftmaxRows, &ks[3]));
   HostProgram p;
   std::string why;
-  if (!p.build({&ks[0], &ks[1], &ks[2]}, &why)) {
+  if (!p.build({&ks[0], &ks[1], &ks[2], &ks[3]}, &why)) {
     if (why.find("host compile failed") != std::string::npos && why.find("error") != std::string::npos) FAIL() << why;
     GTEST_SKIP() << why;
   }

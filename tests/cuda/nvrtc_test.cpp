@@ -174,7 +174,7 @@ TEST_P(CudaNvrtcAllOps, EveryReduceOpEveryDtype) {
 TEST(CudaNvrtc, GoldenRowKernelsCompileForBothArchs) {
   FUZE_REQUIRE_NVRTC();
   for (const char* arch : {"sm_80", "sm_90"}) {
-    for (const char* text : {cuda_test::kSoftmaxRows, cuda_test::kLayerNormRows, cuda_test::kRmsNormRows}) {
+    for (const char* text : {cuda_test::kSoftmaxRows, cuda_test::kLayerNormRows, cuda_test::kRmsNormRows, cuda_test::kScaledSoftmaxRows}) {
       CudaCompileOutput out = compile_ptx(text, arch);
       ASSERT_FALSE(out.cubin.empty());
       const std::string& ptx = out.ptx;
@@ -185,8 +185,8 @@ TEST(CudaNvrtc, GoldenRowKernelsCompileForBothArchs) {
       EXPECT_NE(ptx.find("shfl.sync"), std::string::npos) << "warp shuffles";
       EXPECT_NE(ptx.find("bar.sync"), std::string::npos) << "__syncthreads in the block-per-row entry";
       EXPECT_NE(ptx.find("add.rn.f64"), std::string::npos) << "sums accumulate in double";
-      // No contraction (-fmad=false); softmax's expf has fma of its own (libdevice).
-      if (text != cuda_test::kSoftmaxRows) {
+      // No contraction (-fmad=false); exp in the softmaxes has fma of its own (libdevice).
+      if (text != cuda_test::kSoftmaxRows && text != cuda_test::kScaledSoftmaxRows) {
         EXPECT_EQ(ptx.find("fma.rn"), std::string::npos) << "no contraction";
       }
     }

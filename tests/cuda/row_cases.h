@@ -84,6 +84,27 @@ inline const char* kRmsNormRows =
     "  output %16 strided\n"
     "}\n";
 
+// softmax(x * scale + mask) with a by-value scale and a broadcast mask, and a
+// per-row logsumexp: uniform inputs in row kernels, a per-row output computed
+// from two reductions, f64 throughout.
+inline const char* kScaledSoftmaxRows =
+    "kernel scaled_softmax rank 2 reduce 1 {\n"
+    "  %0 = input 0 f64 contiguous\n"
+    "  %1 = input 1 f64 scalar\n"
+    "  %2 = input 2 f64 broadcast\n"
+    "  %3 = mul f64 %0, %1\n"
+    "  %4 = add f64 %3, %2\n"
+    "  %5 = amax f64 %4\n"
+    "  %6 = sub f64 %4, %5\n"
+    "  %7 = exp f64 %6\n"
+    "  %8 = sum f64 %7\n"
+    "  %9 = div f64 %7, %8\n"
+    "  %10 = log f64 %8\n"
+    "  %11 = add f64 %10, %5\n"
+    "  output %9 contiguous\n"
+    "  output %11 strided\n"
+    "}\n";
+
 // One reduce op over an input of dtype t (rank 2, reduce 1, or rank 3 with a
 // strided input when `strided`): the per-row result as a strided output, and
 // where the IR allows it a row-level output x - r (or x * r for row_size) as
