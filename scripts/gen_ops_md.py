@@ -125,9 +125,11 @@ pointwise ops mix levels (a per-row operand is broadcast along the row). A row-l
 shape; a per-row output is stored once per row: its layout is `strided` and its run-time strides along the
 reduced dims are 0 (the keepdim shape viewed over the iteration space). The verifier rejects reduce ops in a
 kernel with K = 0, K > R, and a per-row output that is not `strided`. x86 compiles such kernels
-(`src/backends/x86/reduce_kernel.h`: f16/bf16/f32 reductions; bool/int/f64 reductions and rows whose
-reduced dims do not coalesce run the interpreter's kernel); CUDA rejects them for now (a later part of
-issue 17). The interpreter (`src/backends/interp/interp_reduce.h`) is the spec the backends match bit for
+(`src/backends/x86/reduce_kernel.h`: f16/bf16/f32 reductions and f64 sums; bool/int reductions, f64
+amax/amin and rows whose reduced dims do not coalesce run the interpreter's kernel); CUDA emits them
+(`src/backends/cuda/reduce_emitter.cpp`: a warp per row up to 1,024 elements, a block per row beyond, in
+the same order; compiled by NVRTC and run through a CPU emulation of the generated code in the tests, not
+yet run on a GPU). The interpreter (`src/backends/interp/interp_reduce.h`) is the spec the backends match bit for
 bit (x86: every bit where the ops are exact; exp/log keep x86's pointwise ULP bounds):
 
 - `run(args, begin, end)` counts rows, not elements (`CompiledKernel::run`, `include/fuze/backend.h`).

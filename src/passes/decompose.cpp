@@ -92,7 +92,7 @@ int expand(Emit& e, Op op, int a, int b, int c) {
     case Op::kSinh: case Op::kCosh: case Op::kAsinh: case Op::kAcosh: case Op::kAtanh: case Op::kAtan2:
     case Op::kIsnan: case Op::kIsinf: case Op::kIsfinite: case Op::kNanToNum:
       return -1;
-    // Reductions: no pointwise decomposition (kReduce; x86/CUDA reject them).
+    // Reductions: no pointwise decomposition (kReduce: every backend has them).
     case Op::kSum: case Op::kProd: case Op::kAmax: case Op::kAmin: case Op::kRowSize:
       return -1;
   }

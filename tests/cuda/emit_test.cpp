@@ -7,6 +7,7 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/emitter.h"
 #include "cuda/cuda_test_util.h"
+#include "cuda/row_cases.h"
 #include "fuze/backend.h"
 
 namespace fuze {
@@ -158,6 +159,94 @@ TEST(CudaEmit, NameIsSanitised) {
   cuda::EmittedKernel e;
   ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
   EXPECT_EQ(e.name, "k_9_bad_name");
+}
+
+// Row kernels (reduce_rank > 0): the spec's order (interp_reduce.h) spelled out.
+TEST(CudaEmit, SoftmaxRowKernelFollowsTheSpecOrder) {
+  cuda::EmittedKernel e;
+  std::string src = emit(cuda_test::kSoftmaxRows, &e);
+  EXPECT_EQ(e.name, "softmax");
+  EXPECT_EQ(e.reduce_rank, 1);
+  EXPECT_FALSE(e.has_vec);
+  EXPECT_EQ(e.num_strided, 1);
+  EXPECT_EQ(src.find("softmax_i32"), std::string::npos) << "row kernels have 64-bit indices only";
+  expect_in_order(src, {
+      "struct softmax_Shared {", "FuzeExt<float> m1[8];", "double b4[16];", "double s4;",
+      "template <int G>", "static __device__ __forceinline__ void softmax_row(FuzeShape<2, 1> shape, fuze_i64 begin, "
+      "fuze_i64 end, const float* p0, float* p1, const fuze_i64 row, const int tid, softmax_Shared& sh)",
+      "constexpr int kTeam = G * 16;", "const int grp = tid >> 4, lane = tid & 15;", "n *= shape.sizes[1];",
+      "const fuze_i64 b0 = 0 + y0 * shape.strides[0][0];", "const fuze_i64 b1 = row * n;",
+      // pass 0: amax, order-free
+      "// pass 0: %1 = amax f32 %0;", "FuzeExt<float> m1 = fuze_ext_init<float>();",
+      "for (fuze_i64 c0 = 0; c0 < n; c0 += kTeam * 16)", "const fuze_i64 j0 = c0 + grp * 256 + lane;",
+      "for (int t = 0; t < 16; ++t)", "const fuze_i64 j = j0 + 16 * t;", "const fuze_i64 o0 = b0 + jd1 * shape.strides[0][1];",
+      "fuze_ext_add(m1, v0, true);", "fuze_ext_warp(m1, true);", "if (G == 16 && (tid & 31) == 0) sh.m1[tid >> 5] = m1;",
+      "fuze_team_sync<G>();", "fuze_ext_merge(m1, sh.m1[w], true);", "r1 = fuze_ext_finish(m1);",
+      // pass 1: the sum of exp(x - max), 16 partials, 8/4/2/1 fold, binary counter
+      "// pass 1: %4 = sum f32 %3;", "double st4[64];", "fuze_u64 nb4 = 0;", "double q4 = 0.0;",
+      "const float v2 = v0 - r1;", "const float v3 = fuze_exp(v2);", "q4 = fuze_acc_op(q4, static_cast<double>(v3), false);",
+      "__shfl_down_sync(0xffffffffu, q4, 8, 16)", "__shfl_down_sync(0xffffffffu, q4, 4, 16)",
+      "__shfl_down_sync(0xffffffffu, q4, 2, 16)", "__shfl_down_sync(0xffffffffu, q4, 1, 16)",
+      "if (lane == 0) sh.b4[grp] = q4;", "fuze_team_sync<G>();", "if (tid == 0) {",
+      "const int blocks = left < G ? static_cast<int>(left) : G;", "fuze_counter_push(st4, nb4, sh.b4[g], false);",
+      "if (tid == 0) sh.s4 = fuze_counter_finish(st4, nb4, false);", "r4 = __double2float_rn(sh.s4);",
+      // the row-level walk
+      "for (fuze_i64 j = tid; j < n; j += kTeam)", "const float v5 = v3 / r4;", "p1[o1] = FuzeNarrow<float>::from(v5);",
+      "fuze_team_sync<G>();  // shared memory is reused",
+      "extern \"C\" __global__ void __launch_bounds__(256) softmax(FuzeShape<2, 1> shape",
+      "__shared__ softmax_Shared sh;", "for (fuze_i64 row = begin + blockIdx.x; row < end; row += gridDim.x)",
+      "softmax_row<16>(shape, begin, end, p0, p1, row, static_cast<int>(threadIdx.x), sh);",
+      "extern \"C\" __global__ void __launch_bounds__(256) softmax_warp(", "__shared__ softmax_Shared sh[8];",
+      "softmax_row<2>(shape, begin, end, p0, p1, row, static_cast<int>(threadIdx.x & 31), sh[warp]);"});
+  // The helpers: the counter merges (below op top), the finish goes from the lowest level up.
+  expect_in_order(src, {"#ifndef FUZE_ROW_HELPERS", "v = fuze_acc_op(st[level], v, mul);", "st[level] = v;",
+                        "for (int level = 0; level < 64; ++level)", "acc = first ? st[level] : fuze_acc_op(st[level], acc, mul);"});
+}
+
+TEST(CudaEmit, RmsNormRowKernelIntBoolAndBf16) {
+  cuda::EmittedKernel e;
+  std::string src = emit(cuda_test::kRmsNormRows, &e);
+  EXPECT_EQ(e.reduce_rank, 2);
+  expect_in_order(src, {
+      "n *= shape.sizes[1];", "n *= shape.sizes[2];",
+      "const float r6 = fuze_widen(FuzeNarrow<float>::from(static_cast<float>(static_cast<double>(n))));  // row_size",
+      "// pass 0: %5 = sum f32 %4; %14 = sum i64 %13; %16 = amax bool %15;", "fuze_u64 st14[64];",
+      "FuzeExt<bool> m16", "fuze_u64 q14 = 0ull;",
+      "q14 = fuze_acc_op(q14, static_cast<fuze_u64>(static_cast<fuze_i64>(v13)), false);", "fuze_ext_add(m16, v15, true);",
+      "r14 = static_cast<fuze_i64>(static_cast<fuze_i64>(sh.s14));", "r16 = fuze_ext_finish(m16);",
+      "const fuze_i64 jd2 = rem % shape.sizes[2];", "const fuze_i64 jd1 = rem;",
+      "const fuze_i64 o1 = b1 + jd1 * shape.strides[0][1] + jd2 * shape.strides[0][2];",
+      "const float v12 = fuze_widen(FuzeNarrow<FuzeBf16>::from(v11 * v1));", "p3[o3] = FuzeNarrow<FuzeBf16>::from(v12);",
+      "// the per-row outputs, once per row", "if (tid == 0) {", "p4[b4] = FuzeNarrow<fuze_i64>::from(r14);",
+      "p5[b5] = FuzeNarrow<unsigned char>::from(r16);"});
+}
+
+TEST(CudaEmit, SixteenBitSumsRoundOnceFromDouble) {
+  for (ir::DType t : {ir::DType::kFloat16, ir::DType::kBFloat16}) {
+    ir::Kernel k;
+    ASSERT_TRUE(cuda_test::reduce_op_kernel(ir::Op::kSum, t, &k));
+    cuda::EmittedKernel e;
+    ASSERT_TRUE(cuda::emit_cuda(k, &e).is_ok());
+    const std::string s = t == ir::DType::kFloat16 ? "FuzeHalf" : "FuzeBf16";
+    expect_in_order(e.source, {"q1 = fuze_acc_op(q1, static_cast<double>(v0), false);",
+                               "r1 = fuze_widen(FuzeNarrow<" + s + ">::from(fuze_round_odd_f32(sh.s1)));"});
+  }
+}
+
+TEST(CudaEmit, RowKernelsWithoutReduceOpsAndEveryOpDtypeEmit) {
+  cuda::EmittedKernel e;
+  emit("kernel n rank 2 reduce 1 {\n %0 = input 0 f32 contiguous\n %1 = neg f32 %0\n output %1 contiguous\n}\n", &e);
+  EXPECT_EQ(e.reduce_rank, 1);
+  int kernels = 0;
+  for (ir::Op op : {ir::Op::kSum, ir::Op::kProd, ir::Op::kAmax, ir::Op::kAmin, ir::Op::kRowSize}) {
+    for (ir::DType t : cuda::cuda_supported_dtypes()) {
+      ir::Kernel k;
+      if (!cuda_test::reduce_op_kernel(op, t, &k)) continue;
+      EXPECT_TRUE(cuda::emit_cuda(k, &e).is_ok()) << k.name();
+      ++kernels;
+    }
+  }
+  EXPECT_EQ(kernels, 5 * 7 - 3);  // row_size: floating dtypes only
 }
 
 TEST(CudaBackend, UnavailableSaysWhy) {

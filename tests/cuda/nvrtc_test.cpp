@@ -12,6 +12,7 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/emitter.h"
 #include "cuda/cuda_test_util.h"
+#include "cuda/row_cases.h"
 
 namespace fuze {
 namespace {
@@ -124,6 +125,70 @@ TEST(CudaNvrtc, LstmAndStridedCompileForBothArchs) {
       CudaCompileOutput out = compile_ptx(text, arch);
       EXPECT_FALSE(out.cubin.empty());
       EXPECT_NE(out.ptx.find(std::string(".target ") + arch), std::string::npos);
+    }
+  }
+}
+
+// Row reductions: every reduce op x every dtype the IR allows (sum/prod of
+// bool/i32/i64 give i64; row_size is floating only), rank 2 contiguous and
+// rank 3 strided, in one program per architecture; both entries of each.
+TEST_P(CudaNvrtcAllOps, EveryReduceOpEveryDtype) {
+  FUZE_REQUIRE_NVRTC();
+  const std::string arch = GetParam();
+  const std::string prelude = cuda::cuda_prelude_text();
+  std::string program = prelude;
+  std::vector<std::string> entries;
+  int not_in_ir = 0;
+  for (ir::Op op : {ir::Op::kSum, ir::Op::kProd, ir::Op::kAmax, ir::Op::kAmin, ir::Op::kRowSize}) {
+    for (ir::DType t : cuda::cuda_supported_dtypes()) {
+      for (bool strided : {false, true}) {
+        ir::Kernel k;
+        if (!cuda_test::reduce_op_kernel(op, t, &k, strided)) {
+          ++not_in_ir;
+          continue;
+        }
+        cuda::EmittedKernel e;
+        Status s = cuda::emit_cuda(k, &e);
+        ASSERT_TRUE(s.is_ok()) << k.name() << ": " << s.message();
+        EXPECT_EQ(e.reduce_rank, k.reduce_rank());
+        EXPECT_FALSE(e.has_vec);
+        program += e.source.substr(prelude.size());
+        entries.push_back(e.name);
+      }
+    }
+  }
+  // row_size of bool/i32/i64 (x 2 layouts) is the only combination the IR rejects.
+  EXPECT_EQ(not_in_ir, 6);
+  EXPECT_EQ(entries.size(), 5u * 7u * 2u - 6u);
+  cuda::ProgramBinary cubin;
+  Status s = cuda::nvrtc_compile(program, "all_reduce_ops", arch, true, &cubin);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  for (const std::string& n : entries) {
+    for (const char* suffix : {"", "_warp"})
+      EXPECT_NE(cubin.payload.find(std::string(1, '\0') + n + suffix + std::string(1, '\0')), std::string::npos) << n << suffix;
+  }
+  std::printf("[%s] %zu reduce op x dtype x layout row kernels (%zu entries) in one program: NVRTC cubin %.0f ms\n",
+              arch.c_str(), entries.size(), entries.size() * 2, cubin.compile_ms);
+}
+
+TEST(CudaNvrtc, GoldenRowKernelsCompileForBothArchs) {
+  FUZE_REQUIRE_NVRTC();
+  for (const char* arch : {"sm_80", "sm_90"}) {
+    for (const char* text : {cuda_test::kSoftmaxRows, cuda_test::kLayerNormRows, cuda_test::kRmsNormRows, cuda_test::kScaledSoftmaxRows}) {
+      CudaCompileOutput out = compile_ptx(text, arch);
+      ASSERT_FALSE(out.cubin.empty());
+      const std::string& ptx = out.ptx;
+      SCOPED_TRACE(out.name + " " + arch);
+      EXPECT_NE(ptx.find(std::string(".target ") + arch), std::string::npos);
+      EXPECT_NE(ptx.find(".entry " + out.name + "("), std::string::npos) << "a block per row";
+      EXPECT_NE(ptx.find(".entry " + out.name + "_warp("), std::string::npos) << "a warp per row";
+      EXPECT_NE(ptx.find("shfl.sync"), std::string::npos) << "warp shuffles";
+      EXPECT_NE(ptx.find("bar.sync"), std::string::npos) << "__syncthreads in the block-per-row entry";
+      EXPECT_NE(ptx.find("add.rn.f64"), std::string::npos) << "sums accumulate in double";
+      // No contraction (-fmad=false); exp in the softmaxes has fma of its own (libdevice).
+      if (text != cuda_test::kSoftmaxRows && text != cuda_test::kScaledSoftmaxRows) {
+        EXPECT_EQ(ptx.find("fma.rn"), std::string::npos) << "no contraction";
+      }
     }
   }
 }

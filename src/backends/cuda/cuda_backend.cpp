@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -97,15 +98,23 @@ class CudaKernel final : public CompiledKernel {
   }
 
   Status run_async(const KernelArgs& args, void* stream) const override {
-    return enqueue(args, 0, args.numel, static_cast<CuStream>(stream));
+    // Row kernels count rows (CompiledKernel::run); enqueue clips the end.
+    const int64_t end = e_.reduce_rank > 0 ? std::numeric_limits<int64_t>::max() : args.numel;
+    return enqueue(args, 0, end, static_cast<CuStream>(stream));
   }
 
  private:
   // Launches [begin, end) on `stream`; the kernel parameters are copied by
   // cuLaunchKernel, so nothing here has to outlive the call.
   Status enqueue(const KernelArgs& args, int64_t begin, int64_t end, CuStream stream) const {
-    if (end <= begin) return Status::ok();
     if (args.rank != e_.rank) return Status::error("cuda: KernelArgs rank does not match the kernel " + e_.name);
+    int64_t row_len = 1;  // row kernels: [begin, end) are rows of row_len elements
+    if (e_.reduce_rank > 0) {
+      int64_t num_rows = 1;
+      for (int d = 0; d < e_.rank; ++d) (d < e_.rank - e_.reduce_rank ? num_rows : row_len) *= args.sizes[d];
+      end = std::min(end, num_rows);
+    }
+    if (end <= begin) return Status::ok();
     FUZE_TRY(make_current());
     const int rank = std::max(e_.rank, 1);
     const int ns = std::max(e_.num_strided, 1);
@@ -145,8 +154,18 @@ class CudaKernel final : public CompiledKernel {
       params.push_back(&values[op]);
     }
     const int64_t n = end - begin;
-    const int64_t items = aligned ? (n + e_.vec_width - 1) / e_.vec_width : n;
     const int64_t max_blocks = static_cast<int64_t>(device().sm_count) * 8;  // 2048 threads per SM
+    if (e_.reduce_rank > 0) {
+      // Rows of at most kWarpRowMax elements: a warp each (N_warp, held in
+      // f32_), else a block each (N); both stride over rows.
+      const bool warp = row_len <= kWarpRowMax;
+      const int64_t want = warp ? (n + kRowsPerBlock - 1) / kRowsPerBlock : n;
+      const int64_t blocks = std::max<int64_t>(1, std::min(want, max_blocks));
+      const CuResult r = driver_api().launch_kernel(warp ? f32_ : f64_, static_cast<unsigned>(blocks), 1, 1, kBlockSize, 1, 1,
+                                                    0, stream, params.data(), nullptr);
+      return r == 0 ? Status::ok() : Status::error("cuda: cuLaunchKernel " + e_.name + ": " + cu_error(r));
+    }
+    const int64_t items = aligned ? (n + e_.vec_width - 1) / e_.vec_width : n;
     const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>((items + kBlockSize - 1) / kBlockSize, max_blocks));
     const int64_t threads = blocks * kBlockSize;
     const int64_t limit = int64_t{1} << 31;
@@ -199,7 +218,8 @@ class CudaBackend final : public Backend {
     if (r != 0) return Status::error("cuda: cuModuleLoadData(" + e.name + "): " + cu_error(r));
     CuFunction f64 = nullptr, f32 = nullptr, fvec = nullptr;
     r = api.module_get_function(&f64, module, e.name.c_str());
-    if (r == 0) r = api.module_get_function(&f32, module, (e.name + "_i32").c_str());
+    // Row kernels: N (a block per row) and N_warp (a warp per row) in f64 / f32.
+    if (r == 0) r = api.module_get_function(&f32, module, (e.name + (e.reduce_rank > 0 ? "_warp" : "_i32")).c_str());
     if (r == 0 && e.has_vec) r = api.module_get_function(&fvec, module, (e.name + "_vec").c_str());
     if (r != 0) {
       api.module_unload(module);

@@ -1,5 +1,6 @@
 // CUDA C emitter (see emitter.h for the shape of the generated program).
 #include "backends/cuda/emitter.h"
+#include "backends/cuda/emitter_util.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -7,7 +8,7 @@
 #include <sstream>
 
 namespace fuze::cuda {
-namespace {
+namespace detail {
 
 const char* storage_type(ir::DType t) {
   switch (t) {
@@ -32,6 +33,12 @@ const char* compute_type(ir::DType t) {
   }
 }
 
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
 const char* vector_type(ir::DType t) {
   switch (t) {
     case ir::DType::kFloat32: return "float4";
@@ -41,6 +48,9 @@ const char* vector_type(ir::DType t) {
     default: return "uint4";
   }
 }
+
+}  // namespace
+namespace detail {
 
 std::string sanitize(const std::string& name) {
   std::string s;
@@ -235,6 +245,9 @@ std::string node_expr(const ir::Kernel& k, const ir::Node& n, const std::string&
   const ir::DType src = n.args.empty() ? n.dtype : k.node(n.args[0]).dtype;
   return op_expr(n.op, n.dtype, src, a, b, c);
 }
+
+}  // namespace detail
+namespace {
 
 struct Ctx {
   const ir::Kernel& k;
@@ -446,14 +459,13 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
   if (k.rank() < 0 || k.rank() > kMaxRank)
     return Status::unsupported("cuda: rank " + std::to_string(k.rank()) + " exceeds the maximum of " + std::to_string(kMaxRank));
   if (k.num_outputs() == 0) return Status::invalid_ir("cuda: kernel has no outputs");
-  if (k.reduce_rank() > 0) return Status::unsupported("cuda: row reductions (reduce_rank > 0) not implemented yet");
   if (int id = ir::first_non_native_op(k, ir::kCuda); id >= 0) {
     return Status::unsupported(std::string("cuda: op ") + ir::op_info(k.node(id).op).name + " has no kernel (ops.def)");
   }
   for (const ir::Node& n : k.nodes()) {
     if (!cuda_supports_dtype(n.dtype))
       return Status::unsupported(std::string("cuda: dtype ") + ir::dtype_name(n.dtype) + " not supported yet");
-    if (n.kind == ir::NodeKind::kOp) {
+    if (n.kind == ir::NodeKind::kOp && (ir::op_info(n.op).flags & ir::kReduce) == 0) {
       if (node_expr(k, n, "x", "y", "z").empty())
         return Status::unsupported(std::string("cuda: op ") + ir::op_info(n.op).name + " not supported yet");
     }
@@ -518,6 +530,13 @@ Status emit_cuda(const ir::Kernel& k, EmittedKernel* out) {
   std::ostringstream& os = c.os;
   os << cuda_prelude_text() << "\n// ---- kernel " << e.name << " (rank " << k.rank() << ", " << k.num_inputs()
      << " inputs, " << k.num_outputs() << " outputs) ----\n";
+  if (k.reduce_rank() > 0) {  // row reductions: reduce_emitter.cpp
+    e.has_vec = false;
+    e.vec_width = 0;
+    e.reduce_rank = k.reduce_rank();
+    e.source = os.str();
+    return emit_row_kernels(k, c.params, c.args, c.used, &e);
+  }
   emit_point(c);
   emit_generic(c);
   if (e.has_vec) emit_vec(c, stream_dtype);

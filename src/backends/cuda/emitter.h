@@ -14,11 +14,29 @@
 //             for 16-bit types) over [begin, end) with a scalar tail; the
 //             launcher uses it when every streamed pointer + begin is 16-byte
 //             aligned.
+// A kernel with reduce_rank() = K > 0 (row reductions; semantics and order:
+// src/backends/interp/interp_reduce.h, bit for bit) has instead, in
+// reduce_emitter.cpp, two entries over ROWS [begin, end) (positions of the
+// first rank - K dims, row-major), 64-bit indices only:
+//   N         one thread block (256 threads) per row, grid-stride over rows:
+//             for rows of more than kWarpRowMax elements;
+//   N_warp    one warp per row, kRowsPerBlock rows per block: for rows of at
+//             most kWarpRowMax elements (empty rows included).
+// In both, a TEAM (the block, or the warp) walks its row once per pass in
+// chunks of (team size / 16) spec blocks of 256 elements: 16 lanes per spec
+// block, lane i accumulating partial p[i] of elements j = i, i + 16, ...
+// sequentially (double for float operands, wrapping int64 for bool/integer),
+// then the 8/4/2/1 fold by shuffles, block values to shared memory, and the
+// team's first thread combines them by the spec's binary counter; amax/amin
+// (order-independent) combine by shuffles and shared memory. Then one walk
+// computes and stores the row-level outputs, and the first thread stores the
+// per-row outputs.
 // Every entry takes the same parameters: (FuzeShape shape, long long begin,
 // long long end, then one per operand in KernelArgs order: a device pointer,
 // or a double for a kScalar input).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,6 +47,10 @@ namespace fuze::cuda {
 
 constexpr int kMaxRank = 8;
 constexpr int kBlockSize = 256;
+// Row kernels: rows of at most kWarpRowMax elements run one per warp (N_warp,
+// kRowsPerBlock warps per block), longer rows one per block (N).
+constexpr int64_t kWarpRowMax = 1024;
+constexpr int kRowsPerBlock = kBlockSize / 32;
 
 enum class ParamKind : unsigned char { kPointer, kScalar };
 
@@ -48,6 +70,7 @@ struct EmittedKernel {
   bool has_vec = false;
   int vec_width = 0;    // elements per 128-bit vector in N_vec
   std::vector<OperandInfo> operands;  // inputs then outputs
+  int reduce_rank = 0;  // > 0: row-reduction entries N and N_warp (see above)
 };
 
 // The dtypes the CUDA emitter handles (floating point, computed in float or double).
