@@ -1,6 +1,6 @@
 // Reductions with their pointwise neighbours (issue 17), TorchScript and fuze
 // called alternately (interleaved.h): the transformer patterns and the plain
-// reductions, float32, rows of 1,024 and 4,096 elements, 8 MiB and 64 MiB of
+// reductions, float32, rows of 1,024 and 4,096 elements, 1, 8 and 64 MiB of
 // input, at 1 and 2 threads. A reduction alone stays ATen's (the fusion pass
 // leaves it out: "a reduction with no fusible neighbour"), so its row measures
 // that fuze costs it nothing.
@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/script.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -73,9 +74,10 @@ void bench_case(benchmark::State& state, const Case& c, int64_t cols, int64_t mi
 }  // namespace
 
 void register_benchmarks() {
+  setenv("FUZE_REDUCTIONS", "1", 1);  // reduction fusion is off by default (runtime::Options::fuse_reductions)
   for (const Case& c : cases()) {
     for (int64_t cols : {1024, 4096}) {
-      for (int64_t mib : {8, 64}) {
+      for (int64_t mib : {1, 8, 64}) {
         for (int threads : {1, 2}) {
           const std::string name = "reduce/" + c.name + "/cols:" + std::to_string(cols) + "/MiB:" +
                                    std::to_string(mib) + "/threads:" + std::to_string(threads);

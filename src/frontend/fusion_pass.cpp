@@ -23,6 +23,7 @@
 
 #include "fuze/fuze.h"
 #include "frontend/frontend.h"
+#include "runtime/runtime.h"
 #include "support/log.h"
 
 namespace fuze::frontend {
@@ -246,7 +247,10 @@ std::string backend_fusibility(ir::Op op, const Value* out, const ProfiledDtypes
 
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
-  if (is_reduction_kind(kind)) return reduction_fusibility(node, profiled, nullptr);
+  if (is_reduction_kind(kind)) {
+    if (!runtime::options().fuse_reductions) return "reductions fuse only with FUZE_REDUCTIONS=1 (off by default)";
+    return reduction_fusibility(node, profiled, nullptr);
+  }
   if (is_cast_kind(kind)) return cast_fusibility(node, profiled);
   if (kind == prim::ConstantChunk || kind == constant_split_symbol()) {  // joins groups: the guard makes the pieces
     if (node->inputs().size() != 1 || !is_tensor(node->input(0))) return "a chunk of a non-tensor";

@@ -1,5 +1,6 @@
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,11 @@ BackendKind default_backend() {
     });
   }
   return kind;
+}
+
+bool default_fuse_reductions() {
+  const char* env = std::getenv("FUZE_REDUCTIONS");
+  return env != nullptr && std::strcmp(env, "1") == 0;
 }
 
 Options default_options() { return Options{}; }

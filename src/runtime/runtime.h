@@ -26,6 +26,8 @@ namespace fuze::runtime {
 // environment when it names one (interp, x86, cuda; anything else is logged
 // and ignored), else default_cpu_backend().
 BackendKind default_backend();
+// FUZE_REDUCTIONS=1 in the environment (Options::fuse_reductions).
+bool default_fuse_reductions();
 
 struct Options {
   BackendKind backend = default_backend();
@@ -33,6 +35,12 @@ struct Options {
   int64_t grain = 32768;      // elements per thread below which a launch stays on one thread
   size_t cache_limit = 4096;  // kernels kept by KernelCache::global() (LRU beyond; 0 = unbounded)
   int max_signatures_per_group = 16;  // distinct signatures one fusion group compiles; past it: fallback
+  // Whether the fusion pass takes reductions (softmax, layer_norm, sum...) into
+  // groups: FUZE_REDUCTIONS=1 in the environment, else off. Off by default
+  // until the x86 row kernels beat TorchScript at every size
+  // (bench/results/reduce-2026-12-07.md): they win on rows in cache (RMSNorm
+  // + residual 1.2x-2.5x) and lose elsewhere (layer_norm(x + res) 0.7x-0.95x).
+  bool fuse_reductions = default_fuse_reductions();
 };
 
 // Options{}: the defaults above.

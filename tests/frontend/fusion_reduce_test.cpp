@@ -145,6 +145,7 @@ class FusionReduce : public ::testing::TestWithParam<BackendKind> {
     saved_ = runtime::options();
     runtime::Options o = saved_;
     o.backend = GetParam();
+    o.fuse_reductions = true;  // off by default (runtime::Options::fuse_reductions)
     runtime::set_options(o);
   }
   void TearDown() override { runtime::set_options(saved_); }
@@ -300,6 +301,15 @@ graph(%x : Tensor, %y : Tensor, %k : int[]):
   EXPECT_TRUE(has_reason(f.unfused, "aten::softmax", "no fusible neighbour"));
   EXPECT_TRUE(has_reason(f.unfused, "aten::sum", "keepdim=False"));
   EXPECT_TRUE(has_reason(f.unfused, "aten::sum", "must be constants"));
+}
+
+TEST_P(FusionReduce, OffByDefault) {
+  runtime::Options o = runtime::options();
+  o.fuse_reductions = false;
+  runtime::set_options(o);
+  Fused f = fuse(kSoftmaxScaleMask);
+  EXPECT_EQ(f.groups, 1);  // the scale and the mask; softmax stays TorchScript's
+  EXPECT_TRUE(has_reason(f.unfused, "aten::softmax", "FUZE_REDUCTIONS=1"));
 }
 
 }  // namespace

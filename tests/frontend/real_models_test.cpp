@@ -9,6 +9,7 @@
 #include <map>
 
 #include "frontend/test_util.h"
+#include "runtime/runtime.h"
 
 #ifndef FUZE_REAL_MODELS_DIR
 #error "FUZE_REAL_MODELS_DIR must point at the generated real models"
@@ -70,8 +71,24 @@ TEST(RealModels, AllPresent) {
   for (const auto& m : models) EXPECT_NE(expectation(m.name), nullptr) << m.name;
 }
 
+// Reductions fuse (runtime::Options::fuse_reductions, off by default) for the
+// transformer block and RMSNorm; restored after each test.
+class ReductionsOn {
+ public:
+  ReductionsOn() : saved_(runtime::options()) {
+    runtime::Options o = saved_;
+    o.fuse_reductions = true;
+    runtime::set_options(o);
+  }
+  ~ReductionsOn() { runtime::set_options(saved_); }
+
+ private:
+  runtime::Options saved_;
+};
+
 TEST(RealModels, FusedLikeTorchScriptWithFullCoverage) {
   torch::NoGradGuard no_grad;
+  ReductionsOn reductions;
   for (const RealModel& m : real_models()) {
     SCOPED_TRACE(m.name);
     torch::manual_seed(3);
