@@ -1,6 +1,7 @@
 // Kernel IR tables (generated from ops.def) and the validating factories.
 #include "fuze/ir/kernel.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -199,6 +200,28 @@ bool is_uniform_value(const Kernel& k, int id) {
 bool is_per_row_value(const Kernel& k, int id) {
   FUZE_CHECK(id >= 0 && id < static_cast<int>(k.nodes().size()), "value id out of range");
   return node_is_per_row(k.nodes(), id);
+}
+
+ReducePasses reduce_passes(const Kernel& k) {
+  ReducePasses out;
+  const auto& nodes = k.nodes();
+  std::vector<int> avail(nodes.size(), 0);  // the first pass (walk) in which a value is known
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const Node& n = nodes[id];
+    if (n.kind != NodeKind::kOp) continue;
+    int a = 0;
+    for (int arg : n.args) a = std::max(a, avail[static_cast<size_t>(arg)]);
+    if (n.op == Op::kRowSize) {
+      out.row_size.push_back(static_cast<int>(id));
+    } else if ((op_info(n.op).flags & kReduce) != 0) {
+      const size_t pass = static_cast<size_t>(a);
+      if (out.reduces.size() <= pass) out.reduces.resize(pass + 1);
+      out.reduces[pass].push_back(static_cast<int>(id));
+      a += 1;
+    }
+    avail[id] = a;
+  }
+  return out;
 }
 
 int first_non_native_op(const Kernel& k, unsigned native) {

@@ -232,6 +232,15 @@ bool is_uniform_value(const Kernel& k, int id);
 // a reduce op (kReduce: sum, amax, amin, prod, row_size), a const, a kBroadcast
 // or kScalar input, or an op over such values only. Other values are row-level.
 bool is_per_row_value(const Kernel& k, int id);
+// The passes of a row kernel (src/backends/interp/interp_reduce.h, the spec):
+// reduces[p] are the reduce ops (node ids, in node order) of pass p, one pass
+// after the latest reduce op their operand depends on; row_size the
+// row_size nodes (known before any pass). Every backend walks rows this way.
+struct ReducePasses {
+  std::vector<std::vector<int>> reduces;
+  std::vector<int> row_size;
+};
+ReducePasses reduce_passes(const Kernel& k);
 // The id of the first op node whose op has no kernel on the backend `native`
 // names (a NativeOn bit, ops.def's last column), or -1 when there is none.
 int first_non_native_op(const Kernel& k, unsigned native);

@@ -139,22 +139,9 @@ std::vector<int> closure(const ir::Kernel& k, const std::vector<int>& roots) {
 Plan analyse(const ir::Kernel& k) {
   Plan p;
   const auto& nodes = k.nodes();
-  std::vector<int> avail(nodes.size(), 0);
-  for (size_t id = 0; id < nodes.size(); ++id) {
-    const ir::Node& n = nodes[id];
-    if (n.kind != ir::NodeKind::kOp) continue;
-    int a = 0;
-    for (int arg : n.args) a = std::max(a, avail[static_cast<size_t>(arg)]);
-    if (n.op == Op::kRowSize) {
-      p.row_size_nodes.push_back(static_cast<int>(id));
-    } else if (is_reduce(n)) {
-      const size_t pass = static_cast<size_t>(a);
-      if (p.pass_reduces.size() <= pass) p.pass_reduces.resize(pass + 1);
-      p.pass_reduces[pass].push_back(static_cast<int>(id));
-      a += 1;
-    }
-    avail[id] = a;
-  }
+  ir::ReducePasses passes = ir::reduce_passes(k);  // the spec's passes
+  p.pass_reduces = std::move(passes.reduces);
+  p.row_size_nodes = std::move(passes.row_size);
   for (const auto& reduces : p.pass_reduces) {
     std::vector<int> roots;
     for (int r : reduces) roots.push_back(nodes[static_cast<size_t>(r)].args[0]);

@@ -152,35 +152,10 @@ class ReduceKernel final : public CompiledKernel {
 
 bool is_reduce(const ir::Node& n) { return n.kind == ir::NodeKind::kOp && (ir::op_info(n.op).flags & ir::kReduce) != 0; }
 
-}  // namespace
-
-ReducePasses reduce_passes(const ir::Kernel& k) {
-  ReducePasses out;
-  const auto& nodes = k.nodes();
-  std::vector<int> avail(nodes.size(), 0);  // the first pass (walk) in which a value is known
-  for (size_t id = 0; id < nodes.size(); ++id) {
-    const ir::Node& n = nodes[id];
-    if (n.kind != ir::NodeKind::kOp) continue;
-    int a = 0;
-    for (int arg : n.args) a = std::max(a, avail[static_cast<size_t>(arg)]);
-    if (n.op == Op::kRowSize) {
-      out.row_size.push_back(static_cast<int>(id));
-    } else if (is_reduce(n)) {
-      const size_t pass = static_cast<size_t>(a);
-      if (out.reduces.size() <= pass) out.reduces.resize(pass + 1);
-      out.reduces[pass].push_back(static_cast<int>(id));
-      a += 1;
-    }
-    avail[id] = a;
-  }
-  return out;
-}
-
-namespace {
 
 void ReduceKernel::analyse() {
   const auto& nodes = k_.nodes();
-  ReducePasses passes = reduce_passes(k_);
+  ir::ReducePasses passes = ir::reduce_passes(k_);
   pass_reduces_ = std::move(passes.reduces);
   row_size_nodes_ = std::move(passes.row_size);
   for (const auto& reduces : pass_reduces_) {

@@ -48,7 +48,6 @@
 #pragma once
 
 #include <memory>
-#include <vector>
 
 #include "fuze/backend.h"
 #include "fuze/ir/kernel.h"
@@ -57,15 +56,6 @@ namespace fuze::interp {
 
 // A verified kernel with reduce_rank() > 0, every op native to the interpreter.
 std::unique_ptr<CompiledKernel> make_reduce_kernel(const ir::Kernel& k);
-
-// The spec's passes of a row kernel: reduces[p] are the reduce ops (node
-// ids, in node order) of pass p (1 + the latest pass their operand depends
-// on); row_size the row_size nodes (known before any pass).
-struct ReducePasses {
-  std::vector<std::vector<int>> reduces;
-  std::vector<int> row_size;
-};
-ReducePasses reduce_passes(const ir::Kernel& k);
 
 // A double rounded once, to nearest even, to dtype t (f16, bf16, f32),
 // returned as the float32 compute value of the result.

@@ -183,7 +183,7 @@ Status ReduceKernel::init(bool listing) {
   const auto& nodes = k_.nodes();
   // Passes, as the interpreter finds them: a reduce op runs one pass after
   // the latest reduce op its operand depends on.
-  interp::ReducePasses spec_passes = interp::reduce_passes(k_);
+  ir::ReducePasses spec_passes = ir::reduce_passes(k_);
   const std::vector<std::vector<int>>& pass_reduces = spec_passes.reduces;
   row_size_nodes_ = spec_passes.row_size;
   jit_ = k_.rank() <= kMaxRank;
