@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "bench_main.h"
-#include "interleaved.h"
+#include "module_compare.h"
 #include "fuze/fuze.h"
 
 namespace {
@@ -181,15 +181,7 @@ void bench_case(benchmark::State& state, const Case& c) {
     state.SkipWithError("fuze's result differs from TorchScript's");
     return;
   }
-  fuze::reset_stats();
-  fuze_bench::time_interleaved(
-      state, [&] { benchmark::DoNotOptimize(module.forward(inputs)); },
-      [&] { benchmark::DoNotOptimize(fused.forward(inputs)); });
-  const fuze::Stats st = fuze::stats();
-  state.counters["fused"] = st.kernel_calls > 0 && st.fallbacks == 0 ? 1 : 0;
-  state.counters["groups"] = fused.num_fusion_groups();
-  const auto reasons = fuze::fallback_reasons();
-  if (!reasons.empty()) state.SetLabel(reasons.front().first);
+  fuze_bench::compare_modules(state, module, fused, inputs);
 }
 
 }  // namespace
