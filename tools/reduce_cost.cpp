@@ -40,8 +40,10 @@ const Bench kBenches[] = {
   %2 = sub f32 %0, %1
   %3 = exp f32 %2
   %4 = sum f32 %3
-  %5 = div f32 %3, %4
-  output %5 contiguous
+  %5 = const f32 1
+  %6 = div f32 %5, %4
+  %7 = mul f32 %3, %6
+  output %7 contiguous
 })"},
     {"masked_softmax", R"(kernel masked_softmax rank 2 reduce 1 {
   %0 = input 0 f32 contiguous
@@ -53,8 +55,10 @@ const Bench kBenches[] = {
   %6 = sub f32 %4, %5
   %7 = exp f32 %6
   %8 = sum f32 %7
-  %9 = div f32 %7, %8
-  output %9 contiguous
+  %9 = const f32 1
+  %10 = div f32 %9, %8
+  %11 = mul f32 %7, %10
+  output %11 contiguous
 })"},
     {"layer_norm", R"(kernel layer_norm rank 2 reduce 1 {
   %0 = input 0 f32 contiguous
@@ -94,6 +98,18 @@ const Bench kBenches[] = {
   output %12 contiguous
   output %4 contiguous
 })"},
+};
+
+template <typename T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <typename U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const Aligned64&) const { return true; }
+  bool operator!=(const Aligned64&) const { return false; }
 };
 
 double best_ns(const fuze::CompiledKernel& k, const fuze::KernelArgs& a, int64_t rows, int reps) {
@@ -139,9 +155,10 @@ int main(int argc, char** argv) {
   const int64_t n = rows * len;
   std::mt19937 g(1);
   std::normal_distribution<float> nd(0.0f, 2.0f);
-  std::vector<float> x(static_cast<size_t>(n)), res(static_cast<size_t>(n)), out(static_cast<size_t>(n)),
-      out2(static_cast<size_t>(n)), w(static_cast<size_t>(len)), b(static_cast<size_t>(len)),
-      per_row(static_cast<size_t>(rows)), per_row2(static_cast<size_t>(rows));
+  // 64-byte aligned, as torch's allocations.
+  std::vector<float, Aligned64<float>> x(static_cast<size_t>(n)), res(static_cast<size_t>(n)),
+      out(static_cast<size_t>(n)), out2(static_cast<size_t>(n)), w(static_cast<size_t>(len)),
+      b(static_cast<size_t>(len)), per_row(static_cast<size_t>(rows)), per_row2(static_cast<size_t>(rows));
   for (auto* v : {&x, &res, &w, &b}) {
     for (float& f : *v) f = nd(g);
   }

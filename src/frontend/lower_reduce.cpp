@@ -133,9 +133,9 @@ class ReduceLowering {
   }
 
   // ATen's last-dim kernels, in float32 for 16-bit dtypes (rounded once at
-  // the end): m = amax(x); softmax = exp(x - m) / sum(exp(x - m)) (ATen
-  // multiplies by 1 / sum: one rounding more); log_softmax = x - m -
-  // log(sum(exp(x - m))).
+  // the end): m = amax(x); softmax = exp(x - m) * (1 / sum(exp(x - m))), a
+  // multiply per element as ATen's (one rounding more than a divide, within
+  // the accuracy contract); log_softmax = x - m - log(sum(exp(x - m))).
   Status softmax(bool log, LowerVal* out) {
     const std::optional<DType> dt = dtype_arg(n_->input(2));
     const DType t = dt ? *dt : x_.dtype;
@@ -147,7 +147,7 @@ class ReduceLowering {
     const LowerVal d = emit(Op::kSub, q, {xq, m});
     const LowerVal s = val(op(Op::kSum, q, {emit(Op::kExp, q, {d}).id}), q);
     const LowerVal r = log ? emit(Op::kSub, q, {d, emit(Op::kLog, q, {s})})
-                           : emit(Op::kDiv, q, {emit(Op::kExp, q, {d}), s});
+                           : emit(Op::kMul, q, {emit(Op::kExp, q, {d}), emit(Op::kDiv, q, {c(1.0), s})});
     *out = val(cx_.as(r, t), t);
     return Status::ok();
   }

@@ -22,6 +22,7 @@
 #include "backends/interp/interp_reduce.h"
 #include "backends/x86/isa.h"
 #include "backends/x86/reduce_accum.h"
+#include "backends/x86/reduce_kernel.h"
 #include "backends/x86/x86_backend.h"
 #include "fuze/backend.h"
 #include "fuze/ir/kernel.h"
@@ -70,11 +71,25 @@ const char* variant_name(Variant v) {
   return "?";
 }
 
+// 64-byte aligned storage, as torch's allocations (the streaming stores of
+// large calls need aligned rows).
+template <typename T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <typename U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const Aligned64&) const { return true; }
+  bool operator!=(const Aligned64&) const { return false; }
+};
+
 struct Operand {
   DType t = DType::kFloat32;
   Layout layout = Layout::kContiguous;
   std::vector<int64_t> strides;
-  std::vector<unsigned char> bytes;
+  std::vector<unsigned char, Aligned64<unsigned char>> bytes;
   double scalar = 0.0;
 };
 
@@ -464,6 +479,42 @@ TEST_P(ReduceTest, MaskedSoftmax) {
   output %9 contiguous
 })";
   for (const char* t : kDtypes) sweep(with_dtype(text, t), {Variant::kAcrossRows, Variant::kDense}, "masked_softmax");
+}
+
+// Calls whose data reach the last-level cache's size store their float32
+// row outputs non-temporally, at aligned rows (others store as usual, row by
+// row); the threshold at 0 makes every call one of them.
+TEST_P(ReduceTest, StreamingStoresOfLargeCalls) {
+  x86::set_stream_threshold(0);
+  const char* rms = R"(kernel rms_norm_residual rank 2 reduce 1 {
+  %0 = input 0 f32 contiguous
+  %1 = input 1 f32 contiguous
+  %2 = input 2 f32 strided
+  %3 = const f32 9.9999999999999995e-07
+  %4 = add f32 %0, %1
+  %5 = mul f32 %4, %4
+  %6 = sum f32 %5
+  %7 = row_size f32
+  %8 = div f32 %6, %7
+  %9 = add f32 %8, %3
+  %10 = rsqrt f32 %9
+  %11 = mul f32 %4, %10
+  %12 = mul f32 %11, %2
+  output %12 contiguous
+  output %4 contiguous
+})";
+  sweep(rms, {Variant::kAcrossRows, Variant::kDense, Variant::kEveryOther}, "streamed rms_norm_residual");
+  sweep(golden("reduce_layer_norm.fir"), {Variant::kDense, Variant::kAcrossRows}, "streamed layer_norm");
+  sweep(golden("reduce_softmax.fir"), {Variant::kDense}, "streamed softmax");
+  x86::set_stream_threshold(-1);
+  std::unique_ptr<Backend> xb;
+  X86Options opt;
+  opt.isa = GetParam();
+  opt.listing = true;
+  ASSERT_TRUE(make_x86_backend(opt, &xb));
+  std::unique_ptr<CompiledKernel> ck;
+  ASSERT_TRUE(xb->compile(parse_or_die(rms), &ck));
+  EXPECT_NE(ck->listing().find("movntps"), std::string::npos);
 }
 
 TEST_P(ReduceTest, TwoReducedDims) {  // transposed rows over two dims do not coalesce: the interpreter's path

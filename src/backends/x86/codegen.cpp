@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/x86/dtype_emit.h"
+#include "backends/x86/loop_body.h"
 #include "backends/x86/vec_emitter.h"
 #include "backends/x86/vec_math.h"
 
@@ -246,119 +247,136 @@ bool is_byte_kernel(const ir::Kernel& k) {
 
 int kernel_lanes(const ir::Kernel& k, Isa isa) { return is_byte_kernel(k) ? isa_lanes(isa) * 4 : isa_lanes(isa); }
 
-Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label* entry) {
-  FUZE_TRY(check_supported(k));
-  VecEmitter e(cc, isa);
-  asmjit::FuncNode* fn = cc.addFunc(asmjit::FuncSignatureT<void, void* const*, int64_t>());
-  *entry = fn->label();
-  if (isa != Isa::kSse41) {
-    fn->frame().setAvxEnabled();
-    fn->frame().setAvxCleanup();
-  }
-  if (isa == Isa::kAvx512) fn->frame().setAvx512Enabled();
-  ax::Gp ptrs = cc.newIntPtr("ptrs");
-  ax::Gp n = cc.newInt64("n");
-  fn->setArg(0, ptrs);
-  fn->setArg(1, n);
-
+LoopBody::LoopBody(VecEmitter& e, const ir::Kernel& k, const ax::Gp& ptrs)
+    : e_(e), d_(e), k_(k), bytes_(is_byte_kernel(k)), ones_(e.pool_u32(0x01010101u)) {
+  ax::Compiler& cc = e.cc();
   const auto& nodes = k.nodes();
-  // Liveness: only values reachable from an output are computed.
-  std::vector<char> live(nodes.size(), 0);
-  for (const ir::Output& o : k.outputs()) live[static_cast<size_t>(o.value)] = 1;
+  live_.assign(nodes.size(), 0);
+  for (const ir::Output& o : k.outputs()) live_[static_cast<size_t>(o.value)] = 1;
   for (size_t i = nodes.size(); i-- > 0;) {
-    if (!live[i] || nodes[i].kind != ir::NodeKind::kOp) continue;
-    for (int arg : nodes[i].args) live[static_cast<size_t>(arg)] = 1;
+    if (!live_[i] || nodes[i].kind != ir::NodeKind::kOp) continue;
+    for (int arg : nodes[i].args) live_[static_cast<size_t>(arg)] = 1;
   }
-
-  // Values of every dtype (dtype_emit.h); f32[id] is val[id].lo, emit_op's
-  // view of float32-lane values.
-  DtypeEmitter d(e);
-  // A byte kernel (bool in, bool out, comparisons / logical ops / where on
-  // bools) holds one bool per byte: 4x the lanes of 32-bit values.
-  const bool bytes = is_byte_kernel(k);
-  const Mem ones = e.pool_u32(0x01010101u);
-  std::vector<Val> val(nodes.size());
-  std::vector<Vec> f32(nodes.size());
-  std::vector<Val> args;
-  std::vector<ir::DType> types;
-  // exact16[id]: an f16/bf16 value held exactly in float32 lanes (loaded,
-  // a constant, rounded, or a kExactResult op of such values): it needs no
-  // rounding, and its store is a plain narrowing.
-  std::vector<char> exact16(nodes.size(), 0);
-  auto exact_operands = [&](const ir::Node& node) {
-    if ((ir::op_info(node.op).flags & ir::kExactResult) == 0) return false;
-    for (int a : node.args) {
-      const ir::DType t = nodes[static_cast<size_t>(a)].dtype;
-      if (t != ir::DType::kBool && (t != node.dtype || !exact16[static_cast<size_t>(a)])) return false;
-    }
-    return true;
-  };
-  auto emit_node = [&](size_t id) {
-    const ir::Node& node = nodes[id];
-    const bool is16 = ir::dtype_size(node.dtype) == 2;
-    if (bytes) {
-      val[id] = Val{emit_byte_op(e, node, val, ones), Vec()};
-    } else if (uses_f32_path(node.op, node.dtype)) {
-      // float32 arithmetic; f16/bf16 results rounded to their dtype.
-      Val r{emit_op(e, k, node, f32), Vec()};
-      val[id] = is16 && exact_operands(node) ? r : d.round_to(node.dtype, r);
-      exact16[id] = is16;
-    } else {
-      args.clear();
-      types.clear();
-      for (int a : node.args) {
-        args.push_back(val[static_cast<size_t>(a)]);
-        types.push_back(nodes[static_cast<size_t>(a)].dtype);
-      }
-      val[id] = d.op(node, args, types);
-      exact16[id] = is16 && (node.op == ir::Op::kCast || exact_operands(node));
-    }
-    f32[id] = val[id].lo;
-  };
-
-  // Prologue: stream base pointers, uniform inputs and constants, and every
-  // op whose operands are all uniform (loop-invariant: computed once). A
-  // uniform input points at one element of its dtype (the runner converts
-  // by-value scalars to that format).
-  std::vector<char> hoisted(nodes.size(), 0);
-  std::vector<ax::Gp> in_base(static_cast<size_t>(k.num_inputs()));
+  val_.resize(nodes.size());
+  f32_.resize(nodes.size());
+  exact16_.assign(nodes.size(), 0);
+  hoisted_.assign(nodes.size(), 0);
+  in_base_.resize(static_cast<size_t>(k.num_inputs()));
+  // Stream base pointers, uniform inputs and constants, and every op whose
+  // operands are all uniform (loop-invariant: computed once). A uniform input
+  // points at one element of its dtype (the runner converts by-value scalars
+  // to that format).
   for (size_t id = 0; id < nodes.size(); ++id) {
     const ir::Node& node = nodes[id];
-    if (!live[id]) continue;
+    if (!live_[id]) continue;
     if (node.kind == ir::NodeKind::kOp) {
       bool all_uniform = true;
-      for (int arg : node.args) all_uniform = all_uniform && hoisted[static_cast<size_t>(arg)];
+      for (int arg : node.args) all_uniform = all_uniform && hoisted_[static_cast<size_t>(arg)];
       if (all_uniform) {
         emit_node(id);
-        hoisted[id] = 1;
+        hoisted_[id] = 1;
       }
     } else if (node.kind == ir::NodeKind::kConst) {
-      val[id] = bytes ? Val{e.load_aligned(node.constant != 0.0 ? ones : e.pool_u32(0)), Vec()}
-                      : d.constant(node.dtype, node.constant);
-      exact16[id] = ir::dtype_size(node.dtype) == 2;
-      f32[id] = val[id].lo;
-      hoisted[id] = 1;
+      val_[id] = bytes_ ? Val{e.load_aligned(node.constant != 0.0 ? ones_ : e.pool_u32(0)), Vec()}
+                        : d_.constant(node.dtype, node.constant);
+      exact16_[id] = ir::dtype_size(node.dtype) == 2;
+      f32_[id] = val_[id].lo;
+      hoisted_[id] = 1;
     } else if (node.kind == ir::NodeKind::kInput) {
       ax::Gp p = cc.newIntPtr("in%d", node.input_index);
       cc.mov(p, ax::ptr(ptrs, node.input_index * 8));
-      exact16[id] = ir::dtype_size(node.dtype) == 2;
+      exact16_[id] = ir::dtype_size(node.dtype) == 2;
       if (ir::is_uniform(node.layout)) {
-        val[id] = bytes ? Val{broadcast_byte(e, ax::ptr(p)), Vec()} : d.load_one(node.dtype, ax::ptr(p));
-        f32[id] = val[id].lo;
-        hoisted[id] = 1;
+        val_[id] = bytes_ ? Val{broadcast_byte(e, ax::ptr(p)), Vec()} : d_.load_one(node.dtype, ax::ptr(p));
+        f32_[id] = val_[id].lo;
+        hoisted_[id] = 1;
       } else {
-        in_base[static_cast<size_t>(node.input_index)] = p;
+        in_base_[static_cast<size_t>(node.input_index)] = p;
       }
     }
   }
-  std::vector<ax::Gp> out_base;
   for (int o = 0; o < k.num_outputs(); ++o) {
     ax::Gp p = cc.newIntPtr("out%d", o);
     cc.mov(p, ax::ptr(ptrs, (k.num_inputs() + o) * 8));
-    out_base.push_back(p);
+    out_base_.push_back(p);
   }
+}
 
-  // The loop counts elements: operand addresses scale by their element size.
+// exact16_[id]: an f16/bf16 value held exactly in float32 lanes (loaded, a
+// constant, rounded, or a kExactResult op of such values): it needs no
+// rounding, and its store is a plain narrowing.
+bool LoopBody::exact_operands(const ir::Node& node) const {
+  if ((ir::op_info(node.op).flags & ir::kExactResult) == 0) return false;
+  for (int a : node.args) {
+    const ir::DType t = k_.node(a).dtype;
+    if (t != ir::DType::kBool && (t != node.dtype || !exact16_[static_cast<size_t>(a)])) return false;
+  }
+  return true;
+}
+
+void LoopBody::emit_node(size_t id) {
+  const ir::Node& node = k_.nodes()[id];
+  const bool is16 = ir::dtype_size(node.dtype) == 2;
+  if (bytes_) {
+    val_[id] = Val{emit_byte_op(e_, node, val_, ones_), Vec()};
+  } else if (uses_f32_path(node.op, node.dtype)) {
+    // float32 arithmetic; f16/bf16 results rounded to their dtype.
+    Val r{emit_op(e_, k_, node, f32_), Vec()};
+    val_[id] = is16 && exact_operands(node) ? r : d_.round_to(node.dtype, r);
+    exact16_[id] = is16;
+  } else {
+    args_.clear();
+    types_.clear();
+    for (int a : node.args) {
+      args_.push_back(val_[static_cast<size_t>(a)]);
+      types_.push_back(k_.node(a).dtype);
+    }
+    val_[id] = d_.op(node, args_, types_);
+    exact16_[id] = is16 && (node.op == ir::Op::kCast || exact_operands(node));
+  }
+  f32_[id] = val_[id].lo;
+}
+
+// Operand addresses scale by their element size.
+void LoopBody::compute(const ax::Gp& i, int offset) {
+  const auto& nodes = k_.nodes();
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const ir::Node& node = nodes[id];
+    if (!live_[id]) continue;
+    if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
+      const int shift = elem_shift(node.dtype);
+      const Mem m = ax::ptr(in_base_[static_cast<size_t>(node.input_index)], i, static_cast<uint32_t>(shift),
+                            offset << shift);
+      val_[id] = bytes_ ? Val{e_.load(m), Vec()} : d_.load(node.dtype, m);
+      f32_[id] = val_[id].lo;
+    } else if (node.kind == ir::NodeKind::kOp && !hoisted_[id]) {
+      emit_node(id);
+    }
+  }
+}
+
+void LoopBody::store(int o, const ax::Gp& i, int offset) {
+  const int v = out_value(o);
+  const ir::DType t = k_.node(v).dtype;
+  const int shift = elem_shift(t);
+  const Mem m = ax::ptr(out_base_[static_cast<size_t>(o)], i, static_cast<uint32_t>(shift), offset << shift);
+  if (bytes_) {
+    e_.store(m, val_[static_cast<size_t>(v)].lo);
+  } else if (t == ir::DType::kFloat32 && static_cast<size_t>(o) < stream_.size() && stream_[static_cast<size_t>(o)]) {
+    e_.store_stream(m, val_[static_cast<size_t>(v)].lo);
+  } else {
+    d_.store(t, m, val_[static_cast<size_t>(v)], exact16_[static_cast<size_t>(v)] != 0);
+  }
+}
+
+Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label* entry,
+                   const std::vector<char>* stream) {
+  FUZE_TRY(check_supported(k));
+  VecEmitter e(cc, isa);
+  ax::Gp ptrs, n;
+  begin_function(e, entry, &ptrs, &n);
+  LoopBody body(e, k, ptrs);
+  if (stream != nullptr) body.set_stream_stores(*stream);
   ax::Gp i = cc.newInt64("i");
   asmjit::Label loop = cc.newLabel();
   asmjit::Label done = cc.newLabel();
@@ -366,33 +384,29 @@ Status emit_kernel(ax::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label
   cc.test(n, n);
   cc.jz(done);
   cc.bind(loop);
-  for (size_t id = 0; id < nodes.size(); ++id) {
-    const ir::Node& node = nodes[id];
-    if (!live[id]) continue;
-    if (node.kind == ir::NodeKind::kInput && !ir::is_uniform(node.layout)) {
-      const Mem m = ax::ptr(in_base[static_cast<size_t>(node.input_index)], i, elem_shift(node.dtype));
-      val[id] = bytes ? Val{e.load(m), Vec()} : d.load(node.dtype, m);
-      f32[id] = val[id].lo;
-    } else if (node.kind == ir::NodeKind::kOp && !hoisted[id]) {
-      emit_node(id);
-    }
-  }
-  for (int o = 0; o < k.num_outputs(); ++o) {
-    const int v = k.outputs()[static_cast<size_t>(o)].value;
-    const ir::DType t = nodes[static_cast<size_t>(v)].dtype;
-    const Mem m = ax::ptr(out_base[static_cast<size_t>(o)], i, elem_shift(t));
-    if (bytes) {
-      e.store(m, val[static_cast<size_t>(v)].lo);
-    } else {
-      d.store(t, m, val[static_cast<size_t>(v)], exact16[static_cast<size_t>(v)] != 0);
-    }
-  }
-  cc.add(i, bytes ? e.bytes() : e.lanes());
+  body.compute(i);
+  for (int o = 0; o < k.num_outputs(); ++o) body.store(o, i);
+  cc.add(i, body.step());
   cc.cmp(i, n);
   cc.jb(loop);
   cc.bind(done);
   cc.endFunc();
   return Status::ok();
+}
+
+void begin_function(VecEmitter& e, asmjit::Label* entry, ax::Gp* ptrs, ax::Gp* n) {
+  ax::Compiler& cc = e.cc();
+  asmjit::FuncNode* fn = cc.addFunc(asmjit::FuncSignatureT<void, void* const*, int64_t>());
+  *entry = fn->label();
+  if (e.isa() != Isa::kSse41) {
+    fn->frame().setAvxEnabled();
+    fn->frame().setAvxCleanup();
+  }
+  if (e.isa() == Isa::kAvx512) fn->frame().setAvx512Enabled();
+  *ptrs = cc.newIntPtr("ptrs");
+  *n = cc.newInt64("n");
+  fn->setArg(0, *ptrs);
+  fn->setArg(1, *n);
 }
 
 }  // namespace fuze::x86

@@ -14,11 +14,15 @@
 
 #include <asmjit/x86.h>
 
+#include <vector>
+
 #include "backends/x86/isa.h"
 #include "fuze/ir/kernel.h"
 #include "fuze/support/status.h"
 
 namespace fuze::x86 {
+
+class VecEmitter;
 
 // Whether x86 has a kernel for `op` at some dtype (ops.def's kX86 column):
 // emit_op implements it on float32 values (f32, and f16/bf16 which compute in
@@ -42,6 +46,13 @@ int kernel_lanes(const ir::Kernel& k, Isa isa);
 // Emits the function into `cc` (attached to a CodeHolder). Errors from asmjit
 // itself are reported through the CodeHolder's error handler.
 // `*entry` receives the function's label.
-Status emit_kernel(asmjit::x86::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label* entry);
+// `stream` (per output): float32 outputs stored non-temporally, whose
+// pointers must then be aligned to the vector width (isa_lanes * 4 bytes).
+Status emit_kernel(asmjit::x86::Compiler& cc, const ir::Kernel& k, Isa isa, asmjit::Label* entry,
+                   const std::vector<char>* stream = nullptr);
+
+// Opens the function `void fn(void* const* ptrs, int64_t n)` in e's compiler
+// (AVX frame settings by ISA): its label and argument registers.
+void begin_function(VecEmitter& e, asmjit::Label* entry, asmjit::x86::Gp* ptrs, asmjit::x86::Gp* n);
 
 }  // namespace fuze::x86

@@ -301,6 +301,13 @@ const AccumFns kAvx512{&block_avx512<false>, &block_avx512<true>,    &blocks_avx
 
 }  // namespace
 
+double fold_partials(double* q, bool mul) { return mul ? fold<true>(q) : fold<false>(q); }
+
+void finish_extremum(bool max, const float* lanes, int nl, const float* x, int64_t n, float* best, bool* nan) {
+  if (max) finish_extremum<true>(lanes, nl, x, 0, n, best, nan);
+  else finish_extremum<false>(lanes, nl, x, 0, n, best, nan);
+}
+
 const AccumFns& accum_fns(Isa isa) {
   switch (isa) {
     case Isa::kSse41: return kSse;

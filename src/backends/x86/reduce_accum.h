@@ -39,6 +39,12 @@ struct AccumFns {
 // The functions for `isa` (the host must support it).
 const AccumFns& accum_fns(Isa isa);
 
+// The spec's 8/4/2/1 fold of a block's 16 partials (q is overwritten).
+double fold_partials(double* q, bool mul);
+// The best of a vector accumulator's nl lanes (non-NaN), then of x[0..n),
+// into *best (max, or min); a NaN in x sets *nan.
+void finish_extremum(bool max, const float* lanes, int nl, const float* x, int64_t n, float* best, bool* nan);
+
 // sum_blocks / prod_blocks over float64 values (layer_norm's and var's sums
 // of float32 inputs widened to float64), the same order; plain C++ (the
 // compiler's SSE2 vectorization of the 16 partials).
@@ -50,6 +56,11 @@ void prod_blocks_f64(const double* x, int64_t n, double* out);
 class BlockCounter {
  public:
   explicit BlockCounter(bool mul = false) : mul_(mul) {}
+  // Empty again, for sum (or prod when mul); cheaper than assigning a fresh one.
+  void reset(bool mul) {
+    mul_ = mul;
+    size_ = 0;
+  }
   void push(double v) {
     int level = 0;
     while (size_ > 0 && level_[size_ - 1] == level) {

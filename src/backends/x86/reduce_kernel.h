@@ -27,6 +27,7 @@
 // heap, per call).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "backends/x86/isa.h"
@@ -36,5 +37,10 @@
 namespace fuze::x86 {
 
 Status make_reduce_kernel(const ir::Kernel& k, Isa isa, bool listing, std::unique_ptr<CompiledKernel>* out);
+
+// Calls whose data (streamed inputs and row outputs) reach this many bytes
+// store their float32 row outputs non-temporally; below 0 (the default), the
+// last-level cache's size. For tests.
+void set_stream_threshold(int64_t bytes);
 
 }  // namespace fuze::x86

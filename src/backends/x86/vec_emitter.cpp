@@ -132,6 +132,10 @@ void VecEmitter::store(const Mem& m, const Vec& v) {
   cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovups : Inst::kIdVmovups, m, v);
 }
 
+void VecEmitter::store_stream(const Mem& m, const Vec& v) {
+  cc_.emit(isa_ == Isa::kSse41 ? Inst::kIdMovntps : Inst::kIdVmovntps, m, v);
+}
+
 Vec VecEmitter::broadcast_f32(const Mem& m) {
   Vec d = new_vec();
   if (isa_ == Isa::kSse41) {

@@ -65,6 +65,9 @@ class VecEmitter {
   Vec load(const Mem& m);  // unaligned, full width
   Vec load_aligned(const Mem& m);
   void store(const Mem& m, const Vec& v);  // unaligned, full width
+  // Non-temporal (movntps): m aligned to the full width; weakly ordered
+  // (sfence before another thread may read it).
+  void store_stream(const Mem& m, const Vec& v);
   Vec broadcast_f32(const Mem& m);         // one float32 to every lane
 
   // Arithmetic on float32 (kF32) or float64 (kF64) lanes; `b` may be a

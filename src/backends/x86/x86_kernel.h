@@ -16,6 +16,8 @@
 
 namespace fuze::x86 {
 
+enum class Fold : uint8_t;  // pass_codegen.h
+
 constexpr int kMaxOperands = StridedWalk::kMaxOperands;  // inputs + outputs (more: the caller falls back)
 constexpr int kMaxRank = StridedWalk::kMaxRank;
 
@@ -38,6 +40,8 @@ class X86Kernel final : public CompiledKernel {
   // points at one element in its storage format), every streamed operand
   // unit-stride.
   void run_unit(void* const* ptrs, int64_t n) const;
+  // The compiled function itself (codegen.h / pass_codegen.h).
+  Fn fn() const { return fn_; }
   // One row of n elements; inner_stride[i] is streamed operand i's element
   // stride along it (any value, 0 included).
   void run_row(void* const* ptrs, const int64_t* inner_stride, int64_t n) const;
@@ -65,7 +69,9 @@ class X86Kernel final : public CompiledKernel {
 };
 
 // Compiles a pointwise kernel (reduce_rank() == 0) at `isa`; `listing` keeps
-// the assembly text.
-Status compile_pointwise(const ir::Kernel& k, Isa isa, bool listing, std::unique_ptr<X86Kernel>* out);
+// the assembly text. With `fold`, a pass kernel (pass_codegen.h) instead,
+// called through fn(); `stream`: codegen.h's emit_kernel's.
+Status compile_pointwise(const ir::Kernel& k, Isa isa, bool listing, std::unique_ptr<X86Kernel>* out,
+                         const std::vector<Fold>* fold = nullptr, const std::vector<char>* stream = nullptr);
 
 }  // namespace fuze::x86

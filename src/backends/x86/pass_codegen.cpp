@@ -1,0 +1,228 @@
+// Fused pass kernels of x86's row reductions (design: pass_codegen.h).
+#include "backends/x86/pass_codegen.h"
+
+#include <limits>
+#include <string>
+
+#include "backends/x86/codegen.h"
+#include "backends/x86/loop_body.h"
+#include "backends/x86/reduce_accum.h"
+#include "backends/x86/vec_emitter.h"
+
+namespace fuze::x86 {
+
+namespace ax = asmjit::x86;
+namespace Inst = ax::Inst;
+
+namespace {
+
+bool is_block_fold(Fold f) { return f == Fold::kSum || f == Fold::kProd; }
+
+// One folded output's registers: a sum / prod's partials (kPartials doubles
+// over kPartials / (lanes / 2) vectors, partial vector 2s + h holding half h
+// of the group's sub-vector s), a max / min's best and NaN lanes per
+// sub-vector.
+struct Acc {
+  int out = 0;
+  Fold fold = Fold::kStore;
+  ax::Gp state;   // the output's state (pass_codegen.h)
+  ax::Gp blocks;  // sum / prod: where the next block value goes
+  std::vector<Vec> part;
+  std::vector<Vec> best;
+  std::vector<Vec> nan;          // SSE4.1 / AVX2: all-ones lanes
+  std::vector<ax::KReg> nan_k;   // AVX-512
+};
+
+// r = r op b on float64 lanes, in place (a loop-carried value: no copy).
+void f64_op_into(VecEmitter& e, bool mul, const Vec& r, const Vec& b) {
+  if (e.isa() == Isa::kSse41) e.cc().emit(mul ? Inst::kIdMulpd : Inst::kIdAddpd, r, b);
+  else e.cc().emit(mul ? Inst::kIdVmulpd : Inst::kIdVaddpd, r, r, b);
+}
+
+// The spec's 8/4/2/1 fold of the partial vectors, stored as one double at m.
+// Between vectors first (partial i with i + w), then within the last vector's
+// halves: zmm -> ymm -> xmm -> the low lane.
+void fold_block(VecEmitter& e, bool mul, const std::vector<Vec>& part, const ax::Mem& m) {
+  ax::Compiler& cc = e.cc();
+  std::vector<Vec> p;
+  for (size_t m2 = part.size() / 2; m2 >= 1; m2 /= 2) {
+    const std::vector<Vec>& src = p.empty() ? part : p;
+    std::vector<Vec> next;
+    for (size_t i = 0; i < m2; ++i) next.push_back(mul ? e.mul(Fp::kF64, src[i], src[i + m2]) : e.add(Fp::kF64, src[i], src[i + m2]));
+    p = std::move(next);
+  }
+  Vec v = p.empty() ? part[0] : p[0];
+  const bool vex = e.isa() != Isa::kSse41;
+  if (e.isa() == Isa::kAvx512) {
+    ax::Ymm h = cc.newYmm(), r = cc.newYmm();
+    cc.vextractf64x4(h, v.as<ax::Zmm>(), 1);
+    cc.emit(mul ? Inst::kIdVmulpd : Inst::kIdVaddpd, r, v.ymm(), h);
+    v = r;
+  }
+  if (vex) {
+    ax::Xmm h = cc.newXmm(), r = cc.newXmm();
+    cc.vextractf128(h, v.ymm(), 1);
+    cc.emit(mul ? Inst::kIdVmulpd : Inst::kIdVaddpd, r, v.xmm(), h);
+    v = r;
+  }
+  ax::Xmm h = cc.newXmm(), r = cc.newXmm();
+  if (vex) {
+    cc.vunpckhpd(h, v.xmm(), v.xmm());
+    cc.emit(mul ? Inst::kIdVmulsd : Inst::kIdVaddsd, r, v.xmm(), h);
+    cc.vmovsd(m, r);
+  } else {
+    cc.movapd(h, v.xmm());
+    cc.unpckhpd(h, h);
+    cc.movapd(r, v.xmm());
+    cc.emit(mul ? Inst::kIdMulsd : Inst::kIdAddsd, r, h);
+    cc.movsd(m, r);
+  }
+}
+
+// best op= v lane-wise: max: and(max(v, best), max(best, v)), the larger
+// with +0.0 over -0.0 (maxps returns its second operand on ties and NaN);
+// min: or of the two mins. NaN lanes are flagged apart.
+void best_into(VecEmitter& e, bool max, const Vec& best, const Vec& v) {
+  if (max) e.assign(best, e.bit_and(e.max(Fp::kF32, v, best), e.max(Fp::kF32, best, v)));
+  else e.assign(best, e.bit_or(e.min(Fp::kF32, v, best), e.min(Fp::kF32, best, v)));
+}
+
+}  // namespace
+
+Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector<Fold>& fold, Isa isa,
+                        asmjit::Label* entry) {
+  FUZE_TRY(check_supported(k));
+  if (is_byte_kernel(k) || fold.size() != static_cast<size_t>(k.num_outputs())) {
+    return Status::invalid_ir("x86 backend: not a pass kernel: " + k.name());
+  }
+  VecEmitter e(cc, isa);
+  ax::Gp ptrs, n;
+  begin_function(e, entry, &ptrs, &n);
+  LoopBody body(e, k, ptrs);
+  const int lanes = e.lanes();
+  const int subs = kPartials / lanes;  // vectors per group of kPartials elements
+  const int num_part = 2 * subs;       // float64 vectors of partials
+
+  std::vector<Acc> accs;
+  for (int o = 0; o < k.num_outputs(); ++o) {
+    const Fold f = fold[static_cast<size_t>(o)];
+    if (f == Fold::kStore) continue;
+    const ir::DType t = body.output_dtype(o);
+    if (t != ir::DType::kFloat32 && !(t == ir::DType::kFloat64 && is_block_fold(f))) {
+      return Status::invalid_ir("x86 backend: pass kernel " + k.name() + " folds a " + ir::dtype_name(t) + " output");
+    }
+    Acc a;
+    a.out = o;
+    a.fold = f;
+    a.state = cc.newIntPtr("state%d", o);
+    cc.mov(a.state, ax::ptr(ptrs, (k.num_inputs() + o) * 8));
+    if (is_block_fold(f)) {
+      const Vec id = e.const_f64(f == Fold::kProd ? 1.0 : 0.0);
+      for (int j = 0; j < num_part; ++j) {
+        a.part.push_back(e.copy(id));
+        e.store(ax::ptr(a.state, j * e.bytes()), id);  // no trailing block yet: the identity
+      }
+      a.blocks = cc.newIntPtr("blocks%d", o);
+      cc.lea(a.blocks, ax::ptr(a.state, kPartials * 8));
+    } else {
+      const float inf = std::numeric_limits<float>::infinity();
+      const Vec start = e.const_f32(f == Fold::kMax ? -inf : inf);
+      for (int s = 0; s < subs; ++s) {
+        a.best.push_back(e.copy(start));
+        if (isa == Isa::kAvx512) {
+          a.nan_k.push_back(cc.newKw());
+          cc.kxorw(a.nan_k.back(), a.nan_k.back(), a.nan_k.back());
+        } else {
+          a.nan.push_back(e.bit_xor(start, start));
+        }
+      }
+    }
+    accs.push_back(std::move(a));
+  }
+
+  // for (i = 0; i < n;) { a block: groups of kPartials up to min(i + 256, n);
+  //   complete: its value out, else its partials }
+  ax::Gp i = cc.newInt64("i"), block_start = cc.newInt64("block_start"), block_end = cc.newInt64("block_end");
+  asmjit::Label outer = cc.newLabel(), inner = cc.newLabel(), partial = cc.newLabel(), next = cc.newLabel(),
+                done = cc.newLabel();
+  cc.xor_(i, i);
+  cc.test(n, n);
+  cc.jz(done);
+  cc.bind(outer);
+  for (Acc& a : accs) {
+    if (!is_block_fold(a.fold)) continue;
+    const Vec id = e.const_f64(a.fold == Fold::kProd ? 1.0 : 0.0);
+    for (const Vec& p : a.part) e.assign(p, id);
+  }
+  cc.mov(block_start, i);
+  cc.lea(block_end, ax::ptr(i, static_cast<int32_t>(kReduceBlock)));
+  cc.cmp(block_end, n);
+  cc.cmovg(block_end, n);
+  cc.bind(inner);
+  for (int s = 0; s < subs; ++s) {
+    body.compute(i, s * lanes);
+    for (int o = 0; o < k.num_outputs(); ++o) {
+      if (fold[static_cast<size_t>(o)] == Fold::kStore) body.store(o, i, s * lanes);
+    }
+    for (Acc& a : accs) {
+      const Val& v = body.output(a.out);
+      if (is_block_fold(a.fold)) {
+        const bool f64 = body.output_dtype(a.out) == ir::DType::kFloat64;
+        const Vec lo = f64 ? v.lo : e.f32_lo_to_f64(v.lo);
+        const Vec hi = f64 ? v.hi : e.f32_hi_to_f64(v.lo);
+        f64_op_into(e, a.fold == Fold::kProd, a.part[static_cast<size_t>(2 * s)], lo);
+        f64_op_into(e, a.fold == Fold::kProd, a.part[static_cast<size_t>(2 * s + 1)], hi);
+        continue;
+      }
+      const size_t si = static_cast<size_t>(s);
+      best_into(e, a.fold == Fold::kMax, a.best[si], v.lo);
+      const Mask m = e.cmp(Fp::kF32, v.lo, v.lo, Cmp::kUnord);
+      if (isa == Isa::kAvx512) cc.korw(a.nan_k[si], a.nan_k[si], m.k);
+      else e.assign(a.nan[si], e.bit_or(a.nan[si], m.v));
+    }
+  }
+  cc.add(i, kPartials);
+  cc.cmp(i, block_end);
+  cc.jb(inner);
+  // The block's end: complete (256 elements) or the row's trailing part.
+  cc.mov(block_end, i);
+  cc.sub(block_end, block_start);
+  cc.cmp(block_end, static_cast<int32_t>(kReduceBlock));
+  cc.jne(partial);
+  for (Acc& a : accs) {
+    if (!is_block_fold(a.fold)) continue;
+    fold_block(e, a.fold == Fold::kProd, a.part, ax::qword_ptr(a.blocks));
+    cc.add(a.blocks, 8);
+  }
+  cc.jmp(next);
+  cc.bind(partial);
+  for (Acc& a : accs) {
+    for (size_t j = 0; j < a.part.size(); ++j) e.store(ax::ptr(a.state, static_cast<int32_t>(j) * e.bytes()), a.part[j]);
+  }
+  cc.bind(next);
+  cc.cmp(i, n);
+  cc.jb(outer);
+  cc.bind(done);
+  for (Acc& a : accs) {
+    if (is_block_fold(a.fold)) continue;
+    const bool max = a.fold == Fold::kMax;
+    Vec best = a.best[0];
+    for (int s = 1; s < subs; ++s) best_into(e, max, best, a.best[static_cast<size_t>(s)]);
+    e.store(ax::ptr(a.state), best);
+    Vec nan;
+    if (isa == Isa::kAvx512) {
+      for (int s = 1; s < subs; ++s) cc.korw(a.nan_k[0], a.nan_k[0], a.nan_k[static_cast<size_t>(s)]);
+      Mask m;
+      m.k = a.nan_k[0];
+      nan = e.select(Fp::kF32, m, e.const_f32(0.0f), e.pool_u32(0xFFFFFFFFu));
+    } else {
+      nan = a.nan[0];
+      for (int s = 1; s < subs; ++s) nan = e.bit_or(nan, a.nan[static_cast<size_t>(s)]);
+    }
+    e.store(ax::ptr(a.state, kPartials * 4), nan);
+  }
+  cc.endFunc();
+  return Status::ok();
+}
+
+}  // namespace fuze::x86
