@@ -81,6 +81,33 @@ const Bench kBenches[] = {
   output %6 strided
   output %12 strided
 })"},
+    {"layer_norm_residual", R"(kernel layer_norm_residual rank 2 reduce 1 {
+  %0 = input 0 f32 contiguous
+  %1 = input 1 f32 contiguous
+  %2 = input 2 f32 strided
+  %3 = input 3 f32 strided
+  %4 = add f32 %0, %1
+  %5 = cast f64 %4
+  %6 = sum f64 %5
+  %7 = row_size f64
+  %8 = div f64 %6, %7
+  %9 = sub f64 %5, %8
+  %10 = mul f64 %9, %9
+  %11 = sum f64 %10
+  %12 = div f64 %11, %7
+  %13 = const f64 1.0000000000000001e-05
+  %14 = add f64 %12, %13
+  %15 = sqrt f64 %14
+  %16 = const f64 1
+  %17 = div f64 %16, %15
+  %18 = mul f64 %9, %17
+  %19 = cast f64 %2
+  %20 = mul f64 %18, %19
+  %21 = cast f64 %3
+  %22 = add f64 %20, %21
+  %23 = cast f32 %22
+  output %23 contiguous
+})"},
     {"rms_norm_residual", R"(kernel rms_norm_residual rank 2 reduce 1 {
   %0 = input 0 f32 contiguous
   %1 = input 1 f32 contiguous
@@ -205,6 +232,12 @@ int main(int argc, char** argv) {
       add(out.data(), dense);
       add(per_row.data(), row_out);
       add(per_row2.data(), row_out);
+    } else if (name == "layer_norm_residual") {
+      add(x.data(), dense);
+      add(res.data(), dense);
+      add(w.data(), across);
+      add(b.data(), across);
+      add(out.data(), dense);
     } else {
       add(x.data(), dense);
       add(res.data(), dense);

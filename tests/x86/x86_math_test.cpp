@@ -162,6 +162,24 @@ TEST_P(MathTest, UnaryEdgeValues) {
   }
 }
 
+// exp's underflow band: results 0 below -104 (-1e9 softmax masks, -inf),
+// denormal in [-104, -87) (computed only for vectors with such a lane), in
+// every mix of lanes.
+TEST_P(MathTest, ExpUnderflowBand) {
+  std::vector<float> values;
+  for (float s : {87.0f, 87.33655f, 103.97208f, 104.0f}) around(&values, s, 3);
+  for (float x = -110.0f; x < -80.0f; x += 0.0371f) values.push_back(x);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> band(-106.0f, -85.0f), normal(-20.0f, 20.0f);
+  for (int i = 0; i < 4000; ++i) {
+    const int kind = static_cast<int>(rng() % 4);
+    values.push_back(kind == 0 ? -1e9f : kind == 1 ? band(rng) : kind == 2 ? -INFINITY : normal(rng));
+  }
+  std::vector<std::pair<float, float>> pairs;
+  for (float v : values) pairs.emplace_back(v, 0.0f);
+  run_pairs(Op::kExp, pairs, GetParam());
+}
+
 // Specials the float64 reference and the interpreter agree on, spelled out.
 TEST_P(MathTest, UnarySpecials) {
   const float inf = std::numeric_limits<float>::infinity();

@@ -40,7 +40,7 @@ Status make_reduce_kernel(const ir::Kernel& k, Isa isa, bool listing, std::uniqu
 
 // Calls whose data (streamed inputs and row outputs) reach this many bytes
 // store their float32 row outputs non-temporally; below 0 (the default), the
-// last-level cache's size. For tests.
+// last-level cache's size / 2. For tests.
 void set_stream_threshold(int64_t bytes);
 
 }  // namespace fuze::x86

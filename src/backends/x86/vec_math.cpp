@@ -179,10 +179,9 @@ ExpCoreF exp_core_fast(VecEmitter& e, const Vec& x, ExpArg arg) {
 }
 }  // namespace
 
-Vec emit_exp(VecEmitter& e, const Vec& x) {
-  // max/min return their second operand when either is NaN: NaN passes.
-  Vec y = e.max(kS, e.const_f32(math::kExpLo), x);
-  y = e.min(kS, e.const_f32(math::kExpHi), y);
+namespace {
+// exp(y) for y in [kExpLo, kExpHi] (or NaN).
+Vec exp_scaled(VecEmitter& e, const Vec& y) {
   ExpCoreF c = exp_core_f(e, y);
   // k = t - shifter as an integer, split k = k1 + k2 with k1 = floor(k/2):
   // both 2^k1 and 2^k2 are normal for k in [-150, 128].
@@ -192,6 +191,32 @@ Vec emit_exp(VecEmitter& e, const Vec& x) {
   Vec s1 = e.shl_d(e.add_d(k1, e.pool_u32(127)), 23);
   Vec s2 = e.shl_d(e.add_d(k2, e.pool_u32(127)), 23);
   return e.mul(kS, e.fma(kS, c.p, s1, s1), s2);
+}
+// e^-87 > 2^-126: exp of x at or above it is normal, and so is every step.
+constexpr float kExpNormalLo = -87.0f;
+}  // namespace
+
+// Lanes below kExpLo give +0 (-inf too); lanes in [kExpLo, kExpNormalLo)
+// have denormal results, whose last multiply is slow on some CPUs (Zen 4:
+// a masked softmax's -1e9 lanes made exp several times slower): they are
+// computed only when a vector has such a lane, the others from the input
+// clamped at kExpNormalLo. Every lane's bits are what clamping at kExpLo
+// alone gives.
+Vec emit_exp(VecEmitter& e, const Vec& x) {
+  // max/min return their second operand when either is NaN: NaN passes.
+  Vec y = e.max(kS, e.const_f32(kExpNormalLo), x);
+  y = e.min(kS, e.const_f32(math::kExpHi), y);
+  Vec out = exp_scaled(e, y);
+  Mask tiny = e.cmp(kS, x, e.pool_f32(kExpNormalLo), Cmp::kLt);  // false for NaN
+  asmjit::Label done = e.cc().newLabel();
+  e.jump_if_none(tiny, done);
+  Mask under = e.cmp(kS, x, e.pool_f32(math::kExpLo), Cmp::kLt);
+  e.assign(out, e.zero_where(under, out));
+  Mask sub = e.mask_andnot(under, tiny);
+  e.jump_if_none(sub, done);
+  e.assign(out, e.select(kS, sub, out, exp_scaled(e, e.max(kS, e.const_f32(math::kExpLo), x))));
+  e.cc().bind(done);
+  return out;
 }
 
 namespace {
