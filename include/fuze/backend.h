@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,6 +51,17 @@ class CompiledKernel {
   // partitions rows, not elements, for such kernels. Semantics and order:
   // src/backends/interp/interp_reduce.h, docs/ops.md "Reductions".
   virtual void run(const KernelArgs& args, int64_t begin, int64_t end) const = 0;
+  // Row kernels with fewer rows than threads: rows [begin, end) as run()
+  // computes them, bit for bit, each row's work split into up to `parts`
+  // segments that `par` runs (par(n, body) calls body(b, e) on disjoint
+  // ranges covering [0, n), possibly on several threads at once, and returns
+  // when all are done). False: the kernel does not split (the caller runs
+  // run() instead); the default.
+  using SplitFor = std::function<void(int64_t n, const std::function<void(int64_t, int64_t)>& body)>;
+  virtual bool run_split(const KernelArgs& args, int64_t begin, int64_t end, int parts, const SplitFor& par) const {
+    (void)args, (void)begin, (void)end, (void)parts, (void)par;
+    return false;
+  }
   virtual const std::string& name() const = 0;
   // Generated code in human-readable form (assembly, CUDA source); may be empty.
   virtual std::string listing() const { return {}; }

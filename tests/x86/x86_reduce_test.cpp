@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -279,8 +280,11 @@ class ReduceTest : public ::testing::TestWithParam<int> {
  protected:
   // x86 (two threads on disjoint row ranges) against the interpreter, every
   // output byte; returns false on the first difference.
+  bool last_split_ = false;  // the last diff ran run_split
+  // split: the x86 kernel's run_split, each segment range on its own thread
+  // (rows that do not split run whole).
   bool diff(const ir::Kernel& k, const std::vector<int64_t>& sizes, Variant v, uint32_t seed, const std::string& what,
-            int ulps) {
+            int ulps, bool split = false) {
     std::unique_ptr<Backend> xb;
     X86Options opt;
     opt.isa = GetParam();
@@ -298,9 +302,17 @@ class ReduceTest : public ::testing::TestWithParam<int> {
     const int64_t rows = want.rows();
     ik->run(wa.a, 0, rows);
     const int64_t mid = rows / 2;
-    std::thread t([&] { x86k->run(ga.a, mid, rows + 3); });  // an end past num_rows is clipped
-    x86k->run(ga.a, 0, mid);
-    t.join();
+    const CompiledKernel::SplitFor par = [](int64_t n, const std::function<void(int64_t, int64_t)>& body) {
+      std::vector<std::thread> threads;
+      for (int64_t s = 0; s < n; s += 2) threads.emplace_back(body, s, std::min(n, s + 2));
+      for (std::thread& t : threads) t.join();
+    };
+    last_split_ = split && x86k->run_split(ga.a, 0, rows, 7, par);
+    if (!last_split_) {
+      std::thread t([&] { x86k->run(ga.a, mid, rows + 3); });  // an end past num_rows is clipped
+      x86k->run(ga.a, 0, mid);
+      t.join();
+    }
     const int num_in = k.num_inputs();
     for (size_t o = static_cast<size_t>(num_in); o < want.ops.size(); ++o) {
       const size_t es = static_cast<size_t>(ir::dtype_size(want.ops[o].t));
@@ -515,6 +527,35 @@ TEST_P(ReduceTest, StreamingStoresOfLargeCalls) {
   std::unique_ptr<CompiledKernel> ck;
   ASSERT_TRUE(xb->compile(parse_or_die(rms), &ck));
   EXPECT_NE(ck->listing().find("movntps"), std::string::npos);
+}
+
+// One long row's passes and final walk in segments of whole blocks across
+// threads, combined in row order: the same bits as one walk.
+TEST_P(ReduceTest, LongRowsSplitAcrossThreads) {
+  std::vector<std::string> texts = {golden("reduce_layer_norm.fir"), golden("reduce_softmax.fir"),
+                                    replace_all(golden("reduce_layer_norm.fir"), "f32", "bf16")};
+  for (const char* op : {"sum", "amax", "amin", "prod"}) {
+    texts.push_back(with_dtype(replace_all(kSimple, "$OP", op), "f32"));
+  }
+  // f64 results show the block order in every bit (f32 rounding hides most of it).
+  for (const char* op : {"sum", "prod"}) texts.push_back(with_dtype(replace_all(kSimple, "$OP", op), "f64"));
+  uint32_t seed = 500;
+  for (const std::string& text : texts) {
+    const ir::Kernel k = parse_or_die(text);
+    for (int64_t n : {int64_t{8192}, int64_t{10000}, int64_t{65536 + 7}, int64_t{100000}}) {
+      for (int64_t rows : {int64_t{1}, int64_t{2}}) {
+        for (Variant v : {Variant::kDense, Variant::kEveryOther}) {
+          if (!diff(k, {rows, n}, v, seed++, "split " + k.name(), text.find("exp ") != std::string::npos ? 4 : 0, true)) return;
+          EXPECT_TRUE(last_split_) << k.name() << " " << n;
+        }
+      }
+    }
+  }
+  x86::set_stream_threshold(0);  // and with streaming stores
+  const ir::Kernel ln = parse_or_die(golden("reduce_layer_norm.fir"));
+  EXPECT_TRUE(diff(ln, {2, 50000}, Variant::kDense, seed++, "split streamed layer_norm", 0, true));
+  EXPECT_TRUE(last_split_);
+  x86::set_stream_threshold(-1);
 }
 
 TEST_P(ReduceTest, TwoReducedDims) {  // transposed rows over two dims do not coalesce: the interpreter's path

@@ -1,0 +1,456 @@
+// x86 row-reduction kernels, the run-time half (design: reduce_kernel.h;
+// spec: interp_reduce.h; compile half: reduce_kernel.cpp): rows walked one at
+// a time, or one row's segments across threads (run_split).
+#include <xmmintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "backends/interp/interp_eval.h"
+#include "backends/interp/interp_reduce.h"
+#include "backends/interp/scalar_ops.h"
+#include "backends/x86/dtype_emit.h"
+#include "backends/x86/reduce_kernel.h"
+#include "backends/x86/reduce_kernel_impl.h"
+
+namespace fuze::x86 {
+namespace reduce_impl {
+
+// The last-level cache's size (Linux sysfs, cpu0's level-3 cache; 32 MiB
+// when it cannot be read).
+int64_t last_level_cache_bytes() {
+  static const int64_t bytes = [] {
+    int64_t v = 0;
+    if (FILE* f = std::fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r")) {
+      char unit = 0;
+      long long n = 0;
+      if (std::fscanf(f, "%lld%c", &n, &unit) >= 1) v = n * (unit == 'K' ? 1024 : unit == 'M' ? 1024 * 1024 : 1);
+      std::fclose(f);
+    }
+    return v > 0 ? v : int64_t{32} << 20;
+  }();
+  return bytes;
+}
+
+std::atomic<int64_t> g_stream_threshold{-1};
+
+int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void** ptrs, int64_t* inner,
+                              bool* unit) const {
+  *unit = true;
+  for (int i = 0; i < s.num_inputs(); ++i) {
+    inner[i] = 0;
+    const int src = s.src_input[static_cast<size_t>(i)];
+    if (src < 0) {
+      const int id = s.src_value[static_cast<size_t>(i)];
+      if (is_reduce(k_.node(id))) {
+        ptrs[i] = const_cast<uint64_t*>(&r.per_row[id]);
+      } else {  // a kept row value
+        ptrs[i] = r.kept[id] + j0;
+        inner[i] = 1;
+      }
+      continue;
+    }
+    const ir::Node& n = k_.node(k_.inputs()[static_cast<size_t>(src)]);
+    if (n.layout == ir::Layout::kScalar) {
+      ptrs[i] = const_cast<uint64_t*>(&r.scal[src]);
+    } else if (n.layout == ir::Layout::kBroadcast) {
+      ptrs[i] = r.a->data[src];
+    } else {
+      const int64_t rs = r.row_stride[src];
+      ptrs[i] = static_cast<char*>(r.a->data[src]) + (r.base[src] + j0 * rs) * ir::dtype_size(n.dtype);
+      inner[i] = rs;
+      *unit = *unit && rs == 1;
+    }
+  }
+  return s.num_inputs();
+}
+
+void ReduceKernel::call(const SubKernel& s, void** ptrs, const int64_t* inner, bool unit, int64_t n) const {
+  if (unit) s.fn->run_unit(ptrs, n);
+  else s.fn->run_row(ptrs, inner, n);
+}
+
+void ReduceKernel::compute_operands(const Pass& p, const Row& r, int64_t j0, int64_t c, double* scratch) const {
+  void* ptrs[kMaxOperands];
+  int64_t inner[kMaxOperands];
+  const bool kept = p.has_kept && r.kept != nullptr;
+  const SubKernel& sub = kept ? p.sub_kept : p.sub;
+  bool unit;
+  const int ni = bind_inputs(sub, r, j0, ptrs, inner, &unit);
+  const size_t nr = p.reduces.size();
+  for (size_t i = 0; i < nr; ++i) {
+    ptrs[ni + static_cast<int>(i)] = operand_at(p, r, i, j0, scratch);
+    inner[ni + static_cast<int>(i)] = 1;
+  }
+  for (size_t e = 0; kept && e < p.extras.size(); ++e) {
+    ptrs[ni + static_cast<int>(nr + e)] = r.kept[p.extras[e]] + j0;
+    inner[ni + static_cast<int>(nr + e)] = 1;
+  }
+  call(sub, ptrs, inner, unit, c);
+}
+
+
+void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t c, double* scratch, double* state,
+                               Segment* out) const {
+  const auto& nodes = k_.nodes();
+  const size_t nr = p.reduces.size();
+  for (size_t i = 0; i < nr; ++i) {
+    out->blocks[i] = state + static_cast<int64_t>(i) * state_size(c) + kPartials;
+    out->num_blocks[i] = (c + kReduceBlock - 1) / kReduceBlock;
+    out->best[i] = nodes[static_cast<size_t>(p.reduces[i])].op == Op::kAmin ? std::numeric_limits<float>::infinity()
+                                                                            : -std::numeric_limits<float>::infinity();
+    out->nan[i] = false;
+  }
+  void* ptrs[kMaxOperands];
+  int64_t inner[kMaxOperands];
+  bool unit = false;
+  const bool kept = p.has_fused_kept && r.kept != nullptr;
+  const SubKernel& fused = kept ? p.fused_kept : p.fused;
+  const int ni = c >= kPartials ? bind_inputs(fused, r, j0, ptrs, inner, &unit) : 0;
+  if (unit) {
+    for (size_t i = 0; i < nr; ++i) ptrs[ni + static_cast<int>(i)] = state + static_cast<int64_t>(i) * state_size(c);
+    for (size_t s = 0; kept && s < p.stored.size(); ++s) ptrs[ni + static_cast<int>(nr + s)] = r.kept[p.stored[s]] + j0;
+    const int64_t whole = c - c % kPartials;
+    fused.fn->fn()(ptrs, whole);
+    // The rest (under kPartials elements): operands by the pointwise kernel,
+    // folded into the trailing block's partials here.
+    const int64_t from = j0 + whole, tail = c - whole;
+    if (tail > 0 && !p.direct) compute_operands(p, r, from, tail, scratch);
+    for (size_t i = 0; i < nr; ++i) {
+      const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
+      const ir::Node& an = nodes[static_cast<size_t>(node.args[0])];
+      double* st = state + static_cast<int64_t>(i) * state_size(c);
+      const void* x = p.direct ? static_cast<const float*>(r.a->data[an.input_index]) + r.base[an.input_index] + from
+                               : operand_at(p, r, i, from, scratch);
+      if (node.op == Op::kAmax || node.op == Op::kAmin) {
+        const float* lanes = reinterpret_cast<const float*>(st);
+        const int nl = isa_lanes(isa_);
+        for (int l = 0; l < nl; ++l) out->nan[i] = out->nan[i] || lanes[kPartials + l] != 0.0f;
+        finish_extremum(node.op == Op::kAmax, lanes, nl, static_cast<const float*>(x), tail, &out->best[i],
+                        &out->nan[i]);
+        continue;
+      }
+      for (int64_t j = 0; j < tail; ++j) {
+        const double v = an.dtype == DType::kFloat64 ? static_cast<const double*>(x)[j] : static_cast<const float*>(x)[j];
+        double& q = st[(whole + j) % kPartials];
+        q = node.op == Op::kProd ? q * v : q + v;
+      }
+      if (c % kReduceBlock != 0) st[kPartials + c / kReduceBlock] = fold_partials(st, node.op == Op::kProd);
+    }
+    return;
+  }
+  bool direct = p.direct;
+  for (size_t i = 0; direct && i < nr; ++i) {
+    const ir::Node& an = nodes[static_cast<size_t>(nodes[static_cast<size_t>(p.reduces[i])].args[0])];
+    direct = r.row_stride[an.input_index] == 1;
+  }
+  for (int64_t j = j0; j < j0 + c; j += kChunk) {
+    const int64_t len = std::min(kChunk, j0 + c - j);
+    if (!direct) compute_operands(p, r, j, len, scratch);
+    for (size_t i = 0; i < nr; ++i) {
+      const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
+      const void* xv = operand_at(p, r, i, j, scratch);
+      double* blocks = const_cast<double*>(out->blocks[i]) + (j - j0) / kReduceBlock;
+      if (nodes[static_cast<size_t>(node.args[0])].dtype == DType::kFloat64) {  // sum / prod (init's check)
+        (node.op == Op::kSum ? sum_blocks_f64 : prod_blocks_f64)(static_cast<const double*>(xv), len, blocks);
+        continue;
+      }
+      const float* x = static_cast<const float*>(xv);
+      if (direct) {
+        const int in = nodes[static_cast<size_t>(node.args[0])].input_index;
+        x = static_cast<const float*>(r.a->data[in]) + r.base[in] + j;
+      }
+      if (node.op == Op::kAmax) fns_.amax(x, len, &out->best[i], &out->nan[i]);
+      else if (node.op == Op::kAmin) fns_.amin(x, len, &out->best[i], &out->nan[i]);
+      else (node.op == Op::kSum ? fns_.sum_blocks : fns_.prod_blocks)(x, len, blocks);
+    }
+  }
+}
+
+void ReduceKernel::finish_pass(const Pass& p, const Segment* segs, int num_segs, int64_t n, uint64_t* per_row) const {
+  const auto& nodes = k_.nodes();
+  for (size_t i = 0; i < p.reduces.size(); ++i) {
+    const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
+    if (node.op == Op::kAmax || node.op == Op::kAmin) {
+      float bests[kMaxSegments];
+      int nb = 0;
+      bool nan = false;
+      for (int s = 0; s < num_segs; ++s) {
+        nan = nan || segs[s].nan[i];
+        bests[nb++] = segs[s].best[i];
+      }
+      float best = bests[0];
+      if (!nan) finish_extremum(node.op == Op::kAmax, bests, nb, nullptr, 0, &best, &nan);
+      const float v = interp::round_to(node.dtype, n == 0 || nan ? std::numeric_limits<float>::quiet_NaN() : best);
+      interp::store_elem<float>(node.dtype, &per_row[p.reduces[i]], 0, v);
+      continue;
+    }
+    BlockCounter counter(node.op == Op::kProd);
+    for (int s = 0; s < num_segs; ++s) {
+      for (int64_t b = 0; b < segs[s].num_blocks[i]; ++b) counter.push(segs[s].blocks[i][b]);
+    }
+    if (node.dtype == DType::kFloat64) {
+      interp::store_elem<double>(node.dtype, &per_row[p.reduces[i]], 0, counter.finish());
+    } else {
+      interp::store_elem<float>(node.dtype, &per_row[p.reduces[i]], 0, interp::round_double_to(node.dtype, counter.finish()));
+    }
+  }
+}
+
+bool ReduceKernel::run_final(const Row& r, int64_t j0, int64_t c, bool stream) const {
+  void* ptrs[kMaxOperands];
+  int64_t inner[kMaxOperands];
+  const int num_in = k_.num_inputs();
+  const bool kept = has_final_kept_ && r.kept != nullptr;
+  bool unit;
+  const int ni = bind_inputs(kept ? final_kept_ : final_, r, j0, ptrs, inner, &unit);
+  const uintptr_t vec_bytes = static_cast<uintptr_t>(isa_lanes(isa_)) * 4;
+  bool aligned = stream;
+  for (size_t j = 0; j < row_outputs_.size(); ++j) {
+    const int op = num_in + row_outputs_[j];
+    const DType t = k_.node(k_.outputs()[static_cast<size_t>(row_outputs_[j])].value).dtype;
+    void* q = static_cast<char*>(r.a->data[op]) + (r.base[op] + j0 * r.row_stride[op]) * ir::dtype_size(t);
+    ptrs[ni + static_cast<int>(j)] = q;
+    inner[ni + static_cast<int>(j)] = r.row_stride[op];
+    unit = unit && r.row_stride[op] == 1;
+    aligned = aligned && reinterpret_cast<uintptr_t>(q) % vec_bytes == 0;
+  }
+  // Streaming stores need unit strides (run_unit) and aligned rows.
+  const bool nt = aligned && unit;
+  call(nt ? (kept ? final_kept_nt_ : final_nt_) : (kept ? final_kept_ : final_), ptrs, inner, unit, c);
+  return nt;
+}
+
+void ReduceKernel::run_per_row(const Row& r) const {
+  void* ptrs[kMaxOperands];
+  int64_t inner[kMaxOperands];
+  const int num_in = k_.num_inputs();
+  if (!per_row_outputs_.empty()) {
+    bool unit;
+    const int ni = bind_inputs(per_row_, r, 0, ptrs, inner, &unit);
+    for (size_t j = 0; j < per_row_outputs_.size(); ++j) {
+      const int op = num_in + per_row_outputs_[j];
+      const DType t = k_.node(k_.outputs()[static_cast<size_t>(per_row_outputs_[j])].value).dtype;
+      ptrs[ni + static_cast<int>(j)] = static_cast<char*>(r.a->data[op]) + r.base[op] * ir::dtype_size(t);
+    }
+    per_row_.fn->run_unit(ptrs, 1);
+  }
+  for (int o : copied_outputs_) {
+    const int op = num_in + o;
+    const int v = k_.outputs()[static_cast<size_t>(o)].value;
+    const int64_t es = ir::dtype_size(k_.node(v).dtype);
+    std::memcpy(static_cast<char*>(r.a->data[op]) + r.base[op] * es, &r.per_row[static_cast<size_t>(v)],
+                static_cast<size_t>(es));
+  }
+}
+
+namespace {
+
+// Strides of operand i (the interpreter's rule: a contiguous layout is
+// row-major over the sizes, whatever args.strides says).
+void operand_strides(const KernelArgs& a, ir::Layout l, int i, int64_t* s) {
+  int64_t c = 1;
+  for (int d = a.rank - 1; d >= 0; --d) {
+    s[d] = l == ir::Layout::kContiguous ? c : l == ir::Layout::kStrided ? a.strides[i * a.rank + d] : 0;
+    c *= a.sizes[d];
+  }
+}
+
+// The reduced dims [outer, rank) as one stride, if they coalesce.
+bool coalesced_stride(const KernelArgs& a, const int64_t* s, int outer, int64_t* out) {
+  int64_t stride = 1, span = 0;  // span: elements covered so far (0: none yet)
+  for (int d = a.rank - 1; d >= outer; --d) {
+    if (a.sizes[d] == 1) continue;
+    if (span == 0) {
+      stride = s[d];
+      span = a.sizes[d];
+    } else {
+      if (s[d] != stride * span) return false;
+      span *= a.sizes[d];
+    }
+  }
+  *out = stride;
+  return true;
+}
+
+}  // namespace
+
+bool ReduceKernel::prepare(const KernelArgs& a, Call* c) const {
+  if (!jit_ || a.rank > kMaxRank) return false;
+  c->outer = a.rank - k_.reduce_rank();
+  for (int d = 0; d < a.rank; ++d) (d < c->outer ? c->num_rows : c->n) *= a.sizes[d];
+  const int num_in = k_.num_inputs();
+  const int nops = num_in + k_.num_outputs();
+  int64_t footprint = 0;
+  for (int i = 0; i < nops; ++i) {
+    const bool out = i >= num_in;
+    const int vid = out ? k_.outputs()[static_cast<size_t>(i - num_in)].value : k_.inputs()[static_cast<size_t>(i)];
+    const ir::Node& v = k_.node(vid);
+    const ir::Layout l = out ? k_.outputs()[static_cast<size_t>(i - num_in)].layout : v.layout;
+    if (l == ir::Layout::kScalar) scalar_to_storage(v.dtype, a.scalars[i], &c->scal[i]);
+    int64_t* s = c->strides + i * kMaxRank;
+    operand_strides(a, l, i, s);
+    c->rstride[i] = 0;
+    const bool per_row_out = out && ir::is_per_row_value(k_, vid);
+    if (ir::is_uniform(l) || per_row_out) continue;
+    if (!coalesced_stride(a, s, c->outer, &c->rstride[i])) return false;  // e.g. a transposed 2-D row
+    int64_t elems = 1;
+    for (int d = 0; d < a.rank; ++d) elems *= s[d] != 0 ? a.sizes[d] : 1;
+    footprint += elems * ir::dtype_size(v.dtype);
+  }
+  // Row outputs stored non-temporally (the final walk's *_nt_ kernels): when
+  // the call's data (streamed inputs and row outputs) are at least half the
+  // last-level cache, so that they would hardly stay in cache for the next
+  // op anyway; this saves the read-for-ownership of every output line
+  // (tools/reduce_cost on 64 MiB: RMSNorm + residual 1.6 -> 0.9 ns per
+  // element, layer_norm 1.07 -> 0.77).
+  const int64_t threshold = g_stream_threshold.load(std::memory_order_relaxed);
+  c->stream = has_nt_ && footprint >= (threshold < 0 ? last_level_cache_bytes() / 2 : threshold);
+  return true;
+}
+
+void ReduceKernel::row_base(const Call& c, const int64_t* idx, int64_t* base) const {
+  const int nops = k_.num_inputs() + k_.num_outputs();
+  for (int i = 0; i < nops; ++i) {
+    int64_t o = 0;
+    for (int d = 0; d < c.outer; ++d) o += idx[d] * c.strides[i * kMaxRank + d];
+    base[i] = o;
+  }
+}
+
+namespace {
+// The multi-index of row `row` (row-major over the outer dims), and the step to the next.
+void row_index(const KernelArgs& a, int outer, int64_t row, int64_t* idx) {
+  for (int d = outer - 1; d >= 0; --d) {
+    idx[d] = row % a.sizes[d];
+    row /= a.sizes[d];
+  }
+}
+void next_row(const KernelArgs& a, int outer, int64_t* idx) {
+  for (int d = outer - 1; d >= 0; --d) {
+    if (++idx[d] < a.sizes[d]) break;
+    idx[d] = 0;
+  }
+}
+}  // namespace
+
+void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
+  Call c;
+  if (!prepare(a, &c)) {
+    interp_->run(a, begin, end);  // non-float reductions, ranks above kMaxRank, rows that do not coalesce
+    return;
+  }
+  const int64_t n = c.n;
+  end = std::min(end, c.num_rows);
+  begin = std::max<int64_t>(begin, 0);
+  if (begin >= end) return;
+  const int num_in = k_.num_inputs();
+  // Per call, uninitialized (every use writes before it reads).
+  const size_t nr = std::max<size_t>(max_reduces_, 1);
+  std::unique_ptr<double[]> scratch(new double[static_cast<size_t>(kChunk) * nr]);
+  std::unique_ptr<double[]> state(new double[static_cast<size_t>(state_size(n)) * nr]);
+  std::vector<uint64_t> per_row(k_.nodes().size(), 0);
+  set_row_sizes(n, per_row.data());
+  // Kept row buffers (rows up to kKeepMax elements).
+  std::unique_ptr<float[]> kept_store;
+  std::vector<float*> kept_ptr;
+  if (!kept_ids_.empty() && n <= kKeepMax) {
+    kept_store.reset(new float[kept_ids_.size() * static_cast<size_t>(n)]);
+    kept_ptr.assign(k_.nodes().size(), nullptr);
+    for (size_t i = 0; i < kept_ids_.size(); ++i) kept_ptr[static_cast<size_t>(kept_ids_[i])] = kept_store.get() + i * static_cast<size_t>(n);
+  }
+  // Unless streaming, kept values live in their output's row (unit row stride).
+  std::vector<std::pair<int, int>> in_out;  // (node id, operand index)
+  for (int id : kept_ids_) {
+    const int o = kept_out_[static_cast<size_t>(id)];
+    if (!c.stream && !kept_ptr.empty() && o >= 0 && c.rstride[num_in + o] == 1) in_out.emplace_back(id, num_in + o);
+  }
+  int64_t base[kMaxOperands];
+  const Row r{&a, base, c.rstride, c.scal, per_row.data(), kept_ptr.empty() ? nullptr : kept_ptr.data()};
+  int64_t idx[kMaxRank];
+  row_index(a, c.outer, begin, idx);
+  bool streamed = false;
+  Segment seg;
+  for (int64_t row = begin; row < end; ++row, next_row(a, c.outer, idx)) {
+    row_base(c, idx, base);
+    for (const auto& [id, op] : in_out) kept_ptr[static_cast<size_t>(id)] = static_cast<float*>(a.data[op]) + base[op];
+    for (const Pass& p : passes_) {
+      run_segment(p, r, 0, n, scratch.get(), state.get(), &seg);
+      finish_pass(p, &seg, 1, n, per_row.data());
+    }
+    if (!row_outputs_.empty() && n > 0) streamed = run_final(r, 0, n, c.stream) || streamed;
+    run_per_row(r);
+  }
+  if (streamed) _mm_sfence();  // the streaming stores ordered before whoever reads the outputs next
+}
+
+bool ReduceKernel::run_split(const KernelArgs& a, int64_t begin, int64_t end, int parts, const SplitFor& par) const {
+  Call c;
+  if (parts < 2 || !prepare(a, &c)) return false;
+  const int64_t n = c.n;
+  end = std::min(end, c.num_rows);
+  begin = std::max<int64_t>(begin, 0);
+  // Segments of whole blocks (every block value is the same as in one walk),
+  // at least kMinSegment elements each.
+  const int64_t want = std::min<int64_t>(std::min<int>(parts, kMaxSegments), n / kMinSegment);
+  if (want < 2 || begin >= end) return false;
+  const int64_t len = ((n + want - 1) / want + kReduceBlock - 1) / kReduceBlock * kReduceBlock;
+  const int segs = static_cast<int>((n + len - 1) / len);
+  const size_t nr = std::max<size_t>(max_reduces_, 1);
+  const size_t scratch_size = static_cast<size_t>(kChunk) * nr, state_each = static_cast<size_t>(state_size(len)) * nr;
+  std::unique_ptr<double[]> scratch(new double[scratch_size * static_cast<size_t>(segs)]);
+  std::unique_ptr<double[]> state(new double[state_each * static_cast<size_t>(segs)]);
+  std::vector<uint64_t> per_row(k_.nodes().size(), 0);
+  set_row_sizes(n, per_row.data());
+  int64_t base[kMaxOperands];
+  const Row r{&a, base, c.rstride, c.scal, per_row.data(), nullptr};  // no kept buffers: long rows
+  int64_t idx[kMaxRank];
+  row_index(a, c.outer, begin, idx);
+  std::vector<Segment> seg(static_cast<size_t>(segs));
+  std::atomic<bool> streamed{false};
+  for (int64_t row = begin; row < end; ++row, next_row(a, c.outer, idx)) {
+    row_base(c, idx, base);
+    for (const Pass& p : passes_) {
+      par(segs, [&](int64_t b, int64_t e) {
+        for (int64_t s = b; s < e; ++s) {
+          run_segment(p, r, s * len, std::min(len, n - s * len), scratch.get() + scratch_size * static_cast<size_t>(s),
+                      state.get() + state_each * static_cast<size_t>(s), &seg[static_cast<size_t>(s)]);
+        }
+      });
+      finish_pass(p, seg.data(), segs, n, per_row.data());
+    }
+    if (!row_outputs_.empty()) {
+      par(segs, [&](int64_t b, int64_t e) {
+        bool nt = false;
+        for (int64_t s = b; s < e; ++s) nt = run_final(r, s * len, std::min(len, n - s * len), c.stream) || nt;
+        if (nt) {
+          _mm_sfence();  // before the caller's thread reads the outputs
+          streamed = true;
+        }
+      });
+    }
+    run_per_row(r);
+  }
+  return true;
+}
+
+void ReduceKernel::set_row_sizes(int64_t n, uint64_t* per_row) const {
+  for (int id : row_size_nodes_) {
+    const DType t = k_.node(id).dtype;
+    interp::visit_ctype(t, [&](auto tag) {
+      using T = decltype(tag);
+      interp::store_elem<T>(t, &per_row[static_cast<size_t>(id)], 0, interp::scalar_as<T>(t, static_cast<double>(n)));
+    });
+  }
+}
+
+}  // namespace reduce_impl
+
+void set_stream_threshold(int64_t bytes) { reduce_impl::g_stream_threshold.store(bytes, std::memory_order_relaxed); }
+
+}  // namespace fuze::x86
