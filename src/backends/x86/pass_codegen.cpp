@@ -79,6 +79,21 @@ void fold_block(VecEmitter& e, bool mul, const std::vector<Vec>& part, const ax:
   }
 }
 
+// v's lanes permuted by `inst` with immediate `imm` (shufps / vpermilps:
+// within 128-bit lanes; vperm2f128 / vshuff32x4: across them).
+Vec swapped(VecEmitter& e, const Vec& v, Inst::Id inst, int imm) {
+  Vec d = e.new_vec();
+  if (inst == Inst::kIdShufps) {
+    e.cc().emit(Inst::kIdMovaps, d, v);
+    e.cc().emit(inst, d, v, asmjit::Imm(imm));
+  } else if (inst == Inst::kIdVpermilps) {
+    e.cc().emit(inst, d, v, asmjit::Imm(imm));
+  } else {
+    e.cc().emit(inst, d, v, v, asmjit::Imm(imm));
+  }
+  return d;
+}
+
 // best op= v lane-wise: max: and(max(v, best), max(best, v)), the larger
 // with +0.0 over -0.0 (maxps returns its second operand on ties and NaN);
 // min: or of the two mins. NaN lanes are flagged apart.
@@ -197,7 +212,9 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
   cc.jmp(next);
   cc.bind(partial);
   for (Acc& a : accs) {
+    if (!is_block_fold(a.fold)) continue;
     for (size_t j = 0; j < a.part.size(); ++j) e.store(ax::ptr(a.state, static_cast<int32_t>(j) * e.bytes()), a.part[j]);
+    fold_block(e, a.fold == Fold::kProd, a.part, ax::qword_ptr(a.blocks));
   }
   cc.bind(next);
   cc.cmp(i, n);
@@ -208,18 +225,26 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
     const bool max = a.fold == Fold::kMax;
     Vec best = a.best[0];
     for (int s = 1; s < subs; ++s) best_into(e, max, best, a.best[static_cast<size_t>(s)]);
-    e.store(ax::ptr(a.state), best);
-    Vec nan;
+    // Lanes folded pairwise (order-free), lane 0 stored.
+    if (isa == Isa::kAvx512) {
+      best_into(e, max, best, swapped(e, best, Inst::kIdVshuff32x4, 0x4E));  // 256-bit halves
+      best_into(e, max, best, swapped(e, best, Inst::kIdVshuff32x4, 0xB1));  // 128-bit quarters
+    } else if (isa == Isa::kAvx2) {
+      best_into(e, max, best, swapped(e, best, Inst::kIdVperm2f128, 0x01));
+    }
+    best_into(e, max, best, swapped(e, best, isa == Isa::kSse41 ? Inst::kIdShufps : Inst::kIdVpermilps, 0x4E));
+    best_into(e, max, best, swapped(e, best, isa == Isa::kSse41 ? Inst::kIdShufps : Inst::kIdVpermilps, 0xB1));
+    cc.emit(isa == Isa::kSse41 ? Inst::kIdMovss : Inst::kIdVmovss, ax::dword_ptr(a.state), best.xmm());
+    ax::Gp flag = cc.newUInt32("nan");
     if (isa == Isa::kAvx512) {
       for (int s = 1; s < subs; ++s) cc.korw(a.nan_k[0], a.nan_k[0], a.nan_k[static_cast<size_t>(s)]);
-      Mask m;
-      m.k = a.nan_k[0];
-      nan = e.select(Fp::kF32, m, e.const_f32(0.0f), e.pool_u32(0xFFFFFFFFu));
+      cc.kmovw(flag, a.nan_k[0]);
     } else {
-      nan = a.nan[0];
+      Vec nan = a.nan[0];
       for (int s = 1; s < subs; ++s) nan = e.bit_or(nan, a.nan[static_cast<size_t>(s)]);
+      cc.emit(isa == Isa::kSse41 ? Inst::kIdMovmskps : Inst::kIdVmovmskps, flag, nan);
     }
-    e.store(ax::ptr(a.state, kPartials * 4), nan);
+    cc.mov(ax::dword_ptr(a.state, 4), flag);
   }
   cc.endFunc();
   return Status::ok();

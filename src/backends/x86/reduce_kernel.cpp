@@ -48,7 +48,7 @@ bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::ve
 
 // Builds and compiles the kernel of `roots` (its outputs, in order); `as_f32`
 // casts f16/bf16 roots to f32 (exact; f64 roots, sum/prod operands, stay f64). `cut` nodes (f32, kept in row
-// buffers) are read as contiguous f32 inputs (src_value) instead of computed.
+// buffers) are read as contiguous f32 inputs (Bind::kKept) instead of computed.
 // With `fold` (per root), a fused pass kernel (pass_codegen.h).
 Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all, bool as_f32,
                  const std::string& name, Isa isa, bool listing, SubKernel* out, bool cut_roots = false,
@@ -63,14 +63,15 @@ Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::
     const ir::Node& n = nodes[id];
     if (n.kind == ir::NodeKind::kInput) {
       map[id] = sub.add_input(n.dtype, ir::is_uniform(n.layout) ? n.layout : ir::Layout::kContiguous);
-      out->src_input.push_back(n.input_index);
-      out->src_value.push_back(-1);
+      using B = SubKernel::Bind;
+      const B::Kind kind = n.layout == ir::Layout::kScalar ? B::kScalar : n.layout == ir::Layout::kBroadcast ? B::kBroadcast : B::kStream;
+      out->binds.push_back(B{kind, n.input_index, ir::dtype_size(n.dtype)});
     } else if (n.kind == ir::NodeKind::kConst) {
       map[id] = sub.add_const(n.dtype, n.constant);
     } else if (is_reduce(n) || cut[id]) {
       map[id] = sub.add_input(n.dtype, is_reduce(n) ? ir::Layout::kBroadcast : ir::Layout::kContiguous);
-      out->src_input.push_back(-1);
-      out->src_value.push_back(static_cast<int>(id));
+      out->binds.push_back(SubKernel::Bind{is_reduce(n) ? SubKernel::Bind::kPerRow : SubKernel::Bind::kKept,
+                                           static_cast<int>(id), 4});
     } else {
       std::vector<int> args;
       for (int a : n.args) args.push_back(map[static_cast<size_t>(a)]);

@@ -48,11 +48,15 @@ inline bool is_float32_lanes(DType t) { return t == DType::kFloat32 || t == DTyp
 // fed per row, streamed inputs become kContiguous (their row stride is
 // applied by the caller).
 struct SubKernel {
+  // Where input i of fn comes from, resolved when it is built.
+  struct Bind {
+    enum Kind : uint8_t { kPerRow, kKept, kScalar, kBroadcast, kStream } kind;
+    int src;        // the original input index (kScalar, kBroadcast, kStream) or node id (kPerRow, kKept)
+    int64_t esize;  // kStream: element size in bytes
+  };
   std::unique_ptr<X86Kernel> fn;
-  std::vector<int> src_input;  // per input of fn: the original input index, or -1
-  std::vector<int> src_value;  // ... or the per-row value (reduce op / row_size) it carries,
-                               // or the kept row value (a row buffer of f32) it reads
-  int num_inputs() const { return static_cast<int>(src_input.size()); }
+  std::vector<Bind> binds;
+  int num_inputs() const { return static_cast<int>(binds.size()); }
 };
 
 class ReduceKernel final : public CompiledKernel {

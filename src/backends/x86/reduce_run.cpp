@@ -41,33 +41,30 @@ std::atomic<int64_t> g_stream_threshold{-1};
 
 int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void** ptrs, int64_t* inner,
                               bool* unit) const {
-  *unit = true;
-  for (int i = 0; i < s.num_inputs(); ++i) {
+  bool u = true;
+  const int ni = s.num_inputs();
+  for (int i = 0; i < ni; ++i) {
+    const SubKernel::Bind& b = s.binds[static_cast<size_t>(i)];
     inner[i] = 0;
-    const int src = s.src_input[static_cast<size_t>(i)];
-    if (src < 0) {
-      const int id = s.src_value[static_cast<size_t>(i)];
-      if (is_reduce(k_.node(id))) {
-        ptrs[i] = const_cast<uint64_t*>(&r.per_row[id]);
-      } else {  // a kept row value
-        ptrs[i] = r.kept[id] + j0;
+    switch (b.kind) {
+      case SubKernel::Bind::kPerRow: ptrs[i] = const_cast<uint64_t*>(&r.per_row[b.src]); break;
+      case SubKernel::Bind::kKept:
+        ptrs[i] = r.kept[b.src] + j0;
         inner[i] = 1;
+        break;
+      case SubKernel::Bind::kScalar: ptrs[i] = const_cast<uint64_t*>(&r.scal[b.src]); break;
+      case SubKernel::Bind::kBroadcast: ptrs[i] = r.a->data[b.src]; break;
+      case SubKernel::Bind::kStream: {
+        const int64_t rs = r.row_stride[b.src];
+        ptrs[i] = static_cast<char*>(r.a->data[b.src]) + (r.base[b.src] + j0 * rs) * b.esize;
+        inner[i] = rs;
+        u = u && rs == 1;
+        break;
       }
-      continue;
-    }
-    const ir::Node& n = k_.node(k_.inputs()[static_cast<size_t>(src)]);
-    if (n.layout == ir::Layout::kScalar) {
-      ptrs[i] = const_cast<uint64_t*>(&r.scal[src]);
-    } else if (n.layout == ir::Layout::kBroadcast) {
-      ptrs[i] = r.a->data[src];
-    } else {
-      const int64_t rs = r.row_stride[src];
-      ptrs[i] = static_cast<char*>(r.a->data[src]) + (r.base[src] + j0 * rs) * ir::dtype_size(n.dtype);
-      inner[i] = rs;
-      *unit = *unit && rs == 1;
     }
   }
-  return s.num_inputs();
+  *unit = u;
+  return ni;
 }
 
 void ReduceKernel::call(const SubKernel& s, void** ptrs, const int64_t* inner, bool unit, int64_t n) const {
@@ -128,11 +125,13 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
       const void* x = p.direct ? static_cast<const float*>(r.a->data[an.input_index]) + r.base[an.input_index] + from
                                : operand_at(p, r, i, from, scratch);
       if (node.op == Op::kAmax || node.op == Op::kAmin) {
-        const float* lanes = reinterpret_cast<const float*>(st);
-        const int nl = isa_lanes(isa_);
-        for (int l = 0; l < nl; ++l) out->nan[i] = out->nan[i] || lanes[kPartials + l] != 0.0f;
-        finish_extremum(node.op == Op::kAmax, lanes, nl, static_cast<const float*>(x), tail, &out->best[i],
-                        &out->nan[i]);
+        float best;
+        uint32_t nan;
+        std::memcpy(&best, st, 4);
+        std::memcpy(&nan, reinterpret_cast<const char*>(st) + 4, 4);
+        out->best[i] = best;
+        out->nan[i] = nan != 0;
+        if (tail > 0) finish_extremum(node.op == Op::kAmax, &best, 1, static_cast<const float*>(x), tail, &out->best[i], &out->nan[i]);
         continue;
       }
       for (int64_t j = 0; j < tail; ++j) {
@@ -140,7 +139,7 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
         double& q = st[(whole + j) % kPartials];
         q = node.op == Op::kProd ? q * v : q + v;
       }
-      if (c % kReduceBlock != 0) st[kPartials + c / kReduceBlock] = fold_partials(st, node.op == Op::kProd);
+      if (tail > 0 && c % kReduceBlock != 0) st[kPartials + c / kReduceBlock] = fold_partials(st, node.op == Op::kProd);
     }
     return;
   }
