@@ -67,17 +67,26 @@ void bench_case(benchmark::State& state, const Case& c, int64_t cols, int64_t mi
 
 void register_benchmarks() {
   setenv("FUZE_REDUCTIONS", "1", 1);  // reduction fusion is off by default (runtime::Options::fuse_reductions)
-  for (const Case& c : cases()) {
+  auto add = [](const Case& c, int64_t cols, int64_t mib, int threads) {
+    const std::string name = "reduce/" + c.name + "/cols:" + std::to_string(cols) + "/MiB:" + std::to_string(mib) +
+                             "/threads:" + std::to_string(threads);
+    benchmark::RegisterBenchmark(name.c_str(), bench_case, c, cols, mib, threads)->UseManualTime()->Unit(benchmark::kMicrosecond);
+  };
+  const std::vector<Case> all = cases();
+  for (const Case& c : all) {
     for (int64_t cols : {1024, 4096}) {
       for (int64_t mib : {1, 8, 64}) {
-        for (int threads : {1, 2}) {
-          const std::string name = "reduce/" + c.name + "/cols:" + std::to_string(cols) + "/MiB:" +
-                                   std::to_string(mib) + "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(name.c_str(), bench_case, c, cols, mib, threads)
-              ->UseManualTime()
-              ->Unit(benchmark::kMicrosecond);
-        }
+        for (int threads : {1, 2}) add(c, cols, mib, threads);
       }
+    }
+  }
+  // The fused patterns on short rows (attention over 128 tokens) and on one
+  // long row (8 MiB: split across the threads).
+  for (size_t i = 0; i < 3; ++i) {
+    for (int threads : {1, 2}) {
+      add(all[i], 128, 1, threads);
+      add(all[i], 128, 8, threads);
+      add(all[i], 2097152, 8, threads);
     }
   }
 }

@@ -159,7 +159,9 @@ class KernelCache {
 void launch(const CompiledKernel& kernel, const KernelArgs& args, int num_threads, int64_t grain);
 // The same for a row kernel (ir::Kernel::reduce_rank = reduce_rank > 0): its
 // rows, the product of the first rank - reduce_rank sizes, are split instead,
-// at least grain elements' worth of whole rows per thread.
+// at least grain elements' worth of whole rows per thread; with fewer rows
+// than threads, rows of two grains or more split their own work across the
+// threads when the kernel can (CompiledKernel::run_split).
 void launch_rows(const CompiledKernel& kernel, const KernelArgs& args, int reduce_rank, int num_threads,
                  int64_t grain);
 

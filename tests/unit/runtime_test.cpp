@@ -467,6 +467,51 @@ TEST(Launch, ChunksNeverSmallerThanGrain) {
   expect_partition(k.ranges_, 2500, 1000, 2);
 }
 
+// A row kernel that splits its rows (run_split): the segment ranges par
+// covered, and whether run() was used instead.
+class SplittingKernel : public RecordingKernel {
+ public:
+  bool run_split(const KernelArgs&, int64_t begin, int64_t end, int parts, const SplitFor& par) const override {
+    rows_ = {begin, end};
+    parts_ = parts;
+    par(10, [&](int64_t b, int64_t e) {
+      std::lock_guard<std::mutex> lock(mu_);
+      segments_.push_back({b, e});
+    });
+    return true;
+  }
+  mutable std::pair<int64_t, int64_t> rows_{-1, -1};
+  mutable int parts_ = 0;
+  mutable std::vector<std::pair<int64_t, int64_t>> segments_;
+};
+
+TEST(Launch, FewLongRowsSplitEachRow) {
+  const int64_t sizes[] = {1, 100000};
+  KernelArgs a;
+  a.rank = 2;
+  a.sizes = sizes;
+  a.numel = 100000;
+  SplittingKernel k;
+  launch_rows(k, a, 1, 2, 1000);  // one row, two threads: the row is split
+  EXPECT_EQ(k.rows_, (std::pair<int64_t, int64_t>{0, 1}));
+  EXPECT_EQ(k.parts_, 2);
+  expect_partition(k.segments_, 10, 1, 2);
+  EXPECT_TRUE(k.ranges_.empty());
+  const int64_t many[] = {4, 25000};
+  a.sizes = many;
+  SplittingKernel k2;
+  launch_rows(k2, a, 1, 2, 1000);  // as many rows as threads or more: rows are split instead
+  EXPECT_EQ(k2.parts_, 0);
+  expect_partition(k2.ranges_, 4, 1, 2);
+  const int64_t short_row[] = {1, 1500};
+  a.sizes = short_row;
+  a.numel = 1500;
+  SplittingKernel k3;
+  launch_rows(k3, a, 1, 2, 1000);  // a row under two grains runs whole
+  EXPECT_EQ(k3.parts_, 0);
+  ASSERT_EQ(k3.ranges_.size(), 1u);
+}
+
 TEST(Launch, ConcurrentLaunchesFromManyThreads) {
   std::vector<std::thread> callers;
   std::atomic<int> bad{0};

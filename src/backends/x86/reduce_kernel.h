@@ -1,30 +1,35 @@
 // x86 row-reduction kernels (Kernel::reduce_rank() > 0), bit-identical to
 // the interpreter's (src/backends/interp/interp_reduce.h is the spec).
 //
-// Host-orchestrated passes over each row, as the spec orders them:
+// Per row, in the spec's passes (ir::reduce_passes):
 //   - pass p (the reduce ops whose operands need the results of p earlier
-//     passes): a pointwise x86 kernel (codegen.h) computes the reduce
-//     operands of the pass over a segment of the row into float32 scratch
-//     (earlier per-row results read as broadcast inputs; f16/bf16 operands
-//     are exact in float32), then reduce_accum.h folds the scratch in the
-//     spec's order (16 partials per 256-element block, the binary counter)
-//     and rounds once to the node's dtype. A pass whose reduce operands are
-//     all f32 inputs with a unit row stride reads them in place, with no
-//     kernel call (plain sum, softmax's amax).
+//     passes): one JIT loop (pass_codegen.h) computes the operands and folds
+//     them in registers in the spec's order (16 double partials per block of
+//     256 elements, each block folded 8/4/2/1; amax/amin lanes), writing the
+//     block values; reduce_run.cpp combines them with the spec's binary
+//     counter and rounds once to the node's dtype. The fused loop needs unit
+//     row strides; other layouts run pointwise kernels (codegen.h) over
+//     chunks into scratch and reduce_accum.h's folds, the same bits.
 //   - the final walk: a pointwise kernel of the row-level outputs over the
-//     whole row, per-row values as broadcast inputs;
-//   - the per-row outputs: a pointwise kernel over one element.
-// Layouts: per operand the K reduced dims must coalesce into one stride (any
-// value: unit strides run in place, 0 and others through the kernel's
-// staging buffers); otherwise (e.g. a transposed 2-D row) the call runs the
-// interpreter's kernel, the same results by construction. Outer dims take any
-// strides.
+//     row, per-row values as broadcast inputs; the per-row outputs: a
+//     pointwise kernel over one element.
+// Kept values: rows up to 16384 elements keep the float32 values a pass
+// computes that later kernels would compute again (softmax's exp(x - m),
+// RMSNorm's x + res) in row buffers, or in the row of a float32 output the
+// final walk then overwrites in place. Calls whose data are at least half the
+// last-level cache store their float32 row outputs with streaming stores
+// (aligned rows) instead.
+// run_split: with fewer rows than threads, each row's passes and final walk
+// run in segments of whole blocks across the threads, the block values
+// combined in row order (the same bits as one walk).
+// Layouts: per operand the K reduced dims must coalesce into one stride;
+// otherwise (e.g. a transposed 2-D row) the call runs the interpreter's
+// kernel, the same results by construction. Outer dims take any strides.
 // Dtypes: the JIT path needs every sum/prod/amax/amin to have an f32, f16 or
 // bf16 operand and result, or (sum/prod) f64 ones (layer_norm and var of
 // float32 inputs compute in float64); kernels with bool/int reductions or an
 // f64 amax/amin run the interpreter's kernel for every call (for now).
-// run() counts rows and is thread-safe (scratch on the caller's stack and
-// heap, per call).
+// run() and run_split() are thread-safe (buffers per call).
 #pragma once
 
 #include <cstdint>
