@@ -247,7 +247,7 @@ bool is_byte_kernel(const ir::Kernel& k) {
 
 int kernel_lanes(const ir::Kernel& k, Isa isa) { return is_byte_kernel(k) ? isa_lanes(isa) * 4 : isa_lanes(isa); }
 
-LoopBody::LoopBody(VecEmitter& e, const ir::Kernel& k, const ax::Gp& ptrs)
+LoopBody::LoopBody(VecEmitter& e, const ir::Kernel& k, const ax::Gp& ptrs, const std::vector<int64_t>* row_strides)
     : e_(e), d_(e), k_(k), bytes_(is_byte_kernel(k)), ones_(e.pool_u32(0x01010101u)) {
   ax::Compiler& cc = e.cc();
   const auto& nodes = k.nodes();
@@ -261,7 +261,10 @@ LoopBody::LoopBody(VecEmitter& e, const ir::Kernel& k, const ax::Gp& ptrs)
   f32_.resize(nodes.size());
   exact16_.assign(nodes.size(), 0);
   hoisted_.assign(nodes.size(), 0);
+  row_hoisted_.assign(nodes.size(), 0);
   in_base_.resize(static_cast<size_t>(k.num_inputs()));
+  row_stride_.assign(static_cast<size_t>(k.num_inputs()), 0);
+  if (row_strides != nullptr) row_stride_ = *row_strides;
   // Stream base pointers, uniform inputs and constants, and every op whose
   // operands are all uniform (loop-invariant: computed once). A uniform input
   // points at one element of its dtype (the runner converts by-value scalars
@@ -270,11 +273,16 @@ LoopBody::LoopBody(VecEmitter& e, const ir::Kernel& k, const ax::Gp& ptrs)
     const ir::Node& node = nodes[id];
     if (!live_[id]) continue;
     if (node.kind == ir::NodeKind::kOp) {
-      bool all_uniform = true;
-      for (int arg : node.args) all_uniform = all_uniform && hoisted_[static_cast<size_t>(arg)];
+      bool all_uniform = true, row_uniform = true;
+      for (int arg : node.args) {
+        all_uniform = all_uniform && hoisted_[static_cast<size_t>(arg)];
+        row_uniform = row_uniform && (hoisted_[static_cast<size_t>(arg)] || row_hoisted_[static_cast<size_t>(arg)]);
+      }
       if (all_uniform) {
         emit_node(id);
         hoisted_[id] = 1;
+      } else if (row_uniform) {
+        row_hoisted_[id] = 1;  // computed per row by begin_row
       }
     } else if (node.kind == ir::NodeKind::kConst) {
       val_[id] = bytes_ ? Val{e.load_aligned(node.constant != 0.0 ? ones_ : e.pool_u32(0)), Vec()}
@@ -286,7 +294,10 @@ LoopBody::LoopBody(VecEmitter& e, const ir::Kernel& k, const ax::Gp& ptrs)
       ax::Gp p = cc.newIntPtr("in%d", node.input_index);
       cc.mov(p, ax::ptr(ptrs, node.input_index * 8));
       exact16_[id] = ir::dtype_size(node.dtype) == 2;
-      if (ir::is_uniform(node.layout)) {
+      if (ir::is_uniform(node.layout) && row_stride_[static_cast<size_t>(node.input_index)] > 0) {
+        in_base_[static_cast<size_t>(node.input_index)] = p;  // one value per row: begin_row loads it
+        row_hoisted_[id] = 1;
+      } else if (ir::is_uniform(node.layout)) {
         val_[id] = bytes_ ? Val{broadcast_byte(e, ax::ptr(p)), Vec()} : d_.load_one(node.dtype, ax::ptr(p));
         f32_[id] = val_[id].lo;
         hoisted_[id] = 1;
@@ -337,6 +348,24 @@ void LoopBody::emit_node(size_t id) {
   f32_[id] = val_[id].lo;
 }
 
+void LoopBody::begin_row(const ax::Gp& row) {
+  ax::Compiler& cc = e_.cc();
+  const auto& nodes = k_.nodes();
+  for (size_t id = 0; id < nodes.size(); ++id) {
+    const ir::Node& node = nodes[id];
+    if (!live_[id] || !row_hoisted_[id]) continue;
+    if (node.kind == ir::NodeKind::kInput) {
+      ax::Gp p = cc.newIntPtr("row_in%d", node.input_index);
+      cc.imul(p, row, row_stride_[static_cast<size_t>(node.input_index)]);
+      cc.add(p, in_base_[static_cast<size_t>(node.input_index)]);
+      val_[id] = d_.load_one(node.dtype, ax::ptr(p));
+      f32_[id] = val_[id].lo;
+    } else {
+      emit_node(id);
+    }
+  }
+}
+
 // Operand addresses scale by their element size.
 void LoopBody::compute(const ax::Gp& i, int offset) {
   const auto& nodes = k_.nodes();
@@ -349,7 +378,7 @@ void LoopBody::compute(const ax::Gp& i, int offset) {
                             offset << shift);
       val_[id] = bytes_ ? Val{e_.load(m), Vec()} : d_.load(node.dtype, m);
       f32_[id] = val_[id].lo;
-    } else if (node.kind == ir::NodeKind::kOp && !hoisted_[id]) {
+    } else if (node.kind == ir::NodeKind::kOp && !hoisted_[id] && !row_hoisted_[id]) {
       emit_node(id);
     }
   }

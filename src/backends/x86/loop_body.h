@@ -8,6 +8,7 @@
 
 #include <asmjit/x86.h>
 
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -20,8 +21,14 @@ namespace fuze::x86 {
 class LoopBody {
  public:
   // Emits the prologue: ptrs holds the function's operand pointers (inputs,
-  // then outputs, as codegen.h describes).
-  LoopBody(VecEmitter& e, const ir::Kernel& k, const asmjit::x86::Gp& ptrs);
+  // then outputs, as codegen.h describes). row_strides (per input, bytes; 0
+  // for none): uniform inputs that hold one value per row instead, row r's at
+  // r * stride from the pointer, loaded by begin_row with every op that
+  // depends only on them and on uniform values.
+  LoopBody(VecEmitter& e, const ir::Kernel& k, const asmjit::x86::Gp& ptrs,
+           const std::vector<int64_t>* row_strides = nullptr);
+  // The per-row values (row_strides) of row `row`, before its compute()s.
+  void begin_row(const asmjit::x86::Gp& row);
 
   // Whether the kernel computes on bytes (codegen.h's is_byte_kernel).
   bool bytes() const { return bytes_; }
@@ -49,7 +56,8 @@ class LoopBody {
   bool bytes_;
   std::vector<char> stream_;  // per output (empty: none)
   asmjit::x86::Mem ones_;
-  std::vector<char> live_, hoisted_, exact16_;
+  std::vector<char> live_, hoisted_, row_hoisted_, exact16_;
+  std::vector<int64_t> row_stride_;  // per input
   std::vector<Val> val_;
   std::vector<Vec> f32_;  // f32_[id] is val_[id].lo, emit_op's view of float32-lane values
   std::vector<Val> args_;

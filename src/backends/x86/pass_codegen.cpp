@@ -104,8 +104,53 @@ void best_into(VecEmitter& e, bool max, const Vec& best, const Vec& v) {
 
 }  // namespace
 
+namespace {
+// A max / min's lanes folded pairwise (order-free) into lane 0, stored with
+// its NaN flag at m (float, then uint32); the accumulators restart.
+void store_extreme(VecEmitter& e, Acc& a, int subs, const ax::Mem& m) {
+  ax::Compiler& cc = e.cc();
+  const Isa isa = e.isa();
+  const bool max = a.fold == Fold::kMax;
+  Vec best = e.copy(a.best[0]);
+  for (int s = 1; s < subs; ++s) best_into(e, max, best, a.best[static_cast<size_t>(s)]);
+  if (isa == Isa::kAvx512) {
+    best_into(e, max, best, swapped(e, best, Inst::kIdVshuff32x4, 0x4E));  // 256-bit halves
+    best_into(e, max, best, swapped(e, best, Inst::kIdVshuff32x4, 0xB1));  // 128-bit quarters
+  } else if (isa == Isa::kAvx2) {
+    best_into(e, max, best, swapped(e, best, Inst::kIdVperm2f128, 0x01));
+  }
+  best_into(e, max, best, swapped(e, best, isa == Isa::kSse41 ? Inst::kIdShufps : Inst::kIdVpermilps, 0x4E));
+  best_into(e, max, best, swapped(e, best, isa == Isa::kSse41 ? Inst::kIdShufps : Inst::kIdVpermilps, 0xB1));
+  ax::Mem mb = m;
+  mb.setSize(4);
+  cc.emit(isa == Isa::kSse41 ? Inst::kIdMovss : Inst::kIdVmovss, mb, best.xmm());
+  ax::Gp flag = cc.newUInt32("nan");
+  if (isa == Isa::kAvx512) {
+    for (int s = 1; s < subs; ++s) cc.korw(a.nan_k[0], a.nan_k[0], a.nan_k[static_cast<size_t>(s)]);
+    cc.kmovw(flag, a.nan_k[0]);
+  } else {
+    Vec nan = a.nan[0];
+    for (int s = 1; s < subs; ++s) nan = e.bit_or(nan, a.nan[static_cast<size_t>(s)]);
+    cc.emit(isa == Isa::kSse41 ? Inst::kIdMovmskps : Inst::kIdVmovmskps, flag, nan);
+  }
+  ax::Mem mf = m;
+  mf.addOffset(4);
+  mf.setSize(4);
+  cc.mov(mf, flag);
+}
+
+// A max / min's accumulators at their start: +-inf, no NaN.
+void restart_extreme(VecEmitter& e, Acc& a) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const Vec start = e.const_f32(a.fold == Fold::kMax ? -inf : inf);
+  for (const Vec& b : a.best) e.assign(b, start);
+  for (const ax::KReg& k : a.nan_k) e.cc().kxorw(k, k, k);
+  for (const Vec& v : a.nan) e.assign(v, e.bit_xor(start, start));
+}
+}  // namespace
+
 Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector<Fold>& fold, Isa isa,
-                        asmjit::Label* entry) {
+                        asmjit::Label* entry, const std::vector<int64_t>* row_strides) {
   FUZE_TRY(check_supported(k));
   if (is_byte_kernel(k) || fold.size() != static_cast<size_t>(k.num_outputs())) {
     return Status::invalid_ir("x86 backend: not a pass kernel: " + k.name());
@@ -113,10 +158,15 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
   VecEmitter e(cc, isa);
   ax::Gp ptrs, n;
   begin_function(e, entry, &ptrs, &n);
-  LoopBody body(e, k, ptrs);
+  LoopBody body(e, k, ptrs, row_strides);
   const int lanes = e.lanes();
   const int subs = kPartials / lanes;  // vectors per group of kPartials elements
   const int num_part = 2 * subs;       // float64 vectors of partials
+  ax::Gp row = cc.newInt64("row");     // the block's index: a row of a batch
+  // The block length, after the operand pointers.
+  ax::Gp block_len = cc.newInt64("block_len");
+  cc.mov(block_len, ax::ptr(ptrs, (k.num_inputs() + k.num_outputs()) * 8));
+  cc.mov(block_len, ax::qword_ptr(block_len));
 
   std::vector<Acc> accs;
   for (int o = 0; o < k.num_outputs(); ++o) {
@@ -131,46 +181,45 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
     a.fold = f;
     a.state = cc.newIntPtr("state%d", o);
     cc.mov(a.state, ax::ptr(ptrs, (k.num_inputs() + o) * 8));
+    a.blocks = cc.newIntPtr("blocks%d", o);
+    cc.lea(a.blocks, ax::ptr(a.state, kPartials * 8));
     if (is_block_fold(f)) {
       const Vec id = e.const_f64(f == Fold::kProd ? 1.0 : 0.0);
       for (int j = 0; j < num_part; ++j) {
         a.part.push_back(e.copy(id));
         e.store(ax::ptr(a.state, j * e.bytes()), id);  // no trailing block yet: the identity
       }
-      a.blocks = cc.newIntPtr("blocks%d", o);
-      cc.lea(a.blocks, ax::ptr(a.state, kPartials * 8));
     } else {
-      const float inf = std::numeric_limits<float>::infinity();
-      const Vec start = e.const_f32(f == Fold::kMax ? -inf : inf);
       for (int s = 0; s < subs; ++s) {
-        a.best.push_back(e.copy(start));
-        if (isa == Isa::kAvx512) {
-          a.nan_k.push_back(cc.newKw());
-          cc.kxorw(a.nan_k.back(), a.nan_k.back(), a.nan_k.back());
-        } else {
-          a.nan.push_back(e.bit_xor(start, start));
-        }
+        a.best.push_back(e.new_vec());
+        if (isa == Isa::kAvx512) a.nan_k.push_back(cc.newKw());
+        else a.nan.push_back(e.new_vec());
       }
     }
     accs.push_back(std::move(a));
   }
 
-  // for (i = 0; i < n;) { a block: groups of kPartials up to min(i + 256, n);
-  //   complete: its value out, else its partials }
+  // for (i = 0; i < n;) { a block: groups of kPartials up to
+  //   min(i + block_len, n); complete: its value out, else its partials too }
   ax::Gp i = cc.newInt64("i"), block_start = cc.newInt64("block_start"), block_end = cc.newInt64("block_end");
   asmjit::Label outer = cc.newLabel(), inner = cc.newLabel(), partial = cc.newLabel(), next = cc.newLabel(),
                 done = cc.newLabel();
   cc.xor_(i, i);
+  cc.xor_(row, row);
   cc.test(n, n);
   cc.jz(done);
   cc.bind(outer);
+  body.begin_row(row);
   for (Acc& a : accs) {
-    if (!is_block_fold(a.fold)) continue;
+    if (!is_block_fold(a.fold)) {
+      restart_extreme(e, a);
+      continue;
+    }
     const Vec id = e.const_f64(a.fold == Fold::kProd ? 1.0 : 0.0);
     for (const Vec& p : a.part) e.assign(p, id);
   }
   cc.mov(block_start, i);
-  cc.lea(block_end, ax::ptr(i, static_cast<int32_t>(kReduceBlock)));
+  cc.lea(block_end, ax::ptr(i, block_len));
   cc.cmp(block_end, n);
   cc.cmovg(block_end, n);
   cc.bind(inner);
@@ -199,10 +248,16 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
   cc.add(i, kPartials);
   cc.cmp(i, block_end);
   cc.jb(inner);
-  // The block's end: complete (256 elements) or the row's trailing part.
+  // The block's end: its extremes out; complete (block_len elements) or the
+  // trailing part of n.
+  for (Acc& a : accs) {
+    if (is_block_fold(a.fold)) continue;
+    store_extreme(e, a, subs, ax::ptr(a.blocks));
+    cc.add(a.blocks, 8);
+  }
   cc.mov(block_end, i);
   cc.sub(block_end, block_start);
-  cc.cmp(block_end, static_cast<int32_t>(kReduceBlock));
+  cc.cmp(block_end, block_len);
   cc.jne(partial);
   for (Acc& a : accs) {
     if (!is_block_fold(a.fold)) continue;
@@ -217,35 +272,10 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
     fold_block(e, a.fold == Fold::kProd, a.part, ax::qword_ptr(a.blocks));
   }
   cc.bind(next);
+  cc.inc(row);
   cc.cmp(i, n);
   cc.jb(outer);
   cc.bind(done);
-  for (Acc& a : accs) {
-    if (is_block_fold(a.fold)) continue;
-    const bool max = a.fold == Fold::kMax;
-    Vec best = a.best[0];
-    for (int s = 1; s < subs; ++s) best_into(e, max, best, a.best[static_cast<size_t>(s)]);
-    // Lanes folded pairwise (order-free), lane 0 stored.
-    if (isa == Isa::kAvx512) {
-      best_into(e, max, best, swapped(e, best, Inst::kIdVshuff32x4, 0x4E));  // 256-bit halves
-      best_into(e, max, best, swapped(e, best, Inst::kIdVshuff32x4, 0xB1));  // 128-bit quarters
-    } else if (isa == Isa::kAvx2) {
-      best_into(e, max, best, swapped(e, best, Inst::kIdVperm2f128, 0x01));
-    }
-    best_into(e, max, best, swapped(e, best, isa == Isa::kSse41 ? Inst::kIdShufps : Inst::kIdVpermilps, 0x4E));
-    best_into(e, max, best, swapped(e, best, isa == Isa::kSse41 ? Inst::kIdShufps : Inst::kIdVpermilps, 0xB1));
-    cc.emit(isa == Isa::kSse41 ? Inst::kIdMovss : Inst::kIdVmovss, ax::dword_ptr(a.state), best.xmm());
-    ax::Gp flag = cc.newUInt32("nan");
-    if (isa == Isa::kAvx512) {
-      for (int s = 1; s < subs; ++s) cc.korw(a.nan_k[0], a.nan_k[0], a.nan_k[static_cast<size_t>(s)]);
-      cc.kmovw(flag, a.nan_k[0]);
-    } else {
-      Vec nan = a.nan[0];
-      for (int s = 1; s < subs; ++s) nan = e.bit_or(nan, a.nan[static_cast<size_t>(s)]);
-      cc.emit(isa == Isa::kSse41 ? Inst::kIdMovmskps : Inst::kIdVmovmskps, flag, nan);
-    }
-    cc.mov(ax::dword_ptr(a.state, 4), flag);
-  }
   cc.endFunc();
   return Status::ok();
 }

@@ -5,18 +5,20 @@
 //
 //   void fn(void* const* ptrs, int64_t n)     n: a multiple of kPartials (16)
 //
+// ptrs[num_inputs + num_outputs] points at the block length (int64, a
+// multiple of kPartials: kReduceBlock for the spec's blocks of a row, or the
+// row length when each block is one short row of a batch): the n elements
+// are folded in blocks of that many, the last one possibly shorter.
 // ptrs[num_inputs + o] of a folded output o points at its state:
-//   kSum / kProd: double[kPartials + n / kReduceBlock + 1]: the block values
-//     of the blocks of 256 elements from index kPartials on, in row order
-//     (the last one of the trailing incomplete block, when there is one: its
-//     value if the row ends there), and at [0, kPartials) the 16 partials of
-//     that incomplete block (the identity when there is none), for the caller
-//     to go on with: partial j % 16 of element j, from the identity, each
-//     float32 value converted to double exactly (f64 values as they are); a
-//     block's value is the 8/4/2/1 fold.
-//   kMax / kMin: float[2]: [0] the best of the n elements (the larger, +0.0
-//     over -0.0 for max; meaningless when one was NaN), [1] as uint32: not
-//     zero when some element was NaN.
+//   kSum / kProd: double[kPartials + blocks]: from index kPartials on, each
+//     block's value in order (the 8/4/2/1 fold of its 16 partials: partial
+//     j % 16 of element j of the block, from the identity, each float32 value
+//     converted to double exactly, f64 values as they are), and at [0,
+//     kPartials) the partials of a trailing incomplete block (the identity
+//     when there is none), for the caller to go on with.
+//   kMax / kMin: from double index kPartials on, per block a float (the best
+//     of its elements: the larger, +0.0 over -0.0 for max; meaningless when
+//     one was NaN) and a uint32 (not zero when some element was NaN).
 // A folded output is f32 (every fold) or f64 (kSum / kProd); the others are
 // stored as codegen.h's outputs. Private to the x86 backend.
 #pragma once
@@ -34,8 +36,11 @@ namespace fuze::x86 {
 
 enum class Fold : uint8_t { kStore, kSum, kProd, kMax, kMin };
 
-// fold[o] per output of k.
+// fold[o] per output of k (all kStore: a pointwise kernel walked in blocks).
+// row_strides (per input, bytes; may be null): uniform inputs holding one
+// value per block instead (a batch's per-row values), block b's at b * stride
+// (loop_body.h).
 Status emit_pass_kernel(asmjit::x86::Compiler& cc, const ir::Kernel& k, const std::vector<Fold>& fold, Isa isa,
-                        asmjit::Label* entry);
+                        asmjit::Label* entry, const std::vector<int64_t>* row_strides = nullptr);
 
 }  // namespace fuze::x86

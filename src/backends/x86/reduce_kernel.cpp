@@ -50,14 +50,17 @@ bool reads_cut(const ir::Kernel& k, const std::vector<int>& roots, const std::ve
 // casts f16/bf16 roots to f32 (exact; f64 roots, sum/prod operands, stay f64). `cut` nodes (f32, kept in row
 // buffers) are read as contiguous f32 inputs (Bind::kKept) instead of computed.
 // With `fold` (per root), a fused pass kernel (pass_codegen.h).
+// per_row_rows: per-row values are read per block (run_batched's batches).
 Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::vector<char>& cut_all, bool as_f32,
                  const std::string& name, Isa isa, bool listing, SubKernel* out, bool cut_roots = false,
-                 const std::vector<Fold>* fold = nullptr, const std::vector<char>* stream = nullptr) {
+                 const std::vector<Fold>* fold = nullptr, const std::vector<char>* stream = nullptr,
+                 bool per_row_rows = false) {
   const auto& nodes = k.nodes();
   const std::vector<char> cut = cut_below(roots, cut_all, cut_roots);
   const std::vector<char> need = needed(k, roots, cut);
   ir::Kernel sub(name, 1);
   std::vector<int> map(nodes.size(), -1);
+  std::vector<int64_t> row_strides;  // per input of sub
   for (size_t id = 0; id < nodes.size(); ++id) {
     if (!need[id]) continue;
     const ir::Node& n = nodes[id];
@@ -66,12 +69,18 @@ Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::
       using B = SubKernel::Bind;
       const B::Kind kind = n.layout == ir::Layout::kScalar ? B::kScalar : n.layout == ir::Layout::kBroadcast ? B::kBroadcast : B::kStream;
       out->binds.push_back(B{kind, n.input_index, ir::dtype_size(n.dtype)});
+      row_strides.push_back(0);
     } else if (n.kind == ir::NodeKind::kConst) {
       map[id] = sub.add_const(n.dtype, n.constant);
     } else if (is_reduce(n) || cut[id]) {
+      // A per-row value: broadcast; per_row_rows (batches of rows): one per
+      // block, the batch's rows 8 bytes per node apart (run_batched).
       map[id] = sub.add_input(n.dtype, is_reduce(n) ? ir::Layout::kBroadcast : ir::Layout::kContiguous);
-      out->binds.push_back(SubKernel::Bind{is_reduce(n) ? SubKernel::Bind::kPerRow : SubKernel::Bind::kKept,
-                                           static_cast<int>(id), 4});
+      using B = SubKernel::Bind;
+      out->binds.push_back(B{!is_reduce(n) ? B::kKept : per_row_rows ? B::kPerRowRows : B::kPerRow,
+                             static_cast<int>(id), ir::dtype_size(n.dtype)});
+      row_strides.push_back(is_reduce(n) && per_row_rows ? static_cast<int64_t>(8 * nodes.size()) : 0);
+      continue;
     } else {
       std::vector<int> args;
       for (int a : n.args) args.push_back(map[static_cast<size_t>(a)]);
@@ -84,13 +93,14 @@ Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::
     if (as_f32 && t != DType::kFloat32 && t != DType::kFloat64) v = sub.add_op(Op::kCast, DType::kFloat32, {v});
     sub.add_output(v, ir::Layout::kContiguous);
   }
-  return compile_pointwise(sub, isa, listing, &out->fn, fold, stream);
+  return compile_pointwise(sub, isa, listing, &out->fn, fold, stream, per_row_rows ? &row_strides : nullptr);
 }
 
 }  // namespace
 
 Status ReduceKernel::init(bool listing) {
   interp_ = interp::make_reduce_kernel(k_);
+  vec_bytes_ = isa_lanes(isa_) * 4;
   const auto& nodes = k_.nodes();
   // Passes, as the interpreter finds them: a reduce op runs one pass after
   // the latest reduce op its operand depends on.
@@ -249,6 +259,21 @@ Status ReduceKernel::init(bool listing) {
       pass.has_fused_kept = true;
       listing_ += pass.fused_kept.fn->listing();
     }
+    {  // run_batched's: every kept value in a batch buffer
+      std::vector<int> outs = roots;
+      outs.insert(outs.end(), pass.stored.begin(), pass.stored.end());
+      std::vector<Fold> batch_fold(outs.size(), Fold::kStore);
+      for (size_t i = 0; i < pass.reduces.size(); ++i) batch_fold[i] = fold_of(nodes[static_cast<size_t>(pass.reduces[i])].op);
+      FUZE_TRY(build_sub(k_, outs, before, true, name + "_batch", isa_, listing, &pass.batch, false, &batch_fold, nullptr,
+                         true));
+      listing_ += pass.batch.fn->listing();
+    }
+    for (int r : pass.reduces) {
+      const ir::Node& n = nodes[static_cast<size_t>(r)];
+      const ir::Node& an = nodes[static_cast<size_t>(n.args[0])];
+      pass.info.push_back(Reduce{r, n.op, n.dtype, an.dtype == DType::kFloat64,
+                                 an.kind == ir::NodeKind::kInput ? an.input_index : -1});
+    }
     passes_.push_back(std::move(pass));
   }
   std::vector<int> row_roots, per_row_roots;
@@ -263,6 +288,7 @@ Status ReduceKernel::init(bool listing) {
       }
     } else {
       row_outputs_.push_back(o);
+      row_output_esize_.push_back(ir::dtype_size(nodes[static_cast<size_t>(v)].dtype));
       row_roots.push_back(v);
     }
   }
@@ -274,6 +300,10 @@ Status ReduceKernel::init(bool listing) {
       has_final_kept_ = true;
       listing_ += final_kept_.fn->listing();
     }
+    const std::vector<Fold> stores(row_roots.size(), Fold::kStore);  // a pass kernel: its blocks are the rows
+    FUZE_TRY(build_sub(k_, row_roots, kept_, false, k_.name() + "_final_batch", isa_, listing, &final_batch_, true,
+                       &stores, nullptr, true));
+    listing_ += final_batch_.fn->listing();
     std::vector<char> stream;
     for (int o : row_outputs_) {
       stream.push_back(nodes[static_cast<size_t>(k_.outputs()[static_cast<size_t>(o)].value)].dtype == DType::kFloat32);
@@ -294,6 +324,7 @@ Status ReduceKernel::init(bool listing) {
     FUZE_TRY(build_sub(k_, per_row_roots, none, false, k_.name() + "_per_row", isa_, listing, &per_row_));
     listing_ += per_row_.fn->listing();
   }
+  has_batch_ = true;
   return Status::ok();
 }
 

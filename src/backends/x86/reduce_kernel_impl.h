@@ -30,6 +30,9 @@ constexpr int64_t kKeepMax = 16384;
 // run_split: at most this many segments per row, each at least kMinSegment
 // elements (whole blocks).
 constexpr int kMaxSegments = 64;
+// run_batched: rows up to kBatchMaxRow elements, about kBatchElems per batch.
+constexpr int64_t kBatchMaxRow = 256;
+constexpr int64_t kBatchElems = 4096;
 constexpr int64_t kMinSegment = 16 * kReduceBlock;
 
 inline bool is_reduce(const ir::Node& n) { return n.kind == ir::NodeKind::kOp && (ir::op_info(n.op).flags & ir::kReduce) != 0; }
@@ -50,9 +53,9 @@ inline bool is_float32_lanes(DType t) { return t == DType::kFloat32 || t == DTyp
 struct SubKernel {
   // Where input i of fn comes from, resolved when it is built.
   struct Bind {
-    enum Kind : uint8_t { kPerRow, kKept, kScalar, kBroadcast, kStream } kind;
-    int src;        // the original input index (kScalar, kBroadcast, kStream) or node id (kPerRow, kKept)
-    int64_t esize;  // kStream: element size in bytes
+    enum Kind : uint8_t { kPerRow, kPerRowRows, kKept, kScalar, kBroadcast, kStream } kind;
+    int src;        // the original input index (kScalar, kBroadcast, kStream) or node id (the others)
+    int64_t esize;  // element size in bytes
   };
   std::unique_ptr<X86Kernel> fn;
   std::vector<Bind> binds;
@@ -72,8 +75,17 @@ class ReduceKernel final : public CompiledKernel {
   bool run_split(const KernelArgs& a, int64_t begin, int64_t end, int parts, const SplitFor& par) const override;
 
  private:
+  // A reduce op as the run time needs it (no node lookups per row).
+  struct Reduce {
+    int id;           // node id
+    Op op;            // sum, prod, amax, amin
+    DType dtype;      // its result's
+    bool f64_arg;     // its operand is f64 (sum / prod)
+    int input = -1;   // its operand's input index when the operand is an input
+  };
   struct Pass {
     std::vector<int> reduces;  // sum/prod/amax/amin node ids
+    std::vector<Reduce> info;  // the same, resolved
     SubKernel sub;             // their operands, as f32
     SubKernel sub_kept;        // the same, reading kept row values of earlier passes and
                                // storing `extras` (when it would)
@@ -87,6 +99,10 @@ class ReduceKernel final : public CompiledKernel {
     SubKernel fused, fused_kept;
     std::vector<int> stored;
     bool has_fused_kept = false;
+    // run_batched's: rows of a batch back to back, one block per row, the
+    // per-row values of earlier passes streamed, every kept value in its
+    // batch buffer.
+    SubKernel batch;
   };
   static int64_t state_size(int64_t n) { return kPartials + n / kReduceBlock + 1; }
   // Per call: operand pointers and strides of the current row.
@@ -97,6 +113,8 @@ class ReduceKernel final : public CompiledKernel {
     const uint64_t* scal;       // by-value scalars in storage format
     const uint64_t* per_row;    // per node id: per-row values in storage format
     float* const* kept;         // per node id: its kept row buffer (nullptr: none, or rows too long)
+    // run_batched: per input, the buffer repeating a row every row reads (or null).
+    char* const* repeated = nullptr;
   };
   // Points ptrs at the inputs of `s` for row elements from j0; *unit when
   // every streamed input has row stride 1. Returns the number of inputs.
@@ -142,6 +160,11 @@ class ReduceKernel final : public CompiledKernel {
     bool stream = false;  // row outputs stored non-temporally where aligned
   };
   bool prepare(const KernelArgs& a, Call* c) const;
+  // Batches of short rows (n <= kBatchMaxRow, a multiple of kPartials), each
+  // pass and the final walk over the batch's rows in one call; false when the
+  // call does not qualify (layouts: every streamed operand's rows dense, or
+  // one row repeated for inputs).
+  bool run_batched(const KernelArgs& a, const Call& c, int64_t begin, int64_t end) const;
   // row_size nodes' per-row values: the row length n in their dtype.
   void set_row_sizes(int64_t n, uint64_t* per_row) const;
   // Element offsets of the row at multi-index idx (outer dims) per operand.
@@ -164,12 +187,16 @@ class ReduceKernel final : public CompiledKernel {
   std::vector<Pass> passes_;
   std::vector<int> row_size_nodes_;
   std::vector<int> row_outputs_, per_row_outputs_;  // output indices
+  std::vector<int64_t> row_output_esize_;          // per row output: its element size
+  int vec_bytes_ = 0;                               // isa_lanes(isa_) * 4
   std::vector<int> copied_outputs_;  // per-row outputs of a reduce op's value: copied from its storage
   SubKernel final_, per_row_;
   SubKernel final_kept_;  // reads the kept row values (when it would)
   // The same with the float32 row outputs stored non-temporally, when there
   // are such outputs (has_nt_).
   SubKernel final_nt_, final_kept_nt_;
+  SubKernel final_batch_;           // run_batched's final walk
+  bool has_batch_ = false;
   bool has_nt_ = false;
   bool has_final_kept_ = false;
   std::vector<char> kept_;        // per node id: a reduce operand kept in a row buffer (f32 ops)

@@ -48,6 +48,7 @@ int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void
     inner[i] = 0;
     switch (b.kind) {
       case SubKernel::Bind::kPerRow: ptrs[i] = const_cast<uint64_t*>(&r.per_row[b.src]); break;
+      case SubKernel::Bind::kPerRowRows: ptrs[i] = const_cast<uint64_t*>(&r.per_row[b.src]); break;  // row 0's
       case SubKernel::Bind::kKept:
         ptrs[i] = r.kept[b.src] + j0;
         inner[i] = 1;
@@ -55,6 +56,11 @@ int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void
       case SubKernel::Bind::kScalar: ptrs[i] = const_cast<uint64_t*>(&r.scal[b.src]); break;
       case SubKernel::Bind::kBroadcast: ptrs[i] = r.a->data[b.src]; break;
       case SubKernel::Bind::kStream: {
+        if (r.repeated != nullptr && r.repeated[b.src] != nullptr) {
+          ptrs[i] = r.repeated[b.src] + j0 * b.esize;
+          inner[i] = 1;
+          break;
+        }
         const int64_t rs = r.row_stride[b.src];
         ptrs[i] = static_cast<char*>(r.a->data[b.src]) + (r.base[b.src] + j0 * rs) * b.esize;
         inner[i] = rs;
@@ -73,7 +79,7 @@ void ReduceKernel::call(const SubKernel& s, void** ptrs, const int64_t* inner, b
 }
 
 void ReduceKernel::compute_operands(const Pass& p, const Row& r, int64_t j0, int64_t c, double* scratch) const {
-  void* ptrs[kMaxOperands];
+  void* ptrs[kMaxOperands + 1];
   int64_t inner[kMaxOperands];
   const bool kept = p.has_kept && r.kept != nullptr;
   const SubKernel& sub = kept ? p.sub_kept : p.sub;
@@ -92,6 +98,21 @@ void ReduceKernel::compute_operands(const Pass& p, const Row& r, int64_t j0, int
 }
 
 
+namespace {
+// The best of a fused kernel's per-block extremes (pass_codegen.h) into
+// *best / *nan (which hold the identity / false on entry).
+void extremes_of_blocks(bool max, const double* blocks, int64_t num, float* best, bool* nan) {
+  for (int64_t b = 0; b < num; ++b) {
+    float v;
+    uint32_t flag;
+    std::memcpy(&v, reinterpret_cast<const char*>(blocks + b), 4);
+    std::memcpy(&flag, reinterpret_cast<const char*>(blocks + b) + 4, 4);
+    if (flag != 0) *nan = true;
+    else finish_extremum(max, best, 1, &v, 1, best, nan);
+  }
+}
+}  // namespace
+
 void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t c, double* scratch, double* state,
                                Segment* out) const {
   const auto& nodes = k_.nodes();
@@ -99,11 +120,11 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
   for (size_t i = 0; i < nr; ++i) {
     out->blocks[i] = state + static_cast<int64_t>(i) * state_size(c) + kPartials;
     out->num_blocks[i] = (c + kReduceBlock - 1) / kReduceBlock;
-    out->best[i] = nodes[static_cast<size_t>(p.reduces[i])].op == Op::kAmin ? std::numeric_limits<float>::infinity()
-                                                                            : -std::numeric_limits<float>::infinity();
+    out->best[i] = p.info[i].op == Op::kAmin ? std::numeric_limits<float>::infinity()
+                                             : -std::numeric_limits<float>::infinity();
     out->nan[i] = false;
   }
-  void* ptrs[kMaxOperands];
+  void* ptrs[kMaxOperands + 1];
   int64_t inner[kMaxOperands];
   bool unit = false;
   const bool kept = p.has_fused_kept && r.kept != nullptr;
@@ -111,7 +132,10 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
   const int ni = c >= kPartials ? bind_inputs(fused, r, j0, ptrs, inner, &unit) : 0;
   if (unit) {
     for (size_t i = 0; i < nr; ++i) ptrs[ni + static_cast<int>(i)] = state + static_cast<int64_t>(i) * state_size(c);
+    const int no = static_cast<int>(nr) + (p.has_fused_kept ? static_cast<int>(p.stored.size()) : 0);
     for (size_t s = 0; kept && s < p.stored.size(); ++s) ptrs[ni + static_cast<int>(nr + s)] = r.kept[p.stored[s]] + j0;
+    int64_t block_len = kReduceBlock;
+    ptrs[ni + (kept ? no : static_cast<int>(nr))] = &block_len;
     const int64_t whole = c - c % kPartials;
     fused.fn->fn()(ptrs, whole);
     // The rest (under kPartials elements): operands by the pointwise kernel,
@@ -119,27 +143,26 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
     const int64_t from = j0 + whole, tail = c - whole;
     if (tail > 0 && !p.direct) compute_operands(p, r, from, tail, scratch);
     for (size_t i = 0; i < nr; ++i) {
-      const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
-      const ir::Node& an = nodes[static_cast<size_t>(node.args[0])];
+      const Reduce& red = p.info[i];
       double* st = state + static_cast<int64_t>(i) * state_size(c);
-      const void* x = p.direct ? static_cast<const float*>(r.a->data[an.input_index]) + r.base[an.input_index] + from
+      if (red.op == Op::kAmax || red.op == Op::kAmin) {
+        extremes_of_blocks(red.op == Op::kAmax, st + kPartials, (whole + kReduceBlock - 1) / kReduceBlock,
+                           &out->best[i], &out->nan[i]);
+      }
+      if (tail == 0) continue;
+      const void* x = p.direct ? static_cast<const float*>(r.a->data[red.input]) + r.base[red.input] + from
                                : operand_at(p, r, i, from, scratch);
-      if (node.op == Op::kAmax || node.op == Op::kAmin) {
-        float best;
-        uint32_t nan;
-        std::memcpy(&best, st, 4);
-        std::memcpy(&nan, reinterpret_cast<const char*>(st) + 4, 4);
-        out->best[i] = best;
-        out->nan[i] = nan != 0;
-        if (tail > 0) finish_extremum(node.op == Op::kAmax, &best, 1, static_cast<const float*>(x), tail, &out->best[i], &out->nan[i]);
+      if (red.op == Op::kAmax || red.op == Op::kAmin) {
+        const float best = out->best[i];
+        finish_extremum(red.op == Op::kAmax, &best, 1, static_cast<const float*>(x), tail, &out->best[i], &out->nan[i]);
         continue;
       }
       for (int64_t j = 0; j < tail; ++j) {
-        const double v = an.dtype == DType::kFloat64 ? static_cast<const double*>(x)[j] : static_cast<const float*>(x)[j];
+        const double v = red.f64_arg ? static_cast<const double*>(x)[j] : static_cast<const float*>(x)[j];
         double& q = st[(whole + j) % kPartials];
-        q = node.op == Op::kProd ? q * v : q + v;
+        q = red.op == Op::kProd ? q * v : q + v;
       }
-      if (tail > 0 && c % kReduceBlock != 0) st[kPartials + c / kReduceBlock] = fold_partials(st, node.op == Op::kProd);
+      if (c % kReduceBlock != 0) st[kPartials + c / kReduceBlock] = fold_partials(st, red.op == Op::kProd);
     }
     return;
   }
@@ -172,48 +195,58 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
 }
 
 void ReduceKernel::finish_pass(const Pass& p, const Segment* segs, int num_segs, int64_t n, uint64_t* per_row) const {
-  const auto& nodes = k_.nodes();
-  for (size_t i = 0; i < p.reduces.size(); ++i) {
-    const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
-    if (node.op == Op::kAmax || node.op == Op::kAmin) {
-      float bests[kMaxSegments];
-      int nb = 0;
-      bool nan = false;
-      for (int s = 0; s < num_segs; ++s) {
-        nan = nan || segs[s].nan[i];
-        bests[nb++] = segs[s].best[i];
+  for (size_t i = 0; i < p.info.size(); ++i) {
+    const Reduce& red = p.info[i];
+    uint64_t* slot = &per_row[red.id];
+    if (red.op == Op::kAmax || red.op == Op::kAmin) {
+      bool nan = segs[0].nan[i];
+      float best = segs[0].best[i];
+      if (num_segs > 1) {
+        float bests[kMaxSegments];
+        for (int s = 0; s < num_segs; ++s) {
+          nan = nan || segs[s].nan[i];
+          bests[s] = segs[s].best[i];
+        }
+        if (!nan) finish_extremum(red.op == Op::kAmax, bests, num_segs, nullptr, 0, &best, &nan);
       }
-      float best = bests[0];
-      if (!nan) finish_extremum(node.op == Op::kAmax, bests, nb, nullptr, 0, &best, &nan);
-      const float v = interp::round_to(node.dtype, n == 0 || nan ? std::numeric_limits<float>::quiet_NaN() : best);
-      interp::store_elem<float>(node.dtype, &per_row[p.reduces[i]], 0, v);
+      const float v = n == 0 || nan ? std::numeric_limits<float>::quiet_NaN() : best;
+      if (red.dtype == DType::kFloat32) std::memcpy(slot, &v, 4);
+      else interp::store_elem<float>(red.dtype, slot, 0, interp::round_to(red.dtype, v));
       continue;
     }
-    BlockCounter counter(node.op == Op::kProd);
-    for (int s = 0; s < num_segs; ++s) {
-      for (int64_t b = 0; b < segs[s].num_blocks[i]; ++b) counter.push(segs[s].blocks[i][b]);
-    }
-    if (node.dtype == DType::kFloat64) {
-      interp::store_elem<double>(node.dtype, &per_row[p.reduces[i]], 0, counter.finish());
+    double sum;
+    if (num_segs == 1 && segs[0].num_blocks[i] == 1) {
+      sum = segs[0].blocks[i][0];  // one block: its value (the counter's answer)
     } else {
-      interp::store_elem<float>(node.dtype, &per_row[p.reduces[i]], 0, interp::round_double_to(node.dtype, counter.finish()));
+      BlockCounter counter(red.op == Op::kProd);
+      for (int s = 0; s < num_segs; ++s) {
+        for (int64_t b = 0; b < segs[s].num_blocks[i]; ++b) counter.push(segs[s].blocks[i][b]);
+      }
+      sum = counter.finish();
+    }
+    if (red.dtype == DType::kFloat64) {
+      std::memcpy(slot, &sum, 8);
+    } else if (red.dtype == DType::kFloat32) {
+      const float v = static_cast<float>(sum);
+      std::memcpy(slot, &v, 4);
+    } else {
+      interp::store_elem<float>(red.dtype, slot, 0, interp::round_double_to(red.dtype, sum));
     }
   }
 }
 
 bool ReduceKernel::run_final(const Row& r, int64_t j0, int64_t c, bool stream) const {
-  void* ptrs[kMaxOperands];
+  void* ptrs[kMaxOperands + 1];
   int64_t inner[kMaxOperands];
   const int num_in = k_.num_inputs();
   const bool kept = has_final_kept_ && r.kept != nullptr;
   bool unit;
   const int ni = bind_inputs(kept ? final_kept_ : final_, r, j0, ptrs, inner, &unit);
-  const uintptr_t vec_bytes = static_cast<uintptr_t>(isa_lanes(isa_)) * 4;
+  const uintptr_t vec_bytes = static_cast<uintptr_t>(vec_bytes_);
   bool aligned = stream;
   for (size_t j = 0; j < row_outputs_.size(); ++j) {
     const int op = num_in + row_outputs_[j];
-    const DType t = k_.node(k_.outputs()[static_cast<size_t>(row_outputs_[j])].value).dtype;
-    void* q = static_cast<char*>(r.a->data[op]) + (r.base[op] + j0 * r.row_stride[op]) * ir::dtype_size(t);
+    void* q = static_cast<char*>(r.a->data[op]) + (r.base[op] + j0 * r.row_stride[op]) * row_output_esize_[j];
     ptrs[ni + static_cast<int>(j)] = q;
     inner[ni + static_cast<int>(j)] = r.row_stride[op];
     unit = unit && r.row_stride[op] == 1;
@@ -226,7 +259,7 @@ bool ReduceKernel::run_final(const Row& r, int64_t j0, int64_t c, bool stream) c
 }
 
 void ReduceKernel::run_per_row(const Row& r) const {
-  void* ptrs[kMaxOperands];
+  void* ptrs[kMaxOperands + 1];
   int64_t inner[kMaxOperands];
   const int num_in = k_.num_inputs();
   if (!per_row_outputs_.empty()) {
@@ -348,6 +381,7 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   end = std::min(end, c.num_rows);
   begin = std::max<int64_t>(begin, 0);
   if (begin >= end) return;
+  if (run_batched(a, c, begin, end)) return;
   const int num_in = k_.num_inputs();
   // Per call, uninitialized (every use writes before it reads).
   const size_t nr = std::max<size_t>(max_reduces_, 1);
@@ -434,6 +468,113 @@ bool ReduceKernel::run_split(const KernelArgs& a, int64_t begin, int64_t end, in
       });
     }
     run_per_row(r);
+  }
+  return true;
+}
+
+bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin, int64_t end) const {
+  const int64_t n = c.n;
+  if (!has_batch_ || n == 0 || n > kBatchMaxRow || n % kPartials != 0 || end - begin < 2) return false;
+  const int num_in = k_.num_inputs();
+  const int nops = num_in + k_.num_outputs();
+  // Every streamed operand's rows dense (row r at r * n), or every row the
+  // same one (inputs: repeated into a buffer).
+  std::vector<char> repeat(static_cast<size_t>(nops), 0);
+  std::vector<int64_t> esize(static_cast<size_t>(nops), 0);
+  for (int i = 0; i < nops; ++i) {
+    const bool out = i >= num_in;
+    const int vid = out ? k_.outputs()[static_cast<size_t>(i - num_in)].value : k_.inputs()[static_cast<size_t>(i)];
+    const ir::Layout l = out ? k_.outputs()[static_cast<size_t>(i - num_in)].layout : k_.node(vid).layout;
+    if (ir::is_uniform(l) || (out && ir::is_per_row_value(k_, vid))) continue;
+    esize[static_cast<size_t>(i)] = ir::dtype_size(k_.node(vid).dtype);
+    if (c.rstride[i] != 1) return false;
+    bool dense = true, zero = true;
+    int64_t span = n;
+    for (int d = c.outer - 1; d >= 0; --d) {
+      if (a.sizes[d] == 1) continue;
+      const int64_t s = c.strides[i * kMaxRank + d];
+      dense = dense && s == span;
+      zero = zero && s == 0;
+      span *= a.sizes[d];
+    }
+    if (!dense && !(zero && !out)) return false;
+    repeat[static_cast<size_t>(i)] = !dense;
+  }
+  const int64_t rows = std::min<int64_t>(std::max<int64_t>(kBatchElems / n, 1), end - begin);
+  const size_t rn = static_cast<size_t>(rows * n);
+  const size_t num_nodes = k_.nodes().size();
+  // Buffers, per call: repeated input rows, kept values (rows x n each),
+  // fold states; per-row values per batch row (the kernels read row j's at
+  // j * 8 * num_nodes bytes: pass_codegen.h's row strides).
+  std::unique_ptr<char[]> store(new char[rn * 8 * (static_cast<size_t>(nops) + kept_ids_.size()) +
+                                        8 * static_cast<size_t>(kPartials + rows + 1) * std::max<size_t>(max_reduces_, 1)]);
+  char* at = store.get();
+  std::vector<char*> repeated(static_cast<size_t>(nops), nullptr);
+  std::vector<float*> kept(num_nodes, nullptr);
+  for (int i = 0; i < nops; ++i) {
+    if (!repeat[static_cast<size_t>(i)]) continue;
+    const int64_t es = esize[static_cast<size_t>(i)];
+    repeated[static_cast<size_t>(i)] = at;
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(at + r * n * es, a.data[i], static_cast<size_t>(n * es));
+    at += rn * 8;
+  }
+  for (int id : kept_ids_) {
+    kept[static_cast<size_t>(id)] = reinterpret_cast<float*>(at);
+    at += rn * 8;
+  }
+  double* state = reinterpret_cast<double*>(at);
+  const int64_t state_each = kPartials + rows + 1;
+  std::vector<uint64_t> per_row(static_cast<size_t>(rows) * num_nodes, 0);
+  for (int64_t j = 0; j < rows; ++j) set_row_sizes(n, &per_row[static_cast<size_t>(j) * num_nodes]);
+  int64_t base[kMaxOperands];
+  void* ptrs[kMaxOperands + 1];
+  int64_t inner[kMaxOperands];
+  int64_t block_len = n;  // a block per row
+  for (int64_t row0 = begin; row0 < end; row0 += rows) {
+    const int64_t count = std::min(rows, end - row0);
+    for (int i = 0; i < nops; ++i) base[i] = row0 * n;  // dense rows (repeated ones read their buffer)
+    const Row r{&a, base, c.rstride, c.scal, per_row.data(), kept.data(), repeated.data()};
+    for (const Pass& p : passes_) {
+      bool unit;
+      const int ni = bind_inputs(p.batch, r, 0, ptrs, inner, &unit);
+      const size_t nr = p.info.size();
+      for (size_t i = 0; i < nr; ++i) ptrs[ni + static_cast<int>(i)] = state + static_cast<int64_t>(i) * state_each;
+      for (size_t s = 0; s < p.stored.size(); ++s) ptrs[ni + static_cast<int>(nr + s)] = kept[static_cast<size_t>(p.stored[s])];
+      ptrs[ni + static_cast<int>(nr + p.stored.size())] = &block_len;
+      p.batch.fn->fn()(ptrs, count * n);
+      Segment seg;
+      for (int64_t j = 0; j < count; ++j) {
+        for (size_t i = 0; i < nr; ++i) {
+          const double* block = state + static_cast<int64_t>(i) * state_each + kPartials + j;
+          seg.blocks[i] = block;
+          seg.num_blocks[i] = 1;
+          const bool max = p.info[i].op == Op::kAmax;
+          seg.best[i] = max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+          seg.nan[i] = false;
+          if (max || p.info[i].op == Op::kAmin) extremes_of_blocks(max, block, 1, &seg.best[i], &seg.nan[i]);
+        }
+        finish_pass(p, &seg, 1, n, &per_row[static_cast<size_t>(j) * num_nodes]);
+      }
+    }
+    if (final_batch_.fn) {
+      bool unit;
+      const int ni = bind_inputs(final_batch_, r, 0, ptrs, inner, &unit);
+      for (size_t j = 0; j < row_outputs_.size(); ++j) {
+        const int op = num_in + row_outputs_[j];
+        ptrs[ni + static_cast<int>(j)] = static_cast<char*>(a.data[op]) + row0 * n * row_output_esize_[j];
+      }
+      ptrs[ni + static_cast<int>(row_outputs_.size())] = &block_len;
+      final_batch_.fn->fn()(ptrs, count * n);
+    }
+    if (!per_row_outputs_.empty() || !copied_outputs_.empty()) {
+      int64_t idx[kMaxRank], row_bases[kMaxOperands];
+      row_index(a, c.outer, row0, idx);
+      for (int64_t j = 0; j < count; ++j, next_row(a, c.outer, idx)) {
+        row_base(c, idx, row_bases);
+        const Row rj{&a, row_bases, c.rstride, c.scal, &per_row[static_cast<size_t>(j) * num_nodes], nullptr};
+        run_per_row(rj);
+      }
+    }
   }
   return true;
 }

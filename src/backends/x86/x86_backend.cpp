@@ -220,7 +220,8 @@ void X86Kernel::run_strided(const KernelArgs& a, void** base, int64_t begin, int
 }
 
 Status compile_pointwise(const ir::Kernel& k, Isa isa_, bool listing_, std::unique_ptr<X86Kernel>* out,
-                         const std::vector<Fold>* fold, const std::vector<char>* stream) {
+                         const std::vector<Fold>* fold, const std::vector<char>* stream,
+                         const std::vector<int64_t>* row_strides) {
   const auto t0 = std::chrono::steady_clock::now();
   FUZE_TRY(x86::check_supported(k));
   if (k.num_inputs() + k.num_outputs() > kMaxOperands) {
@@ -237,7 +238,7 @@ Status compile_pointwise(const ir::Kernel& k, Isa isa_, bool listing_, std::uniq
   if (listing_) code.setLogger(&logger);
   asmjit::x86::Compiler cc(&code);
   asmjit::Label entry;
-  FUZE_TRY(fold != nullptr ? x86::emit_pass_kernel(cc, k, *fold, isa_, &entry) : x86::emit_kernel(cc, k, isa_, &entry, stream));
+  FUZE_TRY(fold != nullptr ? x86::emit_pass_kernel(cc, k, *fold, isa_, &entry, row_strides) : x86::emit_kernel(cc, k, isa_, &entry, stream));
   err = cc.finalize();
   if (!err) err = code.flatten();
   if (!err) err = code.resolveUnresolvedLinks();

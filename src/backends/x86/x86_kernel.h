@@ -70,8 +70,10 @@ class X86Kernel final : public CompiledKernel {
 
 // Compiles a pointwise kernel (reduce_rank() == 0) at `isa`; `listing` keeps
 // the assembly text. With `fold`, a pass kernel (pass_codegen.h) instead,
-// called through fn(); `stream`: codegen.h's emit_kernel's.
+// called through fn(); `stream`: codegen.h's emit_kernel's; `row_strides`:
+// pass_codegen.h's.
 Status compile_pointwise(const ir::Kernel& k, Isa isa, bool listing, std::unique_ptr<X86Kernel>* out,
-                         const std::vector<Fold>* fold = nullptr, const std::vector<char>* stream = nullptr);
+                         const std::vector<Fold>* fold = nullptr, const std::vector<char>* stream = nullptr,
+                         const std::vector<int64_t>* row_strides = nullptr);
 
 }  // namespace fuze::x86
