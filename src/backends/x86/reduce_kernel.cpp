@@ -96,6 +96,10 @@ Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::
   return compile_pointwise(sub, isa, listing, &out->fn, fold, stream, per_row_rows ? &row_strides : nullptr);
 }
 
+// Values kept in row buffers: float32, and float64 (layer_norm and var of
+// float32 inputs, whose widened operand later passes read again).
+bool kept_dtype(DType t) { return t == DType::kFloat32 || t == DType::kFloat64; }
+
 }  // namespace
 
 Status ReduceKernel::init(bool listing) {
@@ -124,11 +128,13 @@ Status ReduceKernel::init(bool listing) {
   // anyway) that vary along the row.
   kept_.assign(nodes.size(), 0);
   kept_pass_.assign(nodes.size(), -1);
+  kept_esize_.assign(nodes.size(), 0);
+  for (size_t id = 0; id < nodes.size(); ++id) kept_esize_[id] = ir::dtype_size(nodes[id].dtype);
   for (size_t p = 0; p < pass_reduces.size(); ++p) {
     for (int r : pass_reduces[p]) {
       const int arg = nodes[static_cast<size_t>(r)].args[0];
       const ir::Node& an = nodes[static_cast<size_t>(arg)];
-      if (an.kind != ir::NodeKind::kOp || an.dtype != DType::kFloat32 || ir::is_per_row_value(k_, arg) ||
+      if (an.kind != ir::NodeKind::kOp || !kept_dtype(an.dtype) || ir::is_per_row_value(k_, arg) ||
           kept_[static_cast<size_t>(arg)]) {
         continue;
       }
@@ -151,7 +157,7 @@ Status ReduceKernel::init(bool listing) {
     for (size_t id = 0; id < nodes.size(); ++id) {
       const ir::Node& n = nodes[id];
       if (need[id] && first_pass[id] < 0 && n.kind == ir::NodeKind::kOp && !is_reduce(n) &&
-          n.dtype == DType::kFloat32 && !ir::is_per_row_value(k_, static_cast<int>(id))) {
+          kept_dtype(n.dtype) && !ir::is_per_row_value(k_, static_cast<int>(id))) {
         first_pass[id] = static_cast<int>(p);
       }
     }
@@ -207,6 +213,7 @@ Status ReduceKernel::init(bool listing) {
     int pick = -1;
     for (int id : kept_ids_) {
       if (kept_out_[static_cast<size_t>(id)] >= 0) continue;
+      if (nodes[static_cast<size_t>(id)].dtype != DType::kFloat32) continue;  // the output's element size
       if (id == v) {
         pick = id;
         break;

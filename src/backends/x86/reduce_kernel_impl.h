@@ -112,7 +112,7 @@ class ReduceKernel final : public CompiledKernel {
     const int64_t* row_stride;  // per operand: element stride along the (coalesced) row
     const uint64_t* scal;       // by-value scalars in storage format
     const uint64_t* per_row;    // per node id: per-row values in storage format
-    float* const* kept;         // per node id: its kept row buffer (nullptr: none, or rows too long)
+    char* const* kept;          // per node id: its kept row buffer (nullptr: none, or rows too long)
     // run_batched: per input, the buffer repeating a row every row reads (or null).
     char* const* repeated = nullptr;
   };
@@ -174,10 +174,12 @@ class ReduceKernel final : public CompiledKernel {
   // (kChunk doubles per reduce op: float32 or float64 values).
   void* operand_at(const Pass& p, const Row& r, size_t i, int64_t j0, double* scratch) const {
     const int arg = k_.node(p.reduces[i]).args[0];
-    if (r.kept != nullptr && kept_[static_cast<size_t>(arg)]) return r.kept[arg] + j0;
+    if (r.kept != nullptr && kept_[static_cast<size_t>(arg)]) return kept_at(r, arg, j0);
     return scratch + static_cast<int64_t>(i) * kChunk;
   }
   std::vector<char> kept_before(size_t pass) const;  // kept_ of passes before `pass`
+  // Kept value id's element j in the row's buffer.
+  char* kept_at(const Row& r, int id, int64_t j) const { return r.kept[id] + j * kept_esize_[static_cast<size_t>(id)]; }
 
   ir::Kernel k_;
   Isa isa_;
@@ -199,7 +201,8 @@ class ReduceKernel final : public CompiledKernel {
   bool has_batch_ = false;
   bool has_nt_ = false;
   bool has_final_kept_ = false;
-  std::vector<char> kept_;        // per node id: a reduce operand kept in a row buffer (f32 ops)
+  std::vector<char> kept_;        // per node id: a value kept in a row buffer (f32 and f64 ops)
+  std::vector<int64_t> kept_esize_;  // per node id: its element size
   std::vector<int> kept_pass_;    // per node id: the pass that computes it
   std::vector<int> kept_ids_;
   std::vector<int> kept_out_;     // per node id: the row output whose row holds it, or -1

@@ -50,7 +50,7 @@ int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void
       case SubKernel::Bind::kPerRow: ptrs[i] = const_cast<uint64_t*>(&r.per_row[b.src]); break;
       case SubKernel::Bind::kPerRowRows: ptrs[i] = const_cast<uint64_t*>(&r.per_row[b.src]); break;  // row 0's
       case SubKernel::Bind::kKept:
-        ptrs[i] = r.kept[b.src] + j0;
+        ptrs[i] = r.kept[b.src] + j0 * b.esize;
         inner[i] = 1;
         break;
       case SubKernel::Bind::kScalar: ptrs[i] = const_cast<uint64_t*>(&r.scal[b.src]); break;
@@ -91,7 +91,7 @@ void ReduceKernel::compute_operands(const Pass& p, const Row& r, int64_t j0, int
     inner[ni + static_cast<int>(i)] = 1;
   }
   for (size_t e = 0; kept && e < p.extras.size(); ++e) {
-    ptrs[ni + static_cast<int>(nr + e)] = r.kept[p.extras[e]] + j0;
+    ptrs[ni + static_cast<int>(nr + e)] = kept_at(r, p.extras[e], j0);
     inner[ni + static_cast<int>(nr + e)] = 1;
   }
   call(sub, ptrs, inner, unit, c);
@@ -133,7 +133,7 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
   if (unit) {
     for (size_t i = 0; i < nr; ++i) ptrs[ni + static_cast<int>(i)] = state + static_cast<int64_t>(i) * state_size(c);
     const int no = static_cast<int>(nr) + (p.has_fused_kept ? static_cast<int>(p.stored.size()) : 0);
-    for (size_t s = 0; kept && s < p.stored.size(); ++s) ptrs[ni + static_cast<int>(nr + s)] = r.kept[p.stored[s]] + j0;
+    for (size_t s = 0; kept && s < p.stored.size(); ++s) ptrs[ni + static_cast<int>(nr + s)] = kept_at(r, p.stored[s], j0);
     int64_t block_len = kReduceBlock;
     ptrs[ni + (kept ? no : static_cast<int>(nr))] = &block_len;
     const int64_t whole = c - c % kPartials;
@@ -390,12 +390,12 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   std::vector<uint64_t> per_row(k_.nodes().size(), 0);
   set_row_sizes(n, per_row.data());
   // Kept row buffers (rows up to kKeepMax elements).
-  std::unique_ptr<float[]> kept_store;
-  std::vector<float*> kept_ptr;
+  std::unique_ptr<char[]> kept_store;
+  std::vector<char*> kept_ptr;
   if (!kept_ids_.empty() && n <= kKeepMax) {
-    kept_store.reset(new float[kept_ids_.size() * static_cast<size_t>(n)]);
+    kept_store.reset(new char[kept_ids_.size() * static_cast<size_t>(n) * 8]);
     kept_ptr.assign(k_.nodes().size(), nullptr);
-    for (size_t i = 0; i < kept_ids_.size(); ++i) kept_ptr[static_cast<size_t>(kept_ids_[i])] = kept_store.get() + i * static_cast<size_t>(n);
+    for (size_t i = 0; i < kept_ids_.size(); ++i) kept_ptr[static_cast<size_t>(kept_ids_[i])] = kept_store.get() + i * static_cast<size_t>(n) * 8;
   }
   // Unless streaming, kept values live in their output's row (unit row stride).
   std::vector<std::pair<int, int>> in_out;  // (node id, operand index)
@@ -411,7 +411,7 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   Segment seg;
   for (int64_t row = begin; row < end; ++row, next_row(a, c.outer, idx)) {
     row_base(c, idx, base);
-    for (const auto& [id, op] : in_out) kept_ptr[static_cast<size_t>(id)] = static_cast<float*>(a.data[op]) + base[op];
+    for (const auto& [id, op] : in_out) kept_ptr[static_cast<size_t>(id)] = static_cast<char*>(a.data[op]) + base[op] * 4;
     for (const Pass& p : passes_) {
       run_segment(p, r, 0, n, scratch.get(), state.get(), &seg);
       finish_pass(p, &seg, 1, n, per_row.data());
@@ -510,7 +510,7 @@ bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin
                                         8 * static_cast<size_t>(kPartials + rows + 1) * std::max<size_t>(max_reduces_, 1)]);
   char* at = store.get();
   std::vector<char*> repeated(static_cast<size_t>(nops), nullptr);
-  std::vector<float*> kept(num_nodes, nullptr);
+  std::vector<char*> kept(num_nodes, nullptr);
   for (int i = 0; i < nops; ++i) {
     if (!repeat[static_cast<size_t>(i)]) continue;
     const int64_t es = esize[static_cast<size_t>(i)];
@@ -519,7 +519,7 @@ bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin
     at += rn * 8;
   }
   for (int id : kept_ids_) {
-    kept[static_cast<size_t>(id)] = reinterpret_cast<float*>(at);
+    kept[static_cast<size_t>(id)] = at;
     at += rn * 8;
   }
   double* state = reinterpret_cast<double*>(at);
