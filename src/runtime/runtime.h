@@ -37,9 +37,9 @@ struct Options {
   int max_signatures_per_group = 16;  // distinct signatures one fusion group compiles; past it: fallback
   // Whether the fusion pass takes reductions (softmax, layer_norm, sum...) into
   // groups: FUZE_REDUCTIONS=1 in the environment, else off. Off by default
-  // until the x86 row kernels beat TorchScript at every size
-  // (bench/results/reduce-2026-12-07.md): they win on rows in cache (RMSNorm
-  // + residual 1.2x-2.5x) and lose elsewhere (layer_norm(x + res) 0.7x-0.95x).
+  // until x86 batches short rows that are not a multiple of 16 (rows of 100:
+  // 0.64x); every other measured pattern and size is faster than TorchScript
+  // (bench/results/reduce-2026-12-07b.md).
   bool fuse_reductions = default_fuse_reductions();
 };
 

@@ -19,6 +19,10 @@
 // final walk then overwrites in place. Calls whose data are at least half the
 // last-level cache store their float32 row outputs with streaming stores
 // (aligned rows) instead.
+// Batches: rows up to 256 elements, a multiple of 16, whose streamed operands
+// are dense (or one row every row reads) run ~4096 elements of rows per call:
+// the same kernels walk the batch with one block per row, per-row values
+// loaded per row (run_batched).
 // run_split: with fewer rows than threads, each row's passes and final walk
 // run in segments of whole blocks across the threads, the block values
 // combined in row order (the same bits as one walk).
