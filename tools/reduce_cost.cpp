@@ -18,6 +18,7 @@
 
 #include "backends/interp/interp_reduce.h"
 #include "backends/x86/x86_backend.h"
+#include "support/aligned_allocator.h"
 #include "fuze/backend.h"
 #include "fuze/ir/kernel.h"
 
@@ -127,18 +128,6 @@ const Bench kBenches[] = {
 })"},
 };
 
-template <typename T>
-struct Aligned64 {
-  using value_type = T;
-  Aligned64() = default;
-  template <typename U>
-  Aligned64(const Aligned64<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
-  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
-  bool operator==(const Aligned64&) const { return true; }
-  bool operator!=(const Aligned64&) const { return false; }
-};
-
 double best_ns(const fuze::CompiledKernel& k, const fuze::KernelArgs& a, int64_t rows, int reps) {
   double best = 1e300;
   for (int r = 0; r < reps; ++r) {
@@ -183,7 +172,7 @@ int main(int argc, char** argv) {
   std::mt19937 g(1);
   std::normal_distribution<float> nd(0.0f, 2.0f);
   // 64-byte aligned, as torch's allocations.
-  std::vector<float, Aligned64<float>> x(static_cast<size_t>(n)), res(static_cast<size_t>(n)),
+  std::vector<float, fuze::support::Aligned64<float>> x(static_cast<size_t>(n)), res(static_cast<size_t>(n)),
       out(static_cast<size_t>(n)), out2(static_cast<size_t>(n)), w(static_cast<size_t>(len)),
       b(static_cast<size_t>(len)), per_row(static_cast<size_t>(rows)), per_row2(static_cast<size_t>(rows));
   for (auto* v : {&x, &res, &w, &b}) {

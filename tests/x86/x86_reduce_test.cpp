@@ -25,6 +25,7 @@
 #include "backends/x86/reduce_accum.h"
 #include "backends/x86/reduce_kernel.h"
 #include "backends/x86/x86_backend.h"
+#include "support/aligned_allocator.h"
 #include "fuze/backend.h"
 #include "fuze/ir/kernel.h"
 
@@ -72,25 +73,11 @@ const char* variant_name(Variant v) {
   return "?";
 }
 
-// 64-byte aligned storage, as torch's allocations (the streaming stores of
-// large calls need aligned rows).
-template <typename T>
-struct Aligned64 {
-  using value_type = T;
-  Aligned64() = default;
-  template <typename U>
-  Aligned64(const Aligned64<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
-  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
-  bool operator==(const Aligned64&) const { return true; }
-  bool operator!=(const Aligned64&) const { return false; }
-};
-
 struct Operand {
   DType t = DType::kFloat32;
   Layout layout = Layout::kContiguous;
   std::vector<int64_t> strides;
-  std::vector<unsigned char, Aligned64<unsigned char>> bytes;
+  std::vector<unsigned char, support::Aligned64<unsigned char>> bytes;  // aligned as torch's (streaming stores)
   double scalar = 0.0;
 };
 
@@ -281,6 +268,18 @@ class ReduceTest : public ::testing::TestWithParam<int> {
   // x86 (two threads on disjoint row ranges) against the interpreter, every
   // output byte; returns false on the first difference.
   bool last_split_ = false;  // the last diff ran run_split
+  // The x86 kernel's assembly listing.
+  std::string listing_of(const std::string& text) {
+    std::unique_ptr<Backend> xb;
+    X86Options opt;
+    opt.isa = GetParam();
+    opt.listing = true;
+    EXPECT_TRUE(make_x86_backend(opt, &xb));
+    std::unique_ptr<CompiledKernel> ck;
+    EXPECT_TRUE(xb->compile(parse_or_die(text), &ck));
+    return ck ? ck->listing() : std::string();
+  }
+
   // split: the x86 kernel's run_split, each segment range on its own thread
   // (rows that do not split run whole).
   bool diff(const ir::Kernel& k, const std::vector<int64_t>& sizes, Variant v, uint32_t seed, const std::string& what,
@@ -366,6 +365,25 @@ const std::vector<Variant> kAll = {Variant::kDense, Variant::kEveryOther, Varian
 std::string with_dtype(const std::string& text, const char* t) { return replace_all(text, "$T", t); }
 
 const char* const kDtypes[] = {"f32", "bf16", "f16"};
+
+// x + res, then RMSNorm with a weight; both stored.
+const char* const kRmsNormResidual = R"(kernel rms_norm_residual rank 2 reduce 1 {
+  %0 = input 0 $T contiguous
+  %1 = input 1 $T contiguous
+  %2 = input 2 $T strided
+  %3 = const $T 9.9999999999999995e-07
+  %4 = add $T %0, %1
+  %5 = mul $T %4, %4
+  %6 = sum $T %5
+  %7 = row_size $T
+  %8 = div $T %6, %7
+  %9 = add $T %8, %3
+  %10 = rsqrt $T %9
+  %11 = mul $T %4, %10
+  %12 = mul $T %11, %2
+  output %12 contiguous
+  output %4 contiguous
+})";
 
 const char* const kSimple = R"(kernel r_$OP rank 2 reduce 1 {
   %0 = input 0 $T strided
@@ -456,24 +474,7 @@ TEST_P(ReduceTest, RmsNormGolden) {  // bf16 rows over two dims; i32 sum and boo
 }
 
 TEST_P(ReduceTest, RmsNormResidual) {
-  const char* text = R"(kernel rms_norm_residual rank 2 reduce 1 {
-  %0 = input 0 $T contiguous
-  %1 = input 1 $T contiguous
-  %2 = input 2 $T strided
-  %3 = const $T 9.9999999999999995e-07
-  %4 = add $T %0, %1
-  %5 = mul $T %4, %4
-  %6 = sum $T %5
-  %7 = row_size $T
-  %8 = div $T %6, %7
-  %9 = add $T %8, %3
-  %10 = rsqrt $T %9
-  %11 = mul $T %4, %10
-  %12 = mul $T %11, %2
-  output %12 contiguous
-  output %4 contiguous
-})";
-  for (const char* t : kDtypes) sweep(with_dtype(text, t), {Variant::kAcrossRows, Variant::kDense}, "rms_norm_residual");
+  for (const char* t : kDtypes) sweep(with_dtype(kRmsNormResidual, t), {Variant::kAcrossRows, Variant::kDense}, "rms_norm_residual");
 }
 
 TEST_P(ReduceTest, MaskedSoftmax) {
@@ -498,35 +499,12 @@ TEST_P(ReduceTest, MaskedSoftmax) {
 // row); the threshold at 0 makes every call one of them.
 TEST_P(ReduceTest, StreamingStoresOfLargeCalls) {
   x86::set_stream_threshold(0);
-  const char* rms = R"(kernel rms_norm_residual rank 2 reduce 1 {
-  %0 = input 0 f32 contiguous
-  %1 = input 1 f32 contiguous
-  %2 = input 2 f32 strided
-  %3 = const f32 9.9999999999999995e-07
-  %4 = add f32 %0, %1
-  %5 = mul f32 %4, %4
-  %6 = sum f32 %5
-  %7 = row_size f32
-  %8 = div f32 %6, %7
-  %9 = add f32 %8, %3
-  %10 = rsqrt f32 %9
-  %11 = mul f32 %4, %10
-  %12 = mul f32 %11, %2
-  output %12 contiguous
-  output %4 contiguous
-})";
+  const std::string rms = with_dtype(kRmsNormResidual, "f32");
   sweep(rms, {Variant::kAcrossRows, Variant::kDense, Variant::kEveryOther}, "streamed rms_norm_residual");
   sweep(golden("reduce_layer_norm.fir"), {Variant::kDense, Variant::kAcrossRows}, "streamed layer_norm");
   sweep(golden("reduce_softmax.fir"), {Variant::kDense}, "streamed softmax");
   x86::set_stream_threshold(-1);
-  std::unique_ptr<Backend> xb;
-  X86Options opt;
-  opt.isa = GetParam();
-  opt.listing = true;
-  ASSERT_TRUE(make_x86_backend(opt, &xb));
-  std::unique_ptr<CompiledKernel> ck;
-  ASSERT_TRUE(xb->compile(parse_or_die(rms), &ck));
-  EXPECT_NE(ck->listing().find("movntps"), std::string::npos);
+  EXPECT_NE(listing_of(rms).find("movntps"), std::string::npos);
 }
 
 // One long row's passes and final walk in segments of whole blocks across
@@ -590,25 +568,18 @@ TEST_P(ReduceTest, EmptyRows) {
 // The JIT path is taken where the design says (not the interpreter's kernel
 // everywhere): f32/bf16/f16 reductions compile pass and final kernels.
 TEST_P(ReduceTest, JitPathIsUsed) {
-  std::unique_ptr<Backend> xb;
-  X86Options opt;
-  opt.isa = GetParam();
-  opt.listing = true;
-  ASSERT_TRUE(make_x86_backend(opt, &xb));
-  std::unique_ptr<CompiledKernel> ck;
-  ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_layer_norm.fir")), &ck));
-  for (const char* part : {"layer_norm_pass0", "layer_norm_pass1", "layer_norm_final", "layer_norm_per_row"}) {
-    EXPECT_NE(ck->listing().find(part), std::string::npos) << part;
+  const std::string ln = listing_of(golden("reduce_layer_norm.fir"));
+  for (const char* part : {"layer_norm_pass0", "layer_norm_pass1", "layer_norm_final", "layer_norm_per_row",
+                           "layer_norm_pass0_fused", "layer_norm_pass0_batch", "layer_norm_final_batch"}) {
+    EXPECT_NE(ln.find(part), std::string::npos) << part;
   }
   // Softmax's final walk reads exp(x - max) kept by pass 1 (rows up to 16384).
-  ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_softmax.fir")), &ck));
-  EXPECT_NE(ck->listing().find("softmax_final_kept"), std::string::npos);
+  EXPECT_NE(listing_of(golden("reduce_softmax.fir")).find("softmax_final_kept"), std::string::npos);
   // f64 sums take the JIT path (the golden's extra amax, in f64, would not).
   const std::string ln64 = replace_all(replace_all(golden("reduce_layer_norm.fir"), "  %17 = amax f32 %0\n", ""), "f32", "f64");
-  ASSERT_TRUE(xb->compile(parse_or_die(ln64), &ck));
-  EXPECT_EQ(ck->listing().find("interpreter"), std::string::npos) << ck->listing().substr(0, 200);
-  ASSERT_TRUE(xb->compile(parse_or_die(golden("reduce_rms_norm.fir")), &ck));  // i32 sum, bool amax
-  EXPECT_NE(ck->listing().find("interpreter"), std::string::npos);
+  const std::string l64 = listing_of(ln64);
+  EXPECT_EQ(l64.find("interpreter"), std::string::npos) << l64.substr(0, 200);
+  EXPECT_NE(listing_of(golden("reduce_rms_norm.fir")).find("interpreter"), std::string::npos);  // i32 sum, bool amax
 }
 
 // ---- the accumulation order itself, in double bits ------------------------
