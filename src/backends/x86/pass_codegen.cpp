@@ -94,6 +94,24 @@ Vec swapped(VecEmitter& e, const Vec& v, Inst::Id inst, int imm) {
   return d;
 }
 
+// The integer n (0..16) in every float32 lane.
+Vec broadcast_count(VecEmitter& e, const ax::Gp& n) {
+  ax::Compiler& cc = e.cc();
+  ax::Xmm x = cc.newXmm();
+  Vec d = e.new_vec();
+  if (e.isa() == Isa::kSse41) {
+    cc.xorps(x, x);
+    cc.cvtsi2ss(x, n);
+    cc.emit(Inst::kIdShufps, x, x, asmjit::Imm(0));
+    cc.emit(Inst::kIdMovaps, d, x);
+  } else {
+    cc.vxorps(x, x, x);
+    cc.vcvtsi2ss(x, x, n);
+    cc.emit(Inst::kIdVbroadcastss, d, x);
+  }
+  return d;
+}
+
 // best op= v lane-wise: max: and(max(v, best), max(best, v)), the larger
 // with +0.0 over -0.0 (maxps returns its second operand on ties and NaN);
 // min: or of the two mins. NaN lanes are flagged apart.
@@ -222,32 +240,80 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
   cc.lea(block_end, ax::ptr(i, block_len));
   cc.cmp(block_end, n);
   cc.cmovg(block_end, n);
-  cc.bind(inner);
-  for (int s = 0; s < subs; ++s) {
-    body.compute(i, s * lanes);
-    for (int o = 0; o < k.num_outputs(); ++o) {
-      if (fold[static_cast<size_t>(o)] == Fold::kStore) body.store(o, i, s * lanes);
-    }
-    for (Acc& a : accs) {
-      const Val& v = body.output(a.out);
-      if (is_block_fold(a.fold)) {
-        const bool f64 = body.output_dtype(a.out) == ir::DType::kFloat64;
-        const Vec lo = f64 ? v.lo : e.f32_lo_to_f64(v.lo);
-        const Vec hi = f64 ? v.hi : e.f32_hi_to_f64(v.lo);
-        f64_op_into(e, a.fold == Fold::kProd, a.part[static_cast<size_t>(2 * s)], lo);
-        f64_op_into(e, a.fold == Fold::kProd, a.part[static_cast<size_t>(2 * s + 1)], hi);
-        continue;
-      }
+  // One group of kPartials elements from i; `valid` (per sub-vector, or
+  // empty): the lanes before the block's end, the others folding as the
+  // identity (a batch row's last, partial group).
+  auto group = [&](const std::vector<Mask>& valid, const std::vector<Mask>& valid_lo, const std::vector<Mask>& valid_hi) {
+    for (int s = 0; s < subs; ++s) {
       const size_t si = static_cast<size_t>(s);
-      best_into(e, a.fold == Fold::kMax, a.best[si], v.lo);
-      const Mask m = e.cmp(Fp::kF32, v.lo, v.lo, Cmp::kUnord);
-      if (isa == Isa::kAvx512) cc.korw(a.nan_k[si], a.nan_k[si], m.k);
-      else e.assign(a.nan[si], e.bit_or(a.nan[si], m.v));
+      body.compute(i, s * lanes);
+      for (int o = 0; o < k.num_outputs(); ++o) {
+        if (fold[static_cast<size_t>(o)] == Fold::kStore) body.store(o, i, s * lanes);
+      }
+      for (Acc& a : accs) {
+        const Val& v = body.output(a.out);
+        const bool max = a.fold == Fold::kMax;
+        if (is_block_fold(a.fold)) {
+          const bool mul = a.fold == Fold::kProd;
+          const bool f64 = body.output_dtype(a.out) == ir::DType::kFloat64;
+          Vec lo, hi;
+          if (f64) {
+            lo = v.lo;
+            hi = v.hi;
+            if (!valid.empty()) {
+              const Vec id = e.const_f64(mul ? 1.0 : 0.0);
+              lo = e.select(Fp::kF64, valid_lo[si], id, lo);
+              hi = e.select(Fp::kF64, valid_hi[si], id, hi);
+            }
+          } else {
+            const Vec x = valid.empty() ? v.lo : e.select(Fp::kF32, valid[si], e.const_f32(mul ? 1.0f : 0.0f), v.lo);
+            lo = e.f32_lo_to_f64(x);
+            hi = e.f32_hi_to_f64(x);
+          }
+          f64_op_into(e, mul, a.part[2 * si], lo);
+          f64_op_into(e, mul, a.part[2 * si + 1], hi);
+          continue;
+        }
+        const float inf = std::numeric_limits<float>::infinity();
+        const Vec x = valid.empty() ? v.lo : e.select(Fp::kF32, valid[si], e.const_f32(max ? -inf : inf), v.lo);
+        best_into(e, max, a.best[si], x);
+        const Mask m = e.cmp(Fp::kF32, x, x, Cmp::kUnord);
+        if (isa == Isa::kAvx512) cc.korw(a.nan_k[si], a.nan_k[si], m.k);
+        else e.assign(a.nan[si], e.bit_or(a.nan[si], m.v));
+      }
     }
-  }
+  };
+  asmjit::Label last = cc.newLabel(), block_done = cc.newLabel();
+  ax::Gp rest = cc.newInt64("rest");
+  cc.bind(inner);
+  cc.mov(rest, block_end);
+  cc.sub(rest, i);
+  cc.cmp(rest, kPartials);
+  cc.jb(last);
+  group({}, {}, {});
   cc.add(i, kPartials);
   cc.cmp(i, block_end);
   cc.jb(inner);
+  cc.jmp(block_done);
+  // rest = 1..15 elements (only where a block is not a multiple of kPartials).
+  cc.bind(last);
+  {
+    std::vector<Mask> valid, valid_lo, valid_hi;
+    const Vec count = broadcast_count(e, rest);
+    const Vec count_d = e.f32_lo_to_f64(count);
+    float iota[16];
+    for (int l = 0; l < lanes; ++l) iota[l] = static_cast<float>(l);
+    const Vec lane = e.load_aligned(e.pool_table_f32(iota, lanes));
+    for (int s = 0; s < subs; ++s) {
+      const Vec at = s == 0 ? lane : e.add(Fp::kF32, lane, e.pool_f32(static_cast<float>(s * lanes)));
+      valid.push_back(e.cmp(Fp::kF32, at, count, Cmp::kLt));
+      valid_lo.push_back(e.cmp(Fp::kF64, e.f32_lo_to_f64(at), count_d, Cmp::kLt));
+      valid_hi.push_back(e.cmp(Fp::kF64, e.f32_hi_to_f64(at), count_d, Cmp::kLt));
+    }
+    group(valid, valid_lo, valid_hi);
+  }
+  cc.mov(i, block_end);
+  cc.bind(block_done);
   // The block's end: its extremes out; complete (block_len elements) or the
   // trailing part of n.
   for (Acc& a : accs) {

@@ -3,12 +3,15 @@
 // are folded in registers, in the spec's order (interp_reduce.h), instead of
 // stored. Same signature as codegen.h's function:
 //
-//   void fn(void* const* ptrs, int64_t n)     n: a multiple of kPartials (16)
+//   void fn(void* const* ptrs, int64_t n)
 //
-// ptrs[num_inputs + num_outputs] points at the block length (int64, a
-// multiple of kPartials: kReduceBlock for the spec's blocks of a row, or the
-// row length when each block is one short row of a batch): the n elements
-// are folded in blocks of that many, the last one possibly shorter.
+// ptrs[num_inputs + num_outputs] points at the block length (int64:
+// kReduceBlock for the spec's blocks of a row, with n a multiple of
+// kPartials (16); or the row length when each block is one short row of a
+// batch, n a multiple of it): the n elements are folded in blocks of that
+// many, the last one possibly shorter. A block ends in a partial group when
+// its length is not a multiple of kPartials: lanes past its end fold as the
+// identity, but its loads and stores run on up to 15 elements past it.
 // ptrs[num_inputs + o] of a folded output o points at its state:
 //   kSum / kProd: double[kPartials + blocks]: from index kPartials on, each
 //     block's value in order (the 8/4/2/1 fold of its 16 partials: partial

@@ -160,11 +160,12 @@ class ReduceKernel final : public CompiledKernel {
     bool stream = false;  // row outputs stored non-temporally where aligned
   };
   bool prepare(const KernelArgs& a, Call* c) const;
-  // Batches of short rows (n <= kBatchMaxRow, a multiple of kPartials), each
-  // pass and the final walk over the batch's rows in one call; false when the
-  // call does not qualify (layouts: every streamed operand's rows dense, or
-  // one row repeated for inputs).
-  bool run_batched(const KernelArgs& a, const Call& c, int64_t begin, int64_t end) const;
+  // Batches of short rows (n <= kBatchMaxRow), each pass and the final walk
+  // over the batch's rows in one call, one block per row (a partial group
+  // ends a row of n % kPartials != 0). Returns the first row it left to the
+  // row-by-row walk: `begin` when the call does not qualify (layouts: every
+  // streamed operand's rows dense, or one row repeated for inputs).
+  int64_t run_batched(const KernelArgs& a, const Call& c, int64_t begin, int64_t end) const;
   // row_size nodes' per-row values: the row length n in their dtype.
   void set_row_sizes(int64_t n, uint64_t* per_row) const;
   // Element offsets of the row at multi-index idx (outer dims) per operand.

@@ -381,7 +381,8 @@ void ReduceKernel::run(const KernelArgs& a, int64_t begin, int64_t end) const {
   end = std::min(end, c.num_rows);
   begin = std::max<int64_t>(begin, 0);
   if (begin >= end) return;
-  if (run_batched(a, c, begin, end)) return;
+  begin = run_batched(a, c, begin, end);  // the rows it leaves, row by row
+  if (begin >= end) return;
   const int num_in = k_.num_inputs();
   // Per call, uninitialized (every use writes before it reads).
   const size_t nr = std::max<size_t>(max_reduces_, 1);
@@ -472,9 +473,14 @@ bool ReduceKernel::run_split(const KernelArgs& a, int64_t begin, int64_t end, in
   return true;
 }
 
-bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin, int64_t end) const {
+int64_t ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin, int64_t end) const {
   const int64_t n = c.n;
-  if (!has_batch_ || n == 0 || n > kBatchMaxRow || n % kPartials != 0 || end - begin < 2) return false;
+  // A row of n % kPartials != 0 ends in a partial group, whose loads and
+  // stores run on up to kPartials - 1 elements into the next rows (rewritten
+  // when those run): the range's last rows that far are left to the
+  // row-by-row walk.
+  if (n % kPartials != 0 && n > 0) end -= (kPartials - 1 + n - 1) / n;
+  if (!has_batch_ || n == 0 || n > kBatchMaxRow || end - begin < 2) return begin;
   const int num_in = k_.num_inputs();
   const int nops = num_in + k_.num_outputs();
   // Every streamed operand's rows dense (row r at r * n), or every row the
@@ -487,7 +493,7 @@ bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin
     const ir::Layout l = out ? k_.outputs()[static_cast<size_t>(i - num_in)].layout : k_.node(vid).layout;
     if (ir::is_uniform(l) || (out && ir::is_per_row_value(k_, vid))) continue;
     esize[static_cast<size_t>(i)] = ir::dtype_size(k_.node(vid).dtype);
-    if (c.rstride[i] != 1) return false;
+    if (c.rstride[i] != 1) return begin;
     bool dense = true, zero = true;
     int64_t span = n;
     for (int d = c.outer - 1; d >= 0; --d) {
@@ -497,7 +503,7 @@ bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin
       zero = zero && s == 0;
       span *= a.sizes[d];
     }
-    if (!dense && !(zero && !out)) return false;
+    if (!dense && !(zero && !out)) return begin;
     repeat[static_cast<size_t>(i)] = !dense;
   }
   const int64_t rows = std::min<int64_t>(std::max<int64_t>(kBatchElems / n, 1), end - begin);
@@ -506,7 +512,8 @@ bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin
   // Buffers, per call: repeated input rows, kept values (rows x n each),
   // fold states; per-row values per batch row (the kernels read row j's at
   // j * 8 * num_nodes bytes: pass_codegen.h's row strides).
-  std::unique_ptr<char[]> store(new char[rn * 8 * (static_cast<size_t>(nops) + kept_ids_.size()) +
+  const size_t each = (rn + kPartials) * 8;  // room for a partial group's run-on
+  std::unique_ptr<char[]> store(new char[each * (static_cast<size_t>(nops) + kept_ids_.size()) +
                                         8 * static_cast<size_t>(kPartials + rows + 1) * std::max<size_t>(max_reduces_, 1)]);
   char* at = store.get();
   std::vector<char*> repeated(static_cast<size_t>(nops), nullptr);
@@ -516,11 +523,13 @@ bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin
     const int64_t es = esize[static_cast<size_t>(i)];
     repeated[static_cast<size_t>(i)] = at;
     for (int64_t r = 0; r < rows; ++r) std::memcpy(at + r * n * es, a.data[i], static_cast<size_t>(n * es));
-    at += rn * 8;
+    std::memset(at + rn * static_cast<size_t>(es), 0, each - rn * static_cast<size_t>(es));  // a partial group's run-on
+    at += each;
   }
   for (int id : kept_ids_) {
     kept[static_cast<size_t>(id)] = at;
-    at += rn * 8;
+    std::memset(at, 0, each);  // a partial group reads the next row's before it is written
+    at += each;
   }
   double* state = reinterpret_cast<double*>(at);
   const int64_t state_each = kPartials + rows + 1;
@@ -576,7 +585,7 @@ bool ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t begin
       }
     }
   }
-  return true;
+  return end;
 }
 
 void ReduceKernel::set_row_sizes(int64_t n, uint64_t* per_row) const {
