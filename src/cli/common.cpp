@@ -113,7 +113,8 @@ std::string env_help(const std::string& cmd) {
   std::string s =
       "\nEnvironment:\n"
       "  FUZE_BACKEND=B        default backend: interp, x86 or cuda (--backend overrides it)\n"
-      "  FUZE_REDUCTIONS=1     fuse reductions (softmax, layer_norm, sum, mean...) with their neighbours\n"
+      "  FUZE_REDUCTIONS=0     do not fuse reductions (softmax, layer_norm, sum, mean...) with their\n"
+      "                        neighbours; =1 also runs them on CUDA tensors (not yet run on a GPU)\n"
       "  FUZE_X86_ISA=L        caps the x86 backend's instruction set: sse, avx2 or avx512\n"
       "                        (default: the best this CPU has; fuze --version lists them)\n"
       "  FUZE_LOG=L            log level on stderr: error, warn (default), info, debug, trace,\n"

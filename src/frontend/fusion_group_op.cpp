@@ -425,6 +425,11 @@ const GroupKernel* FusionGroupRunner::guard(const c10::IValue* inputs, GroupCall
   const BackendKind backend = call->cuda() ? BackendKind::kCuda
                               : opts.backend == BackendKind::kCuda ? runtime::default_cpu_backend()
                                                                    : opts.backend;
+  if (backend == BackendKind::kCuda && !shapes_.empty() && !opts.cuda_reductions) {
+    call->why_static = "a group with reductions on CUDA runs TorchScript's ops unless FUZE_REDUCTIONS=1 (CUDA's row "
+                       "kernels have not run on a GPU yet)";
+    return nullptr;
+  }
   sig.backend = static_cast<uint8_t>(backend);
   sig.num_inputs = static_cast<uint8_t>(n);
   sig.strided_outputs = contiguous ? 0 : 1;

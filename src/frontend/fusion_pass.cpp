@@ -248,7 +248,7 @@ std::string backend_fusibility(ir::Op op, const Value* out, const ProfiledDtypes
 std::string fusibility(const Node* node, const ProfiledDtypes* profiled) {
   const c10::Symbol kind = node->kind();
   if (is_reduction_kind(kind)) {
-    if (!runtime::options().fuse_reductions) return "reductions fuse only with FUZE_REDUCTIONS=1 (off by default)";
+    if (!runtime::options().fuse_reductions) return "reduction fusion is off (FUZE_REDUCTIONS=0)";
     return reduction_fusibility(node, profiled, nullptr);
   }
   if (is_cast_kind(kind)) return cast_fusibility(node, profiled);

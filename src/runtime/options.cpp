@@ -48,6 +48,11 @@ BackendKind default_backend() {
 
 bool default_fuse_reductions() {
   const char* env = std::getenv("FUZE_REDUCTIONS");
+  return env == nullptr || std::strcmp(env, "0") != 0;
+}
+
+bool default_cuda_reductions() {
+  const char* env = std::getenv("FUZE_REDUCTIONS");
   return env != nullptr && std::strcmp(env, "1") == 0;
 }
 

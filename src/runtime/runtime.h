@@ -26,8 +26,10 @@ namespace fuze::runtime {
 // environment when it names one (interp, x86, cuda; anything else is logged
 // and ignored), else default_cpu_backend().
 BackendKind default_backend();
-// FUZE_REDUCTIONS=1 in the environment (Options::fuse_reductions).
+// Options::fuse_reductions: on unless FUZE_REDUCTIONS=0 in the environment.
 bool default_fuse_reductions();
+// Options::cuda_reductions: FUZE_REDUCTIONS=1 in the environment.
+bool default_cuda_reductions();
 
 struct Options {
   BackendKind backend = default_backend();
@@ -36,11 +38,13 @@ struct Options {
   size_t cache_limit = 4096;  // kernels kept by KernelCache::global() (LRU beyond; 0 = unbounded)
   int max_signatures_per_group = 16;  // distinct signatures one fusion group compiles; past it: fallback
   // Whether the fusion pass takes reductions (softmax, layer_norm, sum...) into
-  // groups: FUZE_REDUCTIONS=1 in the environment, else off. Off by default
-  // until x86 batches short rows that are not a multiple of 16 (rows of 100:
-  // 0.64x); every other measured pattern and size is faster than TorchScript
-  // (bench/results/reduce-2026-12-07b.md).
+  // groups: on unless FUZE_REDUCTIONS=0 (every measured pattern and size is
+  // faster than TorchScript on x86: bench/results/reduce-2026-12-07b.md).
   bool fuse_reductions = default_fuse_reductions();
+  // Whether groups with reductions run their kernel on CUDA tensors
+  // (FUZE_REDUCTIONS=1); otherwise TorchScript runs them there, counted and
+  // logged: CUDA's row kernels compile (NVRTC) but have not run on a GPU yet.
+  bool cuda_reductions = default_cuda_reductions();
 };
 
 // Options{}: the defaults above.
