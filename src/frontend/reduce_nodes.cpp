@@ -198,7 +198,7 @@ std::string reduction_conflict(const Node* p, const Node* g) {
     ReduceSpec s;
     if (is_reduction_kind(src->kind()) && reduction_fusibility(src, nullptr, &s).empty() && !s.full_output &&
         !s.keepdim) {
-      return "its result drops the reduced dims (keepdim=False) before a fusible consumer";
+      return "a reduction that drops its reduced dims (keepdim=False) feeds a fusible consumer";
     }
   }
   return "";
