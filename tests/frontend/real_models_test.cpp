@@ -71,7 +71,7 @@ TEST(RealModels, AllPresent) {
   for (const auto& m : models) EXPECT_NE(expectation(m.name), nullptr) << m.name;
 }
 
-// Reductions fuse (runtime::Options::fuse_reductions, off by default) for the
+// Reductions fuse (runtime::Options::fuse_reductions: on unless FUZE_REDUCTIONS=0) for the
 // transformer block and RMSNorm; restored after each test.
 class ReductionsOn {
  public:
