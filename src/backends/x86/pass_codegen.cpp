@@ -26,7 +26,7 @@ struct Acc {
   int out = 0;
   Fold fold = Fold::kStore;
   ax::Gp state;   // the output's state (pass_codegen.h)
-  ax::Gp blocks;  // sum / prod: where the next block value goes
+  ax::Gp blocks;  // where the next block's value (sum / prod) or extreme (max / min) goes
   std::vector<Vec> part;
   std::vector<Vec> best;
   std::vector<Vec> nan;          // SSE4.1 / AVX2: all-ones lanes
@@ -120,11 +120,8 @@ void best_into(VecEmitter& e, bool max, const Vec& best, const Vec& v) {
   else e.assign(best, e.bit_or(e.min(Fp::kF32, v, best), e.min(Fp::kF32, best, v)));
 }
 
-}  // namespace
-
-namespace {
 // A max / min's lanes folded pairwise (order-free) into lane 0, stored with
-// its NaN flag at m (float, then uint32); the accumulators restart.
+// its NaN flag at m (float, then uint32).
 void store_extreme(VecEmitter& e, Acc& a, int subs, const ax::Mem& m) {
   ax::Compiler& cc = e.cc();
   const Isa isa = e.isa();
@@ -180,6 +177,7 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
   const int lanes = e.lanes();
   const int subs = kPartials / lanes;  // vectors per group of kPartials elements
   const int num_part = 2 * subs;       // float64 vectors of partials
+  bool f64_fold = false;               // some folded output is f64 (its partial group needs f64 masks)
   ax::Gp row = cc.newInt64("row");     // the block's index: a row of a batch
   // The block length, after the operand pointers.
   ax::Gp block_len = cc.newInt64("block_len");
@@ -194,6 +192,7 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
     if (t != ir::DType::kFloat32 && !(t == ir::DType::kFloat64 && is_block_fold(f))) {
       return Status::invalid_ir("x86 backend: pass kernel " + k.name() + " folds a " + ir::dtype_name(t) + " output");
     }
+    f64_fold = f64_fold || t == ir::DType::kFloat64;
     Acc a;
     a.out = o;
     a.fold = f;
@@ -300,13 +299,14 @@ Status emit_pass_kernel(ax::Compiler& cc, const ir::Kernel& k, const std::vector
   {
     std::vector<Mask> valid, valid_lo, valid_hi;
     const Vec count = broadcast_count(e, rest);
-    const Vec count_d = e.f32_lo_to_f64(count);
+    const Vec count_d = f64_fold ? e.f32_lo_to_f64(count) : Vec();
     float iota[16];
     for (int l = 0; l < lanes; ++l) iota[l] = static_cast<float>(l);
     const Vec lane = e.load_aligned(e.pool_table_f32(iota, lanes));
     for (int s = 0; s < subs; ++s) {
       const Vec at = s == 0 ? lane : e.add(Fp::kF32, lane, e.pool_f32(static_cast<float>(s * lanes)));
       valid.push_back(e.cmp(Fp::kF32, at, count, Cmp::kLt));
+      if (!f64_fold) continue;
       valid_lo.push_back(e.cmp(Fp::kF64, e.f32_lo_to_f64(at), count_d, Cmp::kLt));
       valid_hi.push_back(e.cmp(Fp::kF64, e.f32_hi_to_f64(at), count_d, Cmp::kLt));
     }

@@ -77,8 +77,7 @@ Status build_sub(const ir::Kernel& k, const std::vector<int>& roots, const std::
       // block, the batch's rows 8 bytes per node apart (run_batched).
       map[id] = sub.add_input(n.dtype, is_reduce(n) ? ir::Layout::kBroadcast : ir::Layout::kContiguous);
       using B = SubKernel::Bind;
-      out->binds.push_back(B{!is_reduce(n) ? B::kKept : per_row_rows ? B::kPerRowRows : B::kPerRow,
-                             static_cast<int>(id), ir::dtype_size(n.dtype)});
+      out->binds.push_back(B{is_reduce(n) ? B::kPerRow : B::kKept, static_cast<int>(id), ir::dtype_size(n.dtype)});
       row_strides.push_back(is_reduce(n) && per_row_rows ? static_cast<int64_t>(8 * nodes.size()) : 0);
       continue;
     } else {
@@ -124,8 +123,8 @@ Status ReduceKernel::init(bool listing) {
     listing_ = "; kernel " + k_.name() + ": x86 runs the interpreter's reduction kernel (non-float reduction)\n";
     return Status::ok();
   }
-  // Reduce operands kept in row buffers: f32 ops (not inputs, read in place
-  // anyway) that vary along the row.
+  // Reduce operands kept in row buffers: f32 and f64 ops (not inputs, read in
+  // place anyway) that vary along the row.
   kept_.assign(nodes.size(), 0);
   kept_pass_.assign(nodes.size(), -1);
   kept_esize_.assign(nodes.size(), 0);
@@ -258,23 +257,18 @@ Status ReduceKernel::init(bool listing) {
       }
     }
     pass.stored.insert(pass.stored.end(), pass.extras.begin(), pass.extras.end());
+    // The reduce operands folded, then the kept values this pass computes stored.
+    std::vector<int> outs = roots;
+    outs.insert(outs.end(), pass.stored.begin(), pass.stored.end());
+    fold.resize(outs.size(), Fold::kStore);
     if (reads_cut(k_, roots, before) || !pass.stored.empty()) {
-      std::vector<int> outs = roots;
-      outs.insert(outs.end(), pass.stored.begin(), pass.stored.end());
-      fold.resize(outs.size(), Fold::kStore);
       FUZE_TRY(build_sub(k_, outs, before, true, name + "_fused_kept", isa_, listing, &pass.fused_kept, false, &fold));
       pass.has_fused_kept = true;
       listing_ += pass.fused_kept.fn->listing();
     }
-    {  // run_batched's: every kept value in a batch buffer
-      std::vector<int> outs = roots;
-      outs.insert(outs.end(), pass.stored.begin(), pass.stored.end());
-      std::vector<Fold> batch_fold(outs.size(), Fold::kStore);
-      for (size_t i = 0; i < pass.reduces.size(); ++i) batch_fold[i] = fold_of(nodes[static_cast<size_t>(pass.reduces[i])].op);
-      FUZE_TRY(build_sub(k_, outs, before, true, name + "_batch", isa_, listing, &pass.batch, false, &batch_fold, nullptr,
-                         true));
-      listing_ += pass.batch.fn->listing();
-    }
+    // run_batched's: every kept value in a batch buffer, per-row values per row.
+    FUZE_TRY(build_sub(k_, outs, before, true, name + "_batch", isa_, listing, &pass.batch, false, &fold, nullptr, true));
+    listing_ += pass.batch.fn->listing();
     for (int r : pass.reduces) {
       const ir::Node& n = nodes[static_cast<size_t>(r)];
       const ir::Node& an = nodes[static_cast<size_t>(n.args[0])];

@@ -53,7 +53,9 @@ inline bool is_float32_lanes(DType t) { return t == DType::kFloat32 || t == DTyp
 struct SubKernel {
   // Where input i of fn comes from, resolved when it is built.
   struct Bind {
-    enum Kind : uint8_t { kPerRow, kPerRowRows, kKept, kScalar, kBroadcast, kStream } kind;
+    // kPerRow: the current row's value (run_batched: row 0's, the rows after
+    // it 8 bytes per node apart, as the kernel's row strides say).
+    enum Kind : uint8_t { kPerRow, kKept, kScalar, kBroadcast, kStream } kind;
     int src;        // the original input index (kScalar, kBroadcast, kStream) or node id (the others)
     int64_t esize;  // element size in bytes
   };
@@ -156,6 +158,7 @@ class ReduceKernel final : public CompiledKernel {
     int64_t num_rows = 1, n = 1;
     int64_t strides[kMaxOperands * kMaxRank];
     int64_t rstride[kMaxOperands];
+    int64_t esize[kMaxOperands];  // element size of the streamed operands (inputs along rows, row outputs); 0: others
     uint64_t scal[kMaxOperands];
     bool stream = false;  // row outputs stored non-temporally where aligned
   };

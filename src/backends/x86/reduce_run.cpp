@@ -1,6 +1,7 @@
 // x86 row-reduction kernels, the run-time half (design: reduce_kernel.h;
-// spec: interp_reduce.h; compile half: reduce_kernel.cpp): rows walked one at
-// a time, or one row's segments across threads (run_split).
+// spec: interp_reduce.h; compile half: reduce_kernel.cpp): short rows in
+// batches (run_batched), other rows one at a time, or one row's segments
+// across threads (run_split).
 #include <xmmintrin.h>
 
 #include <algorithm>
@@ -48,7 +49,6 @@ int ReduceKernel::bind_inputs(const SubKernel& s, const Row& r, int64_t j0, void
     inner[i] = 0;
     switch (b.kind) {
       case SubKernel::Bind::kPerRow: ptrs[i] = const_cast<uint64_t*>(&r.per_row[b.src]); break;
-      case SubKernel::Bind::kPerRowRows: ptrs[i] = const_cast<uint64_t*>(&r.per_row[b.src]); break;  // row 0's
       case SubKernel::Bind::kKept:
         ptrs[i] = r.kept[b.src] + j0 * b.esize;
         inner[i] = 1;
@@ -99,6 +99,11 @@ void ReduceKernel::compute_operands(const Pass& p, const Row& r, int64_t j0, int
 
 
 namespace {
+// amax's / amin's start: -inf / +inf.
+float extreme_identity(Op op) {
+  return op == Op::kAmin ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+}
+
 // The best of a fused kernel's per-block extremes (pass_codegen.h) into
 // *best / *nan (which hold the identity / false on entry).
 void extremes_of_blocks(bool max, const double* blocks, int64_t num, float* best, bool* nan) {
@@ -115,13 +120,11 @@ void extremes_of_blocks(bool max, const double* blocks, int64_t num, float* best
 
 void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t c, double* scratch, double* state,
                                Segment* out) const {
-  const auto& nodes = k_.nodes();
   const size_t nr = p.reduces.size();
   for (size_t i = 0; i < nr; ++i) {
     out->blocks[i] = state + static_cast<int64_t>(i) * state_size(c) + kPartials;
     out->num_blocks[i] = (c + kReduceBlock - 1) / kReduceBlock;
-    out->best[i] = p.info[i].op == Op::kAmin ? std::numeric_limits<float>::infinity()
-                                             : -std::numeric_limits<float>::infinity();
+    out->best[i] = extreme_identity(p.info[i].op);
     out->nan[i] = false;
   }
   void* ptrs[kMaxOperands + 1];
@@ -131,11 +134,11 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
   const SubKernel& fused = kept ? p.fused_kept : p.fused;
   const int ni = c >= kPartials ? bind_inputs(fused, r, j0, ptrs, inner, &unit) : 0;
   if (unit) {
-    for (size_t i = 0; i < nr; ++i) ptrs[ni + static_cast<int>(i)] = state + static_cast<int64_t>(i) * state_size(c);
-    const int no = static_cast<int>(nr) + (p.has_fused_kept ? static_cast<int>(p.stored.size()) : 0);
-    for (size_t s = 0; kept && s < p.stored.size(); ++s) ptrs[ni + static_cast<int>(nr + s)] = kept_at(r, p.stored[s], j0);
+    int no = ni;  // the next output's slot
+    for (size_t i = 0; i < nr; ++i) ptrs[no++] = state + static_cast<int64_t>(i) * state_size(c);
+    for (size_t s = 0; kept && s < p.stored.size(); ++s) ptrs[no++] = kept_at(r, p.stored[s], j0);
     int64_t block_len = kReduceBlock;
-    ptrs[ni + (kept ? no : static_cast<int>(nr))] = &block_len;
+    ptrs[no] = &block_len;
     const int64_t whole = c - c % kPartials;
     fused.fn->fn()(ptrs, whole);
     // The rest (under kPartials elements): operands by the pointwise kernel,
@@ -167,29 +170,23 @@ void ReduceKernel::run_segment(const Pass& p, const Row& r, int64_t j0, int64_t 
     return;
   }
   bool direct = p.direct;
-  for (size_t i = 0; direct && i < nr; ++i) {
-    const ir::Node& an = nodes[static_cast<size_t>(nodes[static_cast<size_t>(p.reduces[i])].args[0])];
-    direct = r.row_stride[an.input_index] == 1;
-  }
+  for (size_t i = 0; direct && i < nr; ++i) direct = r.row_stride[p.info[i].input] == 1;
   for (int64_t j = j0; j < j0 + c; j += kChunk) {
     const int64_t len = std::min(kChunk, j0 + c - j);
     if (!direct) compute_operands(p, r, j, len, scratch);
     for (size_t i = 0; i < nr; ++i) {
-      const ir::Node& node = nodes[static_cast<size_t>(p.reduces[i])];
+      const Reduce& red = p.info[i];
       const void* xv = operand_at(p, r, i, j, scratch);
       double* blocks = const_cast<double*>(out->blocks[i]) + (j - j0) / kReduceBlock;
-      if (nodes[static_cast<size_t>(node.args[0])].dtype == DType::kFloat64) {  // sum / prod (init's check)
-        (node.op == Op::kSum ? sum_blocks_f64 : prod_blocks_f64)(static_cast<const double*>(xv), len, blocks);
+      if (red.f64_arg) {  // sum / prod (init's check)
+        (red.op == Op::kSum ? sum_blocks_f64 : prod_blocks_f64)(static_cast<const double*>(xv), len, blocks);
         continue;
       }
-      const float* x = static_cast<const float*>(xv);
-      if (direct) {
-        const int in = nodes[static_cast<size_t>(node.args[0])].input_index;
-        x = static_cast<const float*>(r.a->data[in]) + r.base[in] + j;
-      }
-      if (node.op == Op::kAmax) fns_.amax(x, len, &out->best[i], &out->nan[i]);
-      else if (node.op == Op::kAmin) fns_.amin(x, len, &out->best[i], &out->nan[i]);
-      else (node.op == Op::kSum ? fns_.sum_blocks : fns_.prod_blocks)(x, len, blocks);
+      const float* x = direct ? static_cast<const float*>(r.a->data[red.input]) + r.base[red.input] + j
+                              : static_cast<const float*>(xv);
+      if (red.op == Op::kAmax) fns_.amax(x, len, &out->best[i], &out->nan[i]);
+      else if (red.op == Op::kAmin) fns_.amin(x, len, &out->best[i], &out->nan[i]);
+      else (red.op == Op::kSum ? fns_.sum_blocks : fns_.prod_blocks)(x, len, blocks);
     }
   }
 }
@@ -328,19 +325,21 @@ bool ReduceKernel::prepare(const KernelArgs& a, Call* c) const {
     int64_t* s = c->strides + i * kMaxRank;
     operand_strides(a, l, i, s);
     c->rstride[i] = 0;
+    c->esize[i] = 0;
     const bool per_row_out = out && ir::is_per_row_value(k_, vid);
     if (ir::is_uniform(l) || per_row_out) continue;
     if (!coalesced_stride(a, s, c->outer, &c->rstride[i])) return false;  // e.g. a transposed 2-D row
+    c->esize[i] = ir::dtype_size(v.dtype);
     int64_t elems = 1;
     for (int d = 0; d < a.rank; ++d) elems *= s[d] != 0 ? a.sizes[d] : 1;
-    footprint += elems * ir::dtype_size(v.dtype);
+    footprint += elems * c->esize[i];
   }
   // Row outputs stored non-temporally (the final walk's *_nt_ kernels): when
   // the call's data (streamed inputs and row outputs) are at least half the
   // last-level cache, so that they would hardly stay in cache for the next
   // op anyway; this saves the read-for-ownership of every output line
-  // (tools/reduce_cost on 64 MiB: RMSNorm + residual 1.6 -> 0.9 ns per
-  // element, layer_norm 1.07 -> 0.77).
+  // (tools/reduce_cost, 16384 rows x 1024: RMSNorm + residual 1.6 -> 0.94 ns
+  // per element).
   const int64_t threshold = g_stream_threshold.load(std::memory_order_relaxed);
   c->stream = has_nt_ && footprint >= (threshold < 0 ? last_level_cache_bytes() / 2 : threshold);
   return true;
@@ -446,7 +445,6 @@ bool ReduceKernel::run_split(const KernelArgs& a, int64_t begin, int64_t end, in
   int64_t idx[kMaxRank];
   row_index(a, c.outer, begin, idx);
   std::vector<Segment> seg(static_cast<size_t>(segs));
-  std::atomic<bool> streamed{false};
   for (int64_t row = begin; row < end; ++row, next_row(a, c.outer, idx)) {
     row_base(c, idx, base);
     for (const Pass& p : passes_) {
@@ -462,10 +460,7 @@ bool ReduceKernel::run_split(const KernelArgs& a, int64_t begin, int64_t end, in
       par(segs, [&](int64_t b, int64_t e) {
         bool nt = false;
         for (int64_t s = b; s < e; ++s) nt = run_final(r, s * len, std::min(len, n - s * len), c.stream) || nt;
-        if (nt) {
-          _mm_sfence();  // before the caller's thread reads the outputs
-          streamed = true;
-        }
+        if (nt) _mm_sfence();  // before the caller's thread reads the outputs
       });
     }
     run_per_row(r);
@@ -486,13 +481,9 @@ int64_t ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t be
   // Every streamed operand's rows dense (row r at r * n), or every row the
   // same one (inputs: repeated into a buffer).
   std::vector<char> repeat(static_cast<size_t>(nops), 0);
-  std::vector<int64_t> esize(static_cast<size_t>(nops), 0);
+  size_t num_repeated = 0;
   for (int i = 0; i < nops; ++i) {
-    const bool out = i >= num_in;
-    const int vid = out ? k_.outputs()[static_cast<size_t>(i - num_in)].value : k_.inputs()[static_cast<size_t>(i)];
-    const ir::Layout l = out ? k_.outputs()[static_cast<size_t>(i - num_in)].layout : k_.node(vid).layout;
-    if (ir::is_uniform(l) || (out && ir::is_per_row_value(k_, vid))) continue;
-    esize[static_cast<size_t>(i)] = ir::dtype_size(k_.node(vid).dtype);
+    if (c.esize[i] == 0) continue;  // not streamed
     if (c.rstride[i] != 1) return begin;
     bool dense = true, zero = true;
     int64_t span = n;
@@ -503,8 +494,9 @@ int64_t ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t be
       zero = zero && s == 0;
       span *= a.sizes[d];
     }
-    if (!dense && !(zero && !out)) return begin;
+    if (!dense && !(zero && i < num_in)) return begin;
     repeat[static_cast<size_t>(i)] = !dense;
+    num_repeated += !dense;
   }
   const int64_t rows = std::min<int64_t>(std::max<int64_t>(kBatchElems / n, 1), end - begin);
   const size_t rn = static_cast<size_t>(rows * n);
@@ -513,14 +505,14 @@ int64_t ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t be
   // fold states; per-row values per batch row (the kernels read row j's at
   // j * 8 * num_nodes bytes: pass_codegen.h's row strides).
   const size_t each = (rn + kPartials) * 8;  // room for a partial group's run-on
-  std::unique_ptr<char[]> store(new char[each * (static_cast<size_t>(nops) + kept_ids_.size()) +
+  std::unique_ptr<char[]> store(new char[each * (num_repeated + kept_ids_.size()) +
                                         8 * static_cast<size_t>(kPartials + rows + 1) * std::max<size_t>(max_reduces_, 1)]);
   char* at = store.get();
   std::vector<char*> repeated(static_cast<size_t>(nops), nullptr);
   std::vector<char*> kept(num_nodes, nullptr);
   for (int i = 0; i < nops; ++i) {
     if (!repeat[static_cast<size_t>(i)]) continue;
-    const int64_t es = esize[static_cast<size_t>(i)];
+    const int64_t es = c.esize[i];
     repeated[static_cast<size_t>(i)] = at;
     for (int64_t r = 0; r < rows; ++r) std::memcpy(at + r * n * es, a.data[i], static_cast<size_t>(n * es));
     std::memset(at + rn * static_cast<size_t>(es), 0, each - rn * static_cast<size_t>(es));  // a partial group's run-on
@@ -558,7 +550,7 @@ int64_t ReduceKernel::run_batched(const KernelArgs& a, const Call& c, int64_t be
           seg.blocks[i] = block;
           seg.num_blocks[i] = 1;
           const bool max = p.info[i].op == Op::kAmax;
-          seg.best[i] = max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+          seg.best[i] = extreme_identity(p.info[i].op);
           seg.nan[i] = false;
           if (max || p.info[i].op == Op::kAmin) extremes_of_blocks(max, block, 1, &seg.best[i], &seg.nan[i]);
         }

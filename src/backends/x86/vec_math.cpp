@@ -198,7 +198,7 @@ constexpr float kExpNormalLo = -87.0f;
 
 // Lanes below kExpLo give +0 (-inf too); lanes in [kExpLo, kExpNormalLo)
 // have denormal results, whose last multiply is slow on some CPUs (Zen 4:
-// a masked softmax's -1e9 lanes made exp several times slower): they are
+// a -1e9 attention mask made a fused masked softmax 1.6x slower): they are
 // computed only when a vector has such a lane, the others from the input
 // clamped at kExpNormalLo. Every lane's bits are what clamping at kExpLo
 // alone gives.
